@@ -1,0 +1,99 @@
+"""Benchmark: streaming verification of a 100k-entry journal export against its floor.
+
+The floor is the work no verifier can avoid: reading the file line by line and one SHA-256 (hex digest)
+per entry over the canonical bytes, here precomputed. Target: verify_s / floor_s <= 2.0.
+
+    PYTHONPATH=layers/core/python .venv/bin/python bench/bench_chain.py [n]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ledgerlou.domain.chain import GENESIS_HASH, canonical_bytes, chain_entries, export_line, verify_jsonl
+
+_DESCRIPTIONS = (
+    "Rechnung 2026-{i:05d} Müller GmbH, Büromaterial",
+    "Miete Lagerhalle Straße des 17. Juni {i}",
+    "Bewirtung Kunde \"Schäfer & Söhne\" {i}",
+    "Lastschrift Telekom Kd.-Nr. {i}",
+)
+
+
+def _entries(n: int) -> list[dict[str, Any]]:
+    # Realistic sizes and a mix of ASCII/non-ASCII text and nulls, so the line scan is representative.
+    raw = []
+    for i in range(n):
+        day = i % 28 + 1
+        raw.append({
+            "intent_id": f"int_{i:012d}",
+            "booking_date": f"2026-{i % 12 + 1:02d}-{day:02d}",
+            "account_debit": "1200" if i % 2 else "4930",
+            "account_credit": "8400" if i % 2 else "1800",
+            "amount": Decimal(i % 100_000) / 100 + Decimal("1.19"),
+            "currency": "EUR",
+            "description": _DESCRIPTIONS[i % len(_DESCRIPTIONS)].format(i=i),
+            "created_at": f"2026-{i % 12 + 1:02d}-{day:02d}T10:{i % 60:02d}:{(i // 60) % 60:02d}.{i % 1000:03d}Z",
+            "created_by": "key_live_01HQ3V",
+            "source": "api" if i % 3 else "bank_import",
+            "document_id": None if i % 4 else f"doc_{i:010d}",
+            "reverses_intent_id": None if i % 50 else f"int_{i - 1:012d}",
+        })
+    return chain_entries(GENESIS_HASH, 1, raw)
+
+
+def _best_of(runs: int, fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def run(n: int = 100_000) -> dict[str, Any]:
+    entries = _entries(n)
+    canonical = [canonical_bytes(e) for e in entries]
+    fd, path = tempfile.mkstemp(suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for e in entries:
+                f.write(export_line(e))
+        del entries
+
+        def verify() -> None:
+            with open(path, "rb") as f:
+                result = verify_jsonl(f)
+            if not result.verified or result.entries != n:
+                raise AssertionError(result)
+
+        def floor() -> None:
+            sha256 = hashlib.sha256
+            with open(path, "rb") as f:
+                for _line, cb in zip(f, canonical):
+                    sha256(cb).hexdigest()
+
+        verify_s = _best_of(3, verify)
+        floor_s = _best_of(3, floor)
+    finally:
+        os.unlink(path)
+    return {
+        "name": f"chain_verify_{n // 1000}k" if n % 1000 == 0 else f"chain_verify_{n}",
+        "entries": n,
+        "verify_s": round(verify_s, 4),
+        "floor_s": round(floor_s, 4),
+        "ratio": round(verify_s / floor_s, 2),
+        "target": "<= 2.0",
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)))

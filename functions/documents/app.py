@@ -1,0 +1,71 @@
+"""Documents group: upload (multipart), download and preview of Belege."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from ledgerlou.api.auth import caller
+from ledgerlou.api.idempotency import idempotent
+from ledgerlou.api.multipart import read_upload
+from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.domain import documents
+from ledgerlou.observability import logger, tracer
+
+app = make_resolver()
+READ, WRITE = "documents:read", "documents:write"
+TAGS = ["Documents"]
+DocId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
+
+
+class DocumentCreated(BaseModel):
+    id: str
+    mime_type: str
+    original_name: str
+    sha256: str
+    size: int
+
+
+@app.post("/v1/documents", summary="Upload a document (multipart/form-data, field `file`)", tags=TAGS,
+          responses=responses(DocumentCreated, 201, "Stored", 400, 401, 403, 413))
+def upload_document() -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        upload = read_upload(app.current_event)
+        doc = documents.upload(ctx.tenant_id, upload.data, upload.filename, ctx.actor_id)
+        return json_response({"id": doc.id, "mime_type": doc.mime_type, "original_name": doc.original_name,
+                              "sha256": doc.sha256, "size": doc.size}, 201)
+
+    return idempotent(app, ctx, "documents", produce)
+
+
+def _download(doc_id: str, disposition: str) -> Response[bytes]:
+    ctx = caller(app, READ)
+    doc, body = documents.fetch(ctx.tenant_id, doc_id.lower())
+    quoted = doc.original_name.replace('"', "")
+    return Response(200, doc.mime_type, body=body, headers={
+        "Content-Disposition": f'{disposition}; filename="{quoted}"', "X-Content-SHA256": doc.sha256,
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=0"})
+
+
+@app.get("/v1/documents/<doc_id>/file", summary="Download the original (attachment)", tags=TAGS,
+         responses={200: {"description": "The file"}, 404: {"description": "NOT_FOUND"}})
+def document_file(doc_id: DocId) -> Response[bytes]:
+    return _download(doc_id, "attachment")
+
+
+@app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline", tags=TAGS,
+         responses={200: {"description": "The file"}, 404: {"description": "NOT_FOUND"}})
+def document_preview(doc_id: DocId) -> Response[bytes]:
+    return _download(doc_id, "inline")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,173 @@
+"""Journal group: chart of accounts, bookings, the journal (audit view, reversal, verify, export)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ledgerlou.api.auth import caller
+from ledgerlou.api.idempotency import idempotent
+from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.schemas.accounts import AccountCreate, AccountList, AccountOut, AccountSearchResult, AccountType
+from ledgerlou.api.schemas.journal import (
+    AccountEntries,
+    BatchCreated,
+    BatchRequest,
+    BookingCreated,
+    BookingRequest,
+    JournalList,
+    OpeningBalancesCreated,
+    OpeningBalancesRequest,
+    ReverseCreated,
+    ReverseRequest,
+    VerifyOut,
+)
+from ledgerlou.domain import accounts, journal
+from ledgerlou.observability import logger, metrics, tracer
+
+app = make_resolver()
+READ, WRITE = "journal:read", "journal:write"
+ACCOUNTS, BOOKINGS, JOURNAL = ["Accounts"], ["Bookings"], ["Journal"]
+AccountPath = Annotated[str, Path(pattern=r"^[0-9]{4,8}$")]
+IntentPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
+DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+SOURCE_HEADER = "x-ledgerlou-source"
+CLIENT_SOURCES = ("api", "dashboard", "mcp", "import")
+
+
+def _source() -> str:
+    headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
+    value = headers.get(SOURCE_HEADER, "api").strip().lower()
+    return value if value in CLIENT_SOURCES else "api"
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+# ------------------------------------------------------------------------------------- accounts
+@app.get("/v1/accounts", summary="List the chart of accounts", tags=ACCOUNTS, responses=responses(AccountList))
+def list_accounts(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
+    ctx = caller(app, READ)
+    items = accounts.all_accounts(ctx.tenant_id, ctx.chart)
+    return json_response({"accounts": [a.to_dict() for a in items[offset: offset + limit]],
+                          "total": len(items), "offset": offset, "limit": limit})
+
+
+@app.get("/v1/accounts/search", summary="Search accounts by number prefix or name", tags=ACCOUNTS,
+         responses=responses(AccountSearchResult))
+def search_accounts(q: Annotated[str | None, Query(max_length=100)] = None,
+                    type: Annotated[AccountType | None, Query()] = None) -> Response[str]:  # noqa: A002 - seed name
+    ctx = caller(app, READ)
+    found = accounts.search(ctx.tenant_id, ctx.chart, q, type)
+    return json_response({"accounts": [a.to_dict() for a in found]})
+
+
+@app.post("/v1/accounts", summary="Create a custom account", tags=ACCOUNTS,
+          responses=responses(AccountOut, 201, "Created", 400, 401, 403, 409))
+def create_account(body: AccountCreate) -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        acc = accounts.create(ctx.tenant_id, ctx.chart, number=body.number, name=body.name, type_=body.type,
+                              category=body.category, report_group=body.report_group)
+        return json_response(acc.to_dict(), 201)
+
+    return idempotent(app, ctx, "accounts", produce)
+
+
+@app.get("/v1/accounts/<number>/entries", summary="An account's entries and balance (Kontoblatt)",
+         tags=ACCOUNTS, responses=responses(AccountEntries))
+def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: DateQuery = None,  # noqa: N803
+                    limit: Limit = DEFAULT_LIMIT) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(journal.account_entries(ctx, number, _iso(startDate), _iso(endDate), limit))
+
+
+# ------------------------------------------------------------------------------------- bookings
+@app.post("/v1/bookings", summary="Post a booking (one intent, one or more Buchungssätze)", tags=BOOKINGS,
+          responses=responses(BookingCreated, 201, "Booked", 400, 401, 403, 404, 409))
+def post_booking(body: BookingRequest) -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        [(intent_id, count)] = journal.post_bookings(ctx, [body], _source())
+        metrics.add_metric(name="BookingsPosted", unit="Count", value=1)
+        return json_response({"intent_id": intent_id, "event_count": count}, 201)
+
+    return idempotent(app, ctx, "bookings", produce)
+
+
+@app.post("/v1/bookings/batch", summary="Post 1–100 bookings atomically (all or none)", tags=BOOKINGS,
+          responses=responses(BatchCreated, 201, "Booked", 400, 401, 403, 404, 409, 413))
+def post_batch(body: BatchRequest) -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        posted = journal.post_bookings(ctx, body.bookings, "batch")
+        return json_response({"intents": [{"intent_id": i, "event_count": n} for i, n in posted],
+                              "event_count": sum(n for _, n in posted)}, 201)
+
+    return idempotent(app, ctx, "bookings-batch", produce)
+
+
+@app.post("/v1/bookings/opening-balances", summary="Book opening balances against account 9000", tags=BOOKINGS,
+          responses=responses(OpeningBalancesCreated, 201, "Booked", 400, 401, 403, 404, 409))
+def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return idempotent(app, ctx, "opening-balances",
+                      lambda: json_response(journal.post_opening_balances(ctx, body), 201))
+
+
+# ------------------------------------------------------------------------------------- journal
+@app.get("/v1/journal", summary="List journal entries", tags=JOURNAL, responses=responses(JournalList))
+def list_journal(account: Annotated[str | None, Query(pattern=r"^[0-9]{4,8}$")] = None,
+                 startDate: DateQuery = None, endDate: DateQuery = None,  # noqa: N803 - seed names
+                 search: Annotated[str | None, Query(max_length=100)] = None,
+                 externalReference: Annotated[str | None, Query(max_length=100)] = None,  # noqa: N803
+                 limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(journal.list_entries(ctx, account, _iso(startDate), _iso(endDate), search,
+                                              externalReference, limit, offset))
+
+
+@app.get("/v1/journal/verify", summary="Verify the tenant's whole hash chain", tags=JOURNAL,
+         responses=responses(VerifyOut, 200, "Result", 401, 403))
+def verify_journal() -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(journal.verify(ctx.tenant_id))
+
+
+@app.get("/v1/journal/export", summary="Export the journal as JSON Lines (canonical fields + audit_hash)",
+         tags=JOURNAL, responses={200: {"description": "application/x-ndjson, one entry per line"}})
+def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:  # noqa: N803
+    ctx = caller(app, READ)
+    body = b"".join(journal.export_lines(ctx.tenant_id, _iso(startDate), _iso(endDate)))
+    return Response(200, "application/x-ndjson", body=body.decode("utf-8"),
+                    headers={"Content-Disposition": 'attachment; filename="journal.jsonl"'})
+
+
+@app.get("/v1/journal/<intent_id>", summary="The audit view of one intent (seed 002)", tags=JOURNAL,
+         responses=responses(dict, 200, "Audit view", 400, 401, 403, 404))
+def get_intent(intent_id: IntentPath) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(journal.intent_view(ctx, intent_id.lower()))
+
+
+@app.post("/v1/journal/reverse", summary="Reverse (Storno) an intent", tags=JOURNAL,
+          responses=responses(ReverseCreated, 201, "Reversed", 400, 401, 403, 404, 409))
+def reverse_intent(body: ReverseRequest) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return idempotent(app, ctx, "reverse", lambda: json_response(journal.reverse(ctx, body), 201))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

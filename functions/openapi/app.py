@@ -1,0 +1,32 @@
+"""Serves the API's OpenAPI 3 document (no auth). The document is generated from the route models by
+``make openapi`` and committed; CI fails when it drifts from the code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ledgerlou.api.resolver import make_resolver
+from ledgerlou.observability import logger
+
+app = make_resolver()
+DOCUMENT = Path(__file__).with_name("openapi.json")
+
+
+@lru_cache(maxsize=1)
+def _document() -> str:
+    return DOCUMENT.read_text(encoding="utf-8")
+
+
+@app.get("/v1/openapi.json", summary="The OpenAPI 3 document of the whole API (no auth)", tags=["Meta"])
+def openapi_document() -> Response[str]:
+    return Response(200, "application/json", body=_document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,33 @@
+"""DynamoDB Streams worker: projects new journal blocks (read side) — the backstop that keeps
+projections complete even when nothing reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ledgerlou.domain import projector
+from ledgerlou.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    targets: dict[str, int] = {}
+    for record in event.get("Records", []):
+        image = (record.get("dynamodb") or {}).get("NewImage") or {}
+        pk, sk = image.get("PK", {}).get("S", ""), image.get("SK", {}).get("S", "")
+        tenant = projector.tenant_of_journal_pk(pk)
+        if tenant and sk.startswith("BLOCK#"):
+            targets[tenant] = max(targets.get(tenant, 0), int(sk[len("BLOCK#"):]))
+    failures = []
+    for tenant, seq in targets.items():
+        try:
+            projector.project_through(tenant, seq)
+        except Exception:
+            logger.exception("projection failed", extra={"tenant_id": tenant, "seq": seq})
+            failures.append(tenant)
+    if failures:
+        # Fail the batch: Lambda retries the stream batch (bisected), and the next block heals it anyway.
+        raise RuntimeError(f"projection failed for {len(failures)} tenant(s)")
+    return {"projected": targets}

@@ -1,0 +1,75 @@
+"""The caller as the authorizer established it: tenant, actor and scopes.
+
+Tenancy comes from the token only (API.md): handlers take the tenant from here, never from the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from ledgerlou.errors import Forbidden, Unauthenticated
+
+GROUPS = ("journal", "bank", "receivables", "payables", "periods", "reports", "documents", "inbox", "settings")
+ALL_SCOPES: tuple[str, ...] = tuple(f"{g}:{a}" for g in GROUPS for a in ("read", "write")) + (
+    "periods:approve",
+    "admin",
+)
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    tenant_id: str
+    actor_id: str
+    actor_type: str  # "api_key" | "user"
+    actor_label: str
+    key_prefix: str | None
+    scopes: frozenset[str]
+    chart: str
+    base_currency: str
+
+    def has(self, scope: str) -> bool:
+        return "admin" in self.scopes or scope in self.scopes
+
+    def require(self, scope: str) -> AuthContext:
+        if not self.has(scope):
+            raise Forbidden(f"This token lacks the scope '{scope}'.")
+        return self
+
+    def to_context(self) -> dict[str, str]:
+        """Authorizer context values must be flat strings (HTTP API simple responses)."""
+        return {
+            "tenant_id": self.tenant_id,
+            "actor_id": self.actor_id,
+            "actor_type": self.actor_type,
+            "actor_label": self.actor_label,
+            "key_prefix": self.key_prefix or "",
+            "scopes": " ".join(sorted(self.scopes)),
+            "chart": self.chart,
+            "base_currency": self.base_currency,
+        }
+
+    @classmethod
+    def from_context(cls, ctx: dict[str, str]) -> AuthContext:
+        return cls(
+            tenant_id=ctx["tenant_id"],
+            actor_id=ctx["actor_id"],
+            actor_type=ctx.get("actor_type", "api_key"),
+            actor_label=ctx.get("actor_label", ""),
+            key_prefix=ctx.get("key_prefix") or None,
+            scopes=frozenset(s for s in ctx.get("scopes", "").split() if s),
+            chart=ctx.get("chart", "skr03"),
+            base_currency=ctx.get("base_currency", "EUR"),
+        )
+
+
+def caller(app: APIGatewayHttpResolver, scope: str) -> AuthContext:
+    """The authenticated caller, checked for ``scope``; 401 without authorizer context, 403 without scope."""
+    try:
+        raw = app.current_event.request_context.authorizer.get_lambda or {}
+    except (AttributeError, KeyError, TypeError):
+        raw = {}
+    if not raw or not raw.get("tenant_id"):
+        raise Unauthenticated("A valid bearer token is required.")
+    return AuthContext.from_context({k: str(v) for k, v in raw.items()}).require(scope)

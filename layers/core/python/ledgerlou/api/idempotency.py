@@ -1,0 +1,50 @@
+"""Idempotency-Key handling for POSTs that create something (API.md "Transport").
+
+Same key + same body → the first response again; same key + other body → 409 IDEMPOTENCY_KEY_REUSED.
+A request that failed releases its key: it changed nothing, so a retry must be allowed to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from ledgerlou.api.auth import AuthContext
+from ledgerlou.errors import Conflict, InvalidInput
+from ledgerlou.store import idempotency as store
+
+MAX_KEY_LENGTH = 255
+
+
+def idempotent(app: APIGatewayHttpResolver, ctx: AuthContext, scope: str,
+               produce: Callable[[], Response[str]]) -> Response[str]:
+    headers = app.current_event.headers or {}
+    idem_key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
+    if not idem_key:
+        return produce()
+    if len(idem_key) > MAX_KEY_LENGTH:
+        raise InvalidInput.field("Idempotency-Key", f"must be at most {MAX_KEY_LENGTH} characters")
+    body = app.current_event.decoded_body or ""
+    request_hash = hashlib.sha256(body.encode("utf-8") if isinstance(body, str) else body).hexdigest()
+    existing = store.claim(ctx.tenant_id, scope, idem_key, request_hash)
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            raise Conflict("This Idempotency-Key was used with a different request body.",
+                           code="IDEMPOTENCY_KEY_REUSED")
+        if existing.state != "completed":
+            raise Conflict("A request with this Idempotency-Key is still in progress.",
+                           code="IDEMPOTENCY_IN_PROGRESS")
+        return Response(status_code=int(existing.response_status or 200), content_type="application/json",
+                        body=existing.response_body or "", headers={"Idempotent-Replayed": "true"})
+    try:
+        response = produce()
+    except BaseException:
+        store.release(ctx.tenant_id, scope, idem_key)
+        raise
+    if 200 <= response.status_code < 300:
+        store.complete(ctx.tenant_id, scope, idem_key, response.status_code, str(response.body))
+    else:
+        store.release(ctx.tenant_id, scope, idem_key)
+    return response

@@ -1,0 +1,145 @@
+"""Resolver factory: every endpoint group builds its powertools resolver here, so that validation,
+error bodies, JSON and OpenAPI behave identically in all functions.
+
+API.md "Errors" is implemented in exactly one place: the exception handlers below.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+from ledgerlou.errors import DomainError
+from ledgerlou.money import dumps
+from ledgerlou.observability import logger
+
+JSON = "application/json"
+
+
+def _json_body(text: str) -> dict[str, Any]:
+    # parse_float=Decimal: amounts must never pass through float (PITFALLS.md).
+    return json.loads(text, parse_float=Decimal)  # type: ignore[no-any-return]
+
+
+def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> Response[str]:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return Response(status_code=status, content_type=JSON, body=dumps(body), headers=headers)
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(status_code=status, content_type=JSON, body=dumps(payload), headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    # powertools prefixes "body"/"query"/"path"; integrators want the field as they sent it: lines[0].amount
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "headers", "cookie", "form", "file"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "body"
+
+
+def _issue(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid"))
+    # pydantic prefixes messages of custom validators with "Value error, "; the rest is ours.
+    return msg.removeprefix("Value error, ")
+
+
+def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"field": _field_path(tuple(e.get("loc", ()))), "issue": _issue(e)} for e in errors]
+
+
+def make_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_json_body)
+
+    @app.exception_handler(DomainError)
+    def _domain(ex: DomainError) -> Response[str]:
+        if ex.status >= 500:
+            logger.error("domain error", extra={"code": ex.code})
+        return error_response(ex.status, ex.code, ex.message, ex.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(ex: RequestValidationError) -> Response[str]:
+        errors = list(ex.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "INVALID_JSON", "The request body is not valid JSON.")
+        if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in errors):
+            return error_response(400, "INVALID_INPUT", "A JSON request body is required.",
+                                  [{"field": "body", "issue": "required"}])
+        return error_response(400, "INVALID_INPUT", "The request is invalid.", validation_details(errors))
+
+    @app.exception_handler(ValidationError)
+    def _pydantic(ex: ValidationError) -> Response[str]:
+        return error_response(400, "INVALID_INPUT", "The request is invalid.",
+                              validation_details([dict(e) for e in ex.errors()]))
+
+    @app.exception_handler(json.JSONDecodeError)
+    def _bad_json(ex: json.JSONDecodeError) -> Response[str]:
+        return error_response(400, "INVALID_JSON", "The request body is not valid JSON.")
+
+    @app.exception_handler(ServiceError)
+    def _service(ex: ServiceError) -> Response[str]:
+        if ex.status_code == HTTPStatus.UNSUPPORTED_MEDIA_TYPE:
+            return error_response(415, "UNSUPPORTED_MEDIA_TYPE", str(ex.msg))
+        return error_response(ex.status_code, "INVALID_INPUT" if ex.status_code < 500 else "INTERNAL_ERROR",
+                              str(ex.msg))
+
+    @app.not_found
+    def _not_found(ex: Exception) -> Response[str]:
+        return error_response(404, "NOT_FOUND", "No such endpoint.")
+
+    @app.exception_handler(Exception)
+    def _unexpected(ex: Exception) -> Response[str]:
+        # Never a traceback in a response: log it with the request id, answer a stable code.
+        logger.exception("unhandled error")
+        return error_response(500, "INTERNAL_ERROR", "An internal error occurred.")
+
+    return app
+
+
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    400: {"description": "INVALID_INPUT / INVALID_JSON: the request is malformed or a field is invalid"},
+    401: {"description": "UNAUTHENTICATED: missing or invalid bearer token"},
+    403: {"description": "FORBIDDEN: the token lacks the scope"},
+    404: {"description": "NOT_FOUND: no such resource in this tenant"},
+    409: {"description": "Conflict (e.g. duplicate, locked period, idempotency key reused)"},
+}
+
+
+def responses(model: Any, status: int = 200, description: str = "Success", *errors: int) -> dict[int, Any]:
+    """OpenAPI ``responses=`` for a route: the success model plus the error responses it can give."""
+    out: dict[int, Any] = {status: {"description": description, "content": {JSON: {"model": model}}}}
+    for code in errors or (400, 401, 403, 404):
+        out[code] = {"description": ERROR_RESPONSES.get(code, {"description": "Error"})["description"],
+                     "content": {JSON: {"model": ErrorBody}}}
+    return out
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    issue: str
+
+
+class ErrorPayload(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorPayload

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ledgerlou.api.schemas.common import ShortText, StrictModel
+
+
+class ApiKeyCreate(StrictModel):
+    label: ShortText
+    scopes: list[str] = Field(min_length=1, max_length=40)
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    label: str
+    prefix: str
+    scopes: list[str]
+    created_at: str
+    created_by: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The API key itself. Shown once; only its hash is stored.")
+
+
+class ApiKeyList(BaseModel):
+    api_keys: list[ApiKeyOut]

@@ -1,0 +1,152 @@
+"""Request/response models of the journal group (bookings, journal, reversal, opening balances)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+
+from ledgerlou.api.schemas.common import AccountNumber, StrictModel
+from ledgerlou.money import PositiveMoney, to_decimal
+
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class BookingLine(StrictModel):
+    account_debit: AccountNumber
+    account_credit: AccountNumber
+    amount: PositiveMoney = Field(description="Gross amount when tax_code is set (DATEV convention)")
+    tax_code: str | None = Field(default=None, max_length=20)
+    description: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _different_accounts(self) -> BookingLine:
+        if self.account_debit == self.account_credit:
+            raise ValueError("account_debit and account_credit must differ")
+        return self
+
+
+class Fx(StrictModel):
+    currency: Currency = Field(description="Currency of the lines' amounts, e.g. USD")
+    rate: Decimal = Field(description="Units of the foreign currency per 1 unit of the base currency (ECB quote)")
+
+    @field_validator("rate", mode="before")
+    @classmethod
+    def _rate(cls, value: Any) -> Decimal:
+        d = to_decimal(value)
+        if d <= 0 or d > Decimal("1000000"):
+            raise ValueError("must be greater than 0")
+        exp = d.normalize().as_tuple().exponent
+        if isinstance(exp, int) and exp < -10:
+            raise ValueError("must have at most 10 decimals")
+        return d
+
+
+class BookingRequest(StrictModel):
+    booking_date: dt.date
+    description: Description
+    lines: list[BookingLine] = Field(min_length=1, max_length=500)
+    document_id: str | None = Field(default=None, pattern=r"^[0-9a-fA-F-]{36}$")
+    external_reference: str | None = Field(default=None, max_length=100)
+    custom_metadata: dict[str, Any] | None = None
+    skip_duplicate_check: bool = False
+    adjustment_period: int | None = Field(
+        default=None, ge=13, le=16,
+        description="13–16: a year-end adjustment (Abschlussbuchung) of the fiscal year of booking_date, "
+                    "which must then be the fiscal year's last day")
+    fx: Fx | None = None
+
+    @field_validator("custom_metadata")
+    @classmethod
+    def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(str(value)) > 4000:
+            raise ValueError("must be at most 4000 characters")
+        return value
+
+
+class BookingCreated(BaseModel):
+    intent_id: str
+    event_count: int
+
+
+class BatchRequest(StrictModel):
+    bookings: list[BookingRequest] = Field(min_length=1, max_length=100)
+
+
+class BatchCreated(BaseModel):
+    intents: list[BookingCreated]
+    event_count: int
+
+
+class OpeningBalance(StrictModel):
+    account: AccountNumber
+    amount: PositiveMoney
+    side: Literal["debit", "credit"]
+
+
+class OpeningBalancesRequest(StrictModel):
+    booking_date: dt.date
+    balances: list[OpeningBalance] = Field(min_length=1, max_length=500)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class OpeningBalancesCreated(BaseModel):
+    intent_id: str
+    event_count: int
+    total_debit: Decimal
+    total_credit: Decimal
+
+
+class ReverseRequest(StrictModel):
+    intent_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    posting_mode: Literal["original_date", "current_date"] = "original_date"
+
+
+class ReverseCreated(BaseModel):
+    reversal_intent_id: str
+    original_intent_id: str
+    event_count: int
+
+
+class JournalEntryOut(BaseModel):
+    id: str
+    intent_id: str
+    journal_number: int
+    booking_date: str
+    account_debit: str
+    account_credit: str
+    amount: Decimal
+    currency: str
+    description: str
+    created_at: str
+    created_by: str
+    source: str
+    document_id: str | None
+    reverses_intent_id: str | None
+    audit_hash: str
+    prev_hash: str
+
+
+class JournalList(BaseModel):
+    entries: list[JournalEntryOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class AccountEntries(BaseModel):
+    account: str
+    entries: list[dict[str, Any]]
+    opening_balance: Decimal
+    balance: Decimal
+
+
+class VerifyOut(BaseModel):
+    verified: bool
+    entries: int
+    head_hash: str
+    first_break: dict[str, Any] | None

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from ledgerlou.api.schemas.common import AccountNumber, ShortText, StrictModel
+from ledgerlou.money import Rate
+
+TaxCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,20}$")]
+
+
+class TaxCodeCreate(StrictModel):
+    code: TaxCode
+    label: ShortText
+    description: str | None = Field(default=None, max_length=1000)
+    rate: Rate
+    vat_account: AccountNumber
+    self_assess_account: AccountNumber | None = None
+    direction: Literal["input", "output"] | None = Field(
+        default=None, description="input (Vorsteuer) or output (Umsatzsteuer); inferred from vat_account")
+
+
+class TaxCodePatch(StrictModel):
+    label: ShortText | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    rate: Rate | None = None
+    vat_account: AccountNumber | None = None
+    self_assess_account: AccountNumber | None = None
+    is_active: bool | None = None
+
+
+class TaxCodeOut(BaseModel):
+    code: str
+    label: str
+    description: str | None
+    rate: Decimal
+    vat_account: str
+    self_assess_account: str | None
+    direction: str
+    is_system: bool
+    is_active: bool
+
+
+class TaxCodeList(BaseModel):
+    tax_codes: list[TaxCodeOut]
+
+
+class TaxCodePatched(BaseModel):
+    code: str
+    label: str
+    is_active: bool
+
+
+class TaxCodeDeactivated(BaseModel):
+    code: str
+    is_active: bool

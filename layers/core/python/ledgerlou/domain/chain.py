@@ -1,0 +1,718 @@
+"""The journal hash chain: canonical form, hashing, streaming verification and the period closing hash.
+
+Pure code (stdlib only), so that an auditor can run the same verifier offline against an export
+(``python -m ledgerlou.verify export.jsonl``) and recompute every hash by hand from this docstring.
+
+Entry hash (``audit_hash``)
+===========================
+
+The journal entries of a tenant are numbered ``journal_number`` 1, 2, 3, ... without gaps. Every entry
+carries ``prev_hash`` (the ``audit_hash`` of entry ``journal_number - 1``; 64 zeros for entry 1) and::
+
+    audit_hash = lowercase_hex(SHA-256(UTF-8(JCS(canonical_object))))
+
+JCS is the JSON Canonicalization Scheme, RFC 8785. ``canonical_object`` has exactly these 14 members
+(no more, no fewer; ``null`` where a value is absent)::
+
+    journal_number      JSON integer (1, 2, 3, ...)
+    intent_id           string
+    booking_date        string "YYYY-MM-DD"
+    account_debit       string
+    account_credit      string
+    amount              string, plain decimal with exactly 2 decimals ("119.00", never a JSON number);
+                        rounded half-up to cents; "-0.00" is written "0.00"
+    currency            string ("EUR")
+    description         string or null
+    created_at          string, ISO 8601 UTC with milliseconds and "Z" ("2026-01-15T10:30:00.000Z")
+    created_by          string or null
+    source              string or null
+    document_id         string or null
+    reverses_intent_id  string or null
+    prev_hash           string, 64 lowercase hex digits
+
+Because every value is a string, an integer or null, JCS reduces to: members sorted by key (all keys are
+ASCII, so plain byte order), no whitespace, integers in plain decimal, strings in double quotes with
+only ``"`` ``\\`` and the control characters U+0000..U+001F escaped (``\\b \\f \\n \\r \\t``, the rest as
+``\\u00xx`` with lowercase hex), every other character (including non-ASCII) written literally in
+UTF-8. The resulting member order is::
+
+    account_credit, account_debit, amount, booking_date, created_at, created_by, currency,
+    description, document_id, intent_id, journal_number, prev_hash, reverses_intent_id, source
+
+Known-answer vector (the byte string is one line; it is spelled out in ``tests/unit/test_chain.py``)::
+
+    {"account_credit":"8400","account_debit":"1200","amount":"119.00","booking_date":"2026-01-15",
+    "created_at":"2026-01-15T10:30:00.000Z","created_by":"key_live_01","currency":"EUR",
+    "description":"Rechnung 2026-001 Müller GmbH","document_id":null,"intent_id":"int_01",
+    "journal_number":1,"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",
+    "reverses_intent_id":null,"source":"api"}
+    -> audit_hash a51d241d3daf0e949ba3c92e1ea11b008ac3c2e793581e3154cfaa7f12bf6c33
+
+Export (``GET /v1/journal/export``)
+===================================
+
+JSON Lines, one entry per line in ``journal_number`` order, each line a JSON object with exactly the 14
+canonical members plus ``audit_hash``. ``export_line`` writes each line as the JCS form of those 15
+members; the verifier then checks such a line with a single regular expression plus one SHA-256 (the
+canonical bytes are the line minus its ``"audit_hash":"...",`` member). Any other valid JSON layout of a
+line (other key order, whitespace, ``\\u00e9`` escapes) verifies just the same, only slower. A line is
+*malformed* if it is not a UTF-8 JSON object, has duplicate, missing or extra members, has a value of
+the wrong type, or an ``amount`` that is not already in the canonical form above. Blank lines are skipped.
+
+Verification checks, per line and in this order: ``journal_number`` is the next expected number
+(``journal_number_gap``: gaps, duplicates, reordering), ``prev_hash`` equals the previous ``audit_hash``
+(``prev_hash_mismatch``), the recomputed hash equals ``audit_hash`` (``audit_hash_mismatch``). The first
+failure is reported; later lines are only counted. The chain alone cannot reveal a truncated tail:
+that is what ``chain_length``/``chain_head`` in the closing hash anchor.
+
+Period closing hash (monthly Festschreibung)
+============================================
+
+When period ``P`` ("YYYY-MM") is closed, the chain has ``chain_length`` entries (the highest
+``journal_number`` at closing time; 0 for an empty journal) and::
+
+    entries_digest = lowercase_hex(SHA-256(ASCII(h_1 + "\\n" + h_2 + "\\n" + ... + h_n + "\\n")))
+
+where ``h_1..h_n`` are the ``audit_hash`` values of every entry with ``journal_number <= chain_length``
+whose ``booking_date`` lies in ``P`` (``booking_date`` starts with ``P + "-"``), in ``journal_number``
+order (n = 0 gives SHA-256 of the empty string). Then::
+
+    closing_hash = lowercase_hex(SHA-256(UTF-8(JCS({
+        "period":                P,               # string "YYYY-MM"
+        "entry_count":           n,               # integer
+        "entries_digest":        entries_digest,  # string
+        "chain_head":            audit_hash of entry chain_length (64 zeros if chain_length is 0),
+        "chain_length":          chain_length,    # integer
+        "previous_closing_hash": closing_hash of the previously closed period, or null for the first
+    }))))
+
+JCS puts the members in the order chain_head, chain_length, entries_digest, entry_count, period,
+previous_closing_hash. ``entries_digest`` pins the period's own entries; ``chain_head``/``chain_length``
+pin the entire chain as it stood at closing time (so a later change to any earlier entry, in any period,
+or a truncated export also breaks the closing); ``previous_closing_hash`` links the closings into their
+own chain. After closing no entry may be booked into ``P``: an export that contains an entry with
+``journal_number > chain_length`` and a ``booking_date`` in ``P`` fails the closing check
+(``entry_after_closing``). Reversals of closed entries are booked into an open period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Final
+
+GENESIS_HASH: Final = "0" * 64
+
+CANONICAL_FIELDS: Final = (
+    "journal_number",
+    "intent_id",
+    "booking_date",
+    "account_debit",
+    "account_credit",
+    "amount",
+    "currency",
+    "description",
+    "created_at",
+    "created_by",
+    "source",
+    "document_id",
+    "reverses_intent_id",
+    "prev_hash",
+)
+EXPORT_FIELDS: Final = (*CANONICAL_FIELDS, "audit_hash")
+
+# Reasons reported in VerifyResult.first_break["reason"].
+GAP: Final = "journal_number_gap"
+PREV_MISMATCH: Final = "prev_hash_mismatch"
+HASH_MISMATCH: Final = "audit_hash_mismatch"
+MALFORMED_LINE: Final = "malformed_line"  # verify_jsonl: a line that is not a well-formed export entry
+MALFORMED_ENTRY: Final = "malformed_entry"  # ChainVerifier.feed: a mapping that cannot be canonicalised
+
+_CENT = Decimal("0.01")
+# JCS (RFC 8785 3.2.2.3) serialises numbers as IEEE 754 doubles: integers beyond 2**53 - 1 would
+# silently lose precision in other implementations, so they are refused rather than guessed.
+_MAX_SAFE_INT = 2**53 - 1
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_PERIOD = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
+# Decimal() also accepts "1_000", " 1.5 ", "١٢" and "Infinity"; an amount string must be plain ASCII.
+_AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+# json's C string encoder (ensure_ascii=False flavour) produces exactly the RFC 8785 string form:
+# it escapes only '"', '\\' and U+0000..U+001F, uses \b \f \n \r \t and lowercase \u00xx for the
+# rest of the control characters, and writes everything else literally. tests/unit/test_chain.py
+# proves byte equality with rfc8785.dumps. Lone surrogates pass through here and are rejected by the
+# final .encode("utf-8"), as RFC 8785 requires.
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _utf16_key(key: str) -> bytes:
+    # RFC 8785 3.2.3: members are sorted by the UTF-16 code units of their names. Big-endian UTF-16
+    # bytes compare exactly like the code-unit sequences (this differs from code-point order for
+    # astral characters versus U+E000..U+FFFF).
+    return key.encode("utf-16-be")
+
+
+_SORTED_FIELDS: Final = tuple(sorted(CANONICAL_FIELDS, key=_utf16_key))
+_SORTED_EXPORT_FIELDS: Final = tuple(sorted(EXPORT_FIELDS, key=_utf16_key))
+_EXPORT_KEYSET: Final = frozenset(EXPORT_FIELDS)
+_TEXT_FIELDS: Final = frozenset(CANONICAL_FIELDS) - {"journal_number", "amount"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Canonical form
+# --------------------------------------------------------------------------------------------------
+
+
+def format_amount(amount: Decimal) -> str:
+    """``Decimal("119")`` -> ``"119.00"``: half-up to cents, plain notation, never ``-0.00``."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"amount must be a Decimal, not {type(amount).__name__}")
+    if not amount.is_finite():
+        raise ValueError("amount must be finite")
+    try:
+        q = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValueError("amount is out of range") from None
+    if q.is_zero():
+        # Decimal keeps the sign of zero; the canonical form must not depend on how zero was computed.
+        return "0.00"
+    return format(q, "f")
+
+
+def _amount_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    if isinstance(value, str):
+        if not _AMOUNT_TEXT.fullmatch(value):
+            raise ValueError(f"amount {value!r} is not a plain decimal number")
+        return format_amount(Decimal(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_amount(Decimal(value))
+    # float is refused on purpose: binary floating point cannot represent cents exactly.
+    raise TypeError(f"amount must be Decimal, str or int, not {type(value).__name__}")
+
+
+def _journal_number_text(value: Any) -> str:
+    if type(value) is not int:  # bool is an int subclass; True must not pass for 1
+        raise TypeError(f"journal_number must be an int, not {type(value).__name__}")
+    if not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+        raise ValueError("journal_number exceeds the JSON safe integer range")
+    return str(value)
+
+
+def _canonical_text(entry: Mapping[str, Any], audit_hash: str | None = None) -> str:
+    parts: list[str] = []
+    get = entry.get
+    for key in _SORTED_FIELDS:
+        if key == "booking_date" and audit_hash is not None:
+            # Export lines only: "audit_hash" sorts between "amount" and "booking_date".
+            parts.append('"audit_hash":' + _encode_str(audit_hash))
+        value = get(key)
+        if key == "amount":
+            if value is None:
+                raise ValueError("amount is required")
+            text = '"' + _amount_text(value) + '"'
+        elif key == "journal_number":
+            text = _journal_number_text(value)
+        elif value is None:
+            text = "null"
+        elif isinstance(value, str):
+            text = _encode_str(value)
+        else:
+            raise TypeError(f"{key} must be a str or None, not {type(value).__name__}")
+        parts.append('"' + key + '":' + text)
+    return "{" + ",".join(parts) + "}"
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text contains a lone surrogate (not valid Unicode)") from None
+
+
+def canonical_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The RFC 8785 bytes of the 14 canonical fields of ``entry`` (missing -> null; others ignored).
+
+    ``journal_number`` must be an int and ``amount`` a Decimal, int or plain decimal string (formatted
+    to 2 decimals); every other field a str or None. Raises TypeError/ValueError otherwise.
+    """
+    return _utf8(_canonical_text(entry))
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """The ``audit_hash`` of ``entry``: lowercase hex SHA-256 of ``canonical_bytes(entry)``."""
+    return hashlib.sha256(canonical_bytes(entry)).hexdigest()
+
+
+def jcs_flat(obj: Mapping[str, str | int | bool | None]) -> bytes:
+    """RFC 8785 for a flat object whose values are str, int, bool or None (used for the closing hash)."""
+    parts: list[str] = []
+    for key, value in sorted(obj.items(), key=lambda kv: _utf16_key(kv[0])):
+        if value is None:
+            text = "null"
+        elif value is True:
+            text = "true"
+        elif value is False:
+            text = "false"
+        elif isinstance(value, int):
+            if not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+                raise ValueError(f"{key} exceeds the JSON safe integer range")
+            text = str(int(value))  # int(): an IntEnum's repr must not leak into the output
+        elif isinstance(value, str):
+            text = _encode_str(value)
+        else:
+            raise TypeError(f"{key} must be str, int, bool or None, not {type(value).__name__}")
+        parts.append(_encode_str(key) + ":" + text)
+    return _utf8("{" + ",".join(parts) + "}")
+
+
+def export_line(entry: Mapping[str, Any]) -> bytes:
+    """One export line (with trailing newline): the JCS form of the 14 canonical fields plus audit_hash.
+
+    Written this way the verifier takes its fast path; ``audit_hash`` is copied, not recomputed, so an
+    export shows what is stored.
+    """
+    audit_hash = entry.get("audit_hash")
+    if not isinstance(audit_hash, str):
+        raise ValueError("entry has no audit_hash")
+    return _utf8(_canonical_text(entry, audit_hash)) + b"\n"
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """``created_at`` in the canonical form: UTC, milliseconds (truncated), "Z"."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must be timezone-aware")
+    utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"
+
+
+def _check_hash(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise ValueError(f"{name} must be 64 lowercase hex digits")
+    return value
+
+
+def chain_entries(prev_hash: str, first_number: int, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Continue a chain: copies of ``entries`` with journal_number, prev_hash and audit_hash assigned.
+
+    ``prev_hash`` is the audit_hash of entry ``first_number - 1`` (GENESIS_HASH for ``first_number`` 1).
+    Other keys of the input dicts are kept as they are; the inputs are not modified.
+    """
+    _check_hash("prev_hash", prev_hash)
+    if type(first_number) is not int or first_number < 1:
+        raise ValueError("first_number must be an int >= 1")
+    if first_number == 1 and prev_hash != GENESIS_HASH:
+        raise ValueError("entry 1 must chain to GENESIS_HASH")
+    out: list[dict[str, Any]] = []
+    for number, entry in enumerate(entries, start=first_number):
+        chained = {**entry, "journal_number": number, "prev_hash": prev_hash}
+        prev_hash = hashlib.sha256(canonical_bytes(chained)).hexdigest()
+        chained["audit_hash"] = prev_hash
+        out.append(chained)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Verification
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    """``head_hash`` is the audit_hash of the last entry of the verified prefix (the starting prev_hash
+    if none verified); ``entries`` counts every entry/line seen, including those after a break."""
+
+    verified: bool
+    entries: int
+    head_hash: str
+    first_break: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "entries": self.entries,
+            "head_hash": self.head_hash,
+            "first_break": None if self.first_break is None else dict(self.first_break),
+        }
+
+
+# Called for every entry that verified, in order: (journal_number, booking_date, audit_hash).
+EntryObserver = Callable[[int, "str | None", str], None]
+
+# A JCS export line (see export_line), recognised without parsing. A JCS string: anything but '"',
+# '\\' and control characters, or one of the canonical escapes (\u00xx only where no short form exists).
+# Possessive quantifiers keep the scan linear. Anything this does not match (other layouts, negative
+# amounts, null prev_hash, ...) takes the general path, which gives the same verdict, only slower.
+_S = rb'"(?:[^"\\\x00-\x1f]++|\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f])))*+"'
+_SN = rb"(?:null|" + _S + rb")"
+_EXPORT_LINE = re.compile(
+    rb'(\{"account_credit":' + _SN + rb',"account_debit":' + _SN
+    + rb',"amount":"(?:0|[1-9][0-9]*)\.[0-9]{2}",)'
+    + rb'"audit_hash":"([0-9a-f]{64})",'
+    + rb'("booking_date":(?:null|"([^"\\\x00-\x1f]*+)"),"created_at":' + _SN
+    + rb',"created_by":' + _SN + rb',"currency":' + _SN + rb',"description":' + _SN
+    + rb',"document_id":' + _SN + rb',"intent_id":' + _SN
+    + rb',"journal_number":([1-9][0-9]{0,14})'  # <= 15 digits stays below 2**53 - 1
+    + rb',"prev_hash":"([0-9a-f]{64})","reverses_intent_id":' + _SN + rb',"source":' + _SN + rb"\})"
+    + rb"\r?\n?"
+)
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Duplicate members are refused: other parsers keep the first value, json keeps the last, so the
+    # verified value and the value a reader sees could differ.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate member")
+    return obj
+
+
+def _parse_export_line(raw: bytes | None) -> dict[str, Any]:
+    """The general path: a strict parse of one export line, raising _Malformed with a reason."""
+    if raw is None:
+        raise _Malformed("line is not valid Unicode")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Malformed("line is not valid UTF-8") from None
+    try:
+        obj = json.loads(text, object_pairs_hook=_unique_object, parse_float=Decimal,
+                         parse_constant=_reject_constant)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise _Malformed(f"invalid JSON: {exc}") from None
+    if type(obj) is not dict:
+        raise _Malformed("line is not a JSON object")
+    keys = obj.keys()
+    if keys != _EXPORT_KEYSET:
+        missing = sorted(_EXPORT_KEYSET - keys)
+        extra = sorted(keys - _EXPORT_KEYSET)
+        raise _Malformed(f"members differ from the export contract (missing {missing}, unexpected {extra})")
+    if type(obj["journal_number"]) is not int:
+        raise _Malformed("journal_number is not an integer")
+    if not isinstance(obj["audit_hash"], str):
+        raise _Malformed("audit_hash is not a string")
+    amount = obj["amount"]
+    try:
+        canonical_amount = isinstance(amount, str) and _amount_text(amount) == amount
+    except ValueError:
+        canonical_amount = False
+    if not canonical_amount:
+        # The hash covers "119.00"; a line showing "119.0", "119.004" or 119 must not verify as that.
+        raise _Malformed("amount is not a string in canonical form")
+    for key in _TEXT_FIELDS:
+        value = obj[key]
+        if value is not None and not isinstance(value, str):
+            raise _Malformed(f"{key} is not a string or null")
+    return obj
+
+
+class ChainVerifier:
+    """Incremental chain verifier: ``feed`` entries (or ``feed_lines``) in journal order, then ``result``.
+
+    Starts at entry 1 after GENESIS_HASH by default; pass ``expected_number``/``prev_hash`` to verify a
+    continuation (e.g. only the entries after the last closing). After the first break nothing more is
+    checked, entries are only counted.
+    """
+
+    __slots__ = ("_expected", "_head", "_entries", "_lines", "_first_break", "_observer")
+
+    def __init__(self, expected_number: int = 1, prev_hash: str = GENESIS_HASH, *,
+                 observer: EntryObserver | None = None) -> None:
+        if type(expected_number) is not int or expected_number < 1:
+            raise ValueError("expected_number must be an int >= 1")
+        self._expected = expected_number
+        self._head = _check_hash("prev_hash", prev_hash)
+        self._entries = 0
+        self._lines = 0
+        self._first_break: dict[str, Any] | None = None
+        self._observer = observer
+
+    @property
+    def broken(self) -> bool:
+        return self._first_break is not None
+
+    @property
+    def expected_number(self) -> int:
+        return self._expected
+
+    @property
+    def head_hash(self) -> str:
+        return self._head
+
+    def result(self) -> VerifyResult:
+        return VerifyResult(
+            verified=self._first_break is None,
+            entries=self._entries,
+            head_hash=self._head,
+            first_break=None if self._first_break is None else dict(self._first_break),
+        )
+
+    def _break(self, reason: str, line: int | None, **detail: Any) -> None:
+        first_break: dict[str, Any] = {"journal_number": self._expected, "reason": reason}
+        if line is not None:
+            first_break["line"] = line
+        first_break.update(detail)
+        self._first_break = first_break
+
+    def feed(self, entry: Mapping[str, Any]) -> bool:
+        """Check the next entry; returns whether the chain is still intact."""
+        self._entries += 1
+        if self._first_break is None:
+            self._check(entry, MALFORMED_ENTRY, None)
+        return self._first_break is None
+
+    def _check(self, entry: Mapping[str, Any], malformed: str, line: int | None) -> None:
+        number = entry.get("journal_number")
+        if type(number) is not int or number != self._expected:
+            self._break(GAP, line, expected=self._expected, got=_json_safe(number))
+            return
+        prev = entry.get("prev_hash")
+        if prev != self._head:
+            self._break(PREV_MISMATCH, line, expected=self._head, got=_json_safe(prev))
+            return
+        try:
+            digest = hashlib.sha256(canonical_bytes(entry)).hexdigest()
+        except (TypeError, ValueError) as exc:
+            self._break(malformed, line, detail=str(exc))
+            return
+        claimed = entry.get("audit_hash")
+        if claimed != digest:
+            self._break(HASH_MISMATCH, line, expected=digest, got=_json_safe(claimed))
+            return
+        self._head = digest
+        self._expected = number + 1
+        if self._observer is not None:
+            booking_date = entry.get("booking_date")
+            self._observer(number, booking_date if isinstance(booking_date, str) else None, digest)
+
+    def feed_lines(self, lines: Iterable[bytes | str]) -> bool:
+        """Check export lines (JSON Lines, see module docstring); returns whether still intact.
+
+        Hot loop: state lives in locals and is written back around the (rare) general path.
+        """
+        match = _EXPORT_LINE.fullmatch
+        sha256 = hashlib.sha256
+        observer = self._observer
+        expected = self._expected
+        head = self._head.encode("ascii")
+        entries = self._entries
+        line_no = self._lines
+        broken = self._first_break is not None
+        for raw in lines:
+            line_no += 1
+            if type(raw) is not bytes:
+                try:
+                    raw = raw.encode("utf-8")  # type: ignore[union-attr]
+                except UnicodeEncodeError:
+                    raw = None  # lone surrogate; reported as malformed below
+            if broken:
+                if raw is None or raw.strip():
+                    entries += 1
+                continue
+            m = match(raw) if raw is not None else None
+            if m is not None and (raw.isascii() or _valid_utf8(raw)):  # type: ignore[union-attr]
+                entries += 1
+                before, audit, after, booking, number, prev = m.groups()
+                n = int(number)
+                if n == expected and prev == head:
+                    # The line is JCS, so the canonical bytes are the line minus the audit_hash member.
+                    if sha256(before + after).hexdigest().encode("ascii") == audit:
+                        head = audit
+                        expected = n + 1
+                        if observer is not None:
+                            observer(n, None if booking is None else booking.decode("utf-8"),
+                                     audit.decode("ascii"))
+                        continue
+                # A break: hand the parsed line to the general checks for an identical report.
+                entry = json.loads(raw)
+            elif raw is not None and not raw.strip():
+                continue  # blank line
+            else:
+                entries += 1
+                try:
+                    entry = _parse_export_line(raw)
+                except _Malformed as exc:
+                    self._expected, self._head = expected, head.decode("ascii")
+                    self._break(MALFORMED_LINE, line_no, detail=str(exc))
+                    broken = True
+                    continue
+            self._expected, self._head = expected, head.decode("ascii")
+            self._check(entry, MALFORMED_LINE, line_no)
+            expected, head = self._expected, self._head.encode("ascii")
+            broken = self._first_break is not None
+        self._expected, self._head = expected, head.decode("ascii")
+        self._entries, self._lines = entries, line_no
+        return not broken
+
+
+def _valid_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")  # strict: also refuses encoded surrogates and overlong forms
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _json_safe(value: Any) -> Any:
+    # first_break is printed as JSON by the CLI; whatever was found must survive that.
+    if value is None or type(value) in (str, int, bool):
+        return value
+    return repr(value)
+
+
+def verify_jsonl(lines: Iterable[bytes | str], *, expected_number: int = 1, prev_hash: str = GENESIS_HASH,
+                 observer: EntryObserver | None = None) -> VerifyResult:
+    """Verify an export (an iterable of lines, e.g. a file opened in binary mode) in one streaming pass."""
+    verifier = ChainVerifier(expected_number, prev_hash, observer=observer)
+    verifier.feed_lines(lines)
+    return verifier.result()
+
+
+# --------------------------------------------------------------------------------------------------
+# Period closing hash
+# --------------------------------------------------------------------------------------------------
+
+
+def _check_period(period: str) -> str:
+    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+        raise ValueError("period must be 'YYYY-MM'")
+    return period
+
+
+def period_entries_digest(hashes: Iterable[str]) -> str:
+    """SHA-256 (hex) over the audit_hashes, each as 64 ASCII hex digits followed by "\\n"."""
+    digest = hashlib.sha256()
+    for h in hashes:
+        digest.update(_check_hash("audit_hash", h).encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+def closing_hash(period: str, entry_count: int, entries_digest: str, chain_head: str, chain_length: int,
+                 previous_closing_hash: str | None) -> str:
+    """The closing hash of ``period`` as defined in the module docstring."""
+    for name, value in (("entry_count", entry_count), ("chain_length", chain_length)):
+        if type(value) is not int or value < 0:
+            raise ValueError(f"{name} must be an int >= 0")
+    if previous_closing_hash is not None:
+        _check_hash("previous_closing_hash", previous_closing_hash)
+    preimage = jcs_flat({
+        "period": _check_period(period),
+        "entry_count": entry_count,
+        "entries_digest": _check_hash("entries_digest", entries_digest),
+        "chain_head": _check_hash("chain_head", chain_head),
+        "chain_length": chain_length,
+        "previous_closing_hash": previous_closing_hash,
+    })
+    return hashlib.sha256(preimage).hexdigest()
+
+
+@dataclass
+class ClosingCheck:
+    """Outcome of recomputing a closing hash from an export; ``reason`` is None when ``ok``."""
+
+    ok: bool
+    period: str
+    chain_length: int
+    expected_closing_hash: str
+    closing_hash: str | None = None
+    entry_count: int | None = None
+    entries_digest: str | None = None
+    chain_head: str | None = None
+    previous_closing_hash: str | None = None
+    reason: str | None = None
+    journal_number: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "period": self.period,
+            "chain_length": self.chain_length,
+            "expected_closing_hash": self.expected_closing_hash,
+            "closing_hash": self.closing_hash,
+            "entry_count": self.entry_count,
+            "entries_digest": self.entries_digest,
+            "chain_head": self.chain_head,
+            "previous_closing_hash": self.previous_closing_hash,
+            "reason": self.reason,
+            "journal_number": self.journal_number,
+        }
+
+
+class ClosingAccumulator:
+    """Collects what a closing needs while the chain is verified (use ``observe`` as the observer)."""
+
+    def __init__(self, period: str, chain_length: int) -> None:
+        self.period = _check_period(period)
+        if type(chain_length) is not int or chain_length < 0:
+            raise ValueError("chain_length must be an int >= 0")
+        self.chain_length = chain_length
+        self._prefix = period + "-"
+        self._digest = hashlib.sha256()
+        self._count = 0
+        self._head: str | None = GENESIS_HASH if chain_length == 0 else None
+        self._late: int | None = None
+
+    def observe(self, journal_number: int, booking_date: str | None, audit_hash: str) -> None:
+        in_period = booking_date is not None and booking_date.startswith(self._prefix)
+        if journal_number <= self.chain_length:
+            if in_period:
+                self._digest.update(audit_hash.encode("ascii") + b"\n")
+                self._count += 1
+            if journal_number == self.chain_length:
+                self._head = audit_hash
+        elif in_period and self._late is None:
+            self._late = journal_number
+
+    def result(self, chain: VerifyResult, expected_closing_hash: str,
+               previous_closing_hash: str | None) -> ClosingCheck:
+        check = ClosingCheck(ok=False, period=self.period, chain_length=self.chain_length,
+                             expected_closing_hash=expected_closing_hash,
+                             previous_closing_hash=previous_closing_hash)
+        if self._head is None:
+            # The verified prefix ended before chain_length: broken or truncated chain.
+            broke_at = chain.first_break["journal_number"] if chain.first_break else None
+            check.reason = "chain_broken_before_closing" if broke_at is not None else "chain_shorter_than_closing"
+            check.journal_number = broke_at
+            return check
+        check.entry_count = self._count
+        check.entries_digest = self._digest.hexdigest()
+        check.chain_head = self._head
+        check.closing_hash = closing_hash(self.period, self._count, check.entries_digest, self._head,
+                                          self.chain_length, previous_closing_hash)
+        if self._late is not None:
+            check.reason = "entry_after_closing"
+            check.journal_number = self._late
+        elif check.closing_hash != expected_closing_hash:
+            check.reason = "closing_hash_mismatch"
+        else:
+            check.ok = True
+        return check
+
+
+def check_closing(lines: Iterable[bytes | str], period: str, expected_closing_hash: str, chain_length: int,
+                  previous_closing_hash: str | None) -> tuple[VerifyResult, ClosingCheck]:
+    """Verify the chain and recompute the closing of ``period`` in one streaming pass over an export."""
+    accumulator = ClosingAccumulator(period, chain_length)
+    result = verify_jsonl(lines, observer=accumulator.observe)
+    return result, accumulator.result(result, expected_closing_hash, previous_closing_hash)
+
+
+def verify_closing(lines: Iterable[bytes | str], period: str, expected_closing_hash: str, chain_length: int,
+                   previous_closing_hash: str | None) -> bool:
+    """True iff the chain verifies through ``chain_length``, the recomputed closing hash equals
+    ``expected_closing_hash`` and no later entry was booked into the closed period."""
+    return check_closing(lines, period, expected_closing_hash, chain_length, previous_closing_hash)[1].ok

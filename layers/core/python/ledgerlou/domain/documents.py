@@ -1,0 +1,101 @@
+"""Documents (Belege): stored in S3 under the tenant's prefix with their SHA-256, never overwritten.
+
+Types are checked by content (magic bytes), not by the client's Content-Type or file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ledgerlou import config
+from ledgerlou.errors import InvalidInput, NotFound, PayloadTooLarge
+from ledgerlou.store import documents as store
+from ledgerlou.store.base import now_iso
+
+MAX_BYTES = 5 * 1024 * 1024  # API Gateway's payload limit is 10 MB; base64 makes 5 MB the safe size
+
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    for magic, mime in SIGNATURES:
+        if data.startswith(magic):
+            return mime
+    head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(b"<?xml") or re.match(rb"<[A-Za-z_][\w:.-]*[\s>]", head):
+        return "application/xml"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _s3() -> Any:
+    import boto3  # lazily: most functions never touch S3
+
+    return boto3.client("s3")
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: str
+    mime_type: str
+    original_name: str
+    sha256: str
+    size: int
+    created_at: str
+
+
+def safe_name(name: str | None, mime: str) -> str:
+    base = re.sub(r"[^\w.\- ()äöüÄÖÜß]", "_", (name or "").split("/")[-1].split("\\")[-1]).strip(" .")[:200]
+    if not base:
+        base = "document." + mime.split("/")[-1]
+    return base
+
+
+def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str) -> StoredDocument:
+    if not data:
+        raise InvalidInput.field("file", "is empty")
+    if len(data) > MAX_BYTES:
+        raise PayloadTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", code="FILE_TOO_LARGE")
+    mime = sniff(data)
+    if mime is None:
+        raise InvalidInput.field("file", "type not allowed: PDF, PNG, JPEG, TIFF or XML",
+                                 code="UNSUPPORTED_FILE_TYPE")
+    doc_id = str(uuid.uuid4())
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"tenant/{tenant_id}/documents/{doc_id}"
+    # A new key per document and IfNoneMatch: an original is never overwritten (GoBD); the bucket's
+    # versioning and Object Lock keep it so even against a bug elsewhere.
+    _s3().put_object(Bucket=config.documents_bucket(), Key=key, Body=data, ContentType=mime,
+                     ChecksumAlgorithm="SHA256", IfNoneMatch="*", Metadata={"sha256": digest})
+    name = safe_name(original_name, mime)
+    item = store.DocumentItem(doc_id=doc_id, mime_type=mime, original_name=name, sha256=digest, size=len(data),
+                              s3_key=key, created_at=now_iso(), created_by=actor)
+    store.put_new(tenant_id, item)
+    return StoredDocument(doc_id, mime, name, digest, len(data), item.created_at)
+
+
+def exists(tenant_id: str, doc_id: str) -> bool:
+    return store.get(tenant_id, doc_id) is not None
+
+
+def fetch(tenant_id: str, doc_id: str) -> tuple[StoredDocument, bytes]:
+    item = store.get(tenant_id, doc_id)
+    if item is None:
+        raise NotFound("Document not found.")
+    body = _s3().get_object(Bucket=config.documents_bucket(), Key=item.s3_key)["Body"].read()
+    if hashlib.sha256(body).hexdigest() != item.sha256:
+        # S3 returned something else than what was stored: never hand out a silently changed original.
+        raise NotFound("Document content failed its integrity check.", code="DOCUMENT_INTEGRITY", status=500)
+    return StoredDocument(item.doc_id, item.mime_type, item.original_name, item.sha256, int(item.size),
+                          item.created_at), body

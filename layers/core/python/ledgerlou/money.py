@@ -1,0 +1,89 @@
+"""Money and JSON: ``Decimal`` from the request bytes to the store and back, never ``float``.
+
+Requests are parsed with ``parse_float=Decimal`` (see ``api.resolver``); responses are written by
+``dumps`` which emits Decimals as JSON numbers (``119.00``), not strings and not floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import simplejson
+from pydantic import BaseModel, BeforeValidator
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Accept a JSON number (already a Decimal/int thanks to parse_float) or a numeric string."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("must be a number")
+    if isinstance(value, float):
+        # Only reachable from Python callers; a request body never yields floats.
+        value = repr(value)
+    try:
+        d = Decimal(value) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError("must be a number") from None
+    if not d.is_finite():
+        raise ValueError("must be a finite number")
+    return d
+
+
+def parse_money(value: Any) -> Decimal:
+    d = to_decimal(value)
+    exponent = d.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError("must have at most 2 decimals")
+    if abs(d) > MAX_AMOUNT:
+        raise ValueError("must be at most 999999999999.99")
+    return d.quantize(CENT)
+
+
+def parse_positive_money(value: Any) -> Decimal:
+    d = parse_money(value)
+    if d <= 0:
+        raise ValueError("must be greater than 0")
+    return d
+
+
+def parse_rate(value: Any) -> Decimal:
+    d = to_decimal(value)
+    if d < 0 or d > 100:
+        raise ValueError("must be between 0 and 100")
+    exponent = d.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError("must have at most 2 decimals")
+    return d
+
+
+Money = Annotated[Decimal, BeforeValidator(parse_money)]
+PositiveMoney = Annotated[Decimal, BeforeValidator(parse_positive_money)]
+Rate = Annotated[Decimal, BeforeValidator(parse_rate)]
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="python")
+    if isinstance(obj, dt.datetime):
+        return obj.isoformat()
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def dumps(obj: Any) -> str:
+    return simplejson.dumps(obj, use_decimal=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def loads(text: str | bytes) -> Any:
+    return simplejson.loads(text, use_decimal=True)

@@ -1,0 +1,55 @@
+"""pynamodb foundations for the single table.
+
+Only modules in this package build keys. Every tenant-owned key starts with ``T#<tenant>`` so tenant
+isolation holds by construction; the one exception is the API-key hash pointer, which is how the
+authorizer finds the tenant in the first place (``api_keys.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import Attribute, UnicodeAttribute
+from pynamodb.constants import NUMBER
+from pynamodb.models import Model
+
+from ledgerlou import config
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """Exact money in DynamoDB: pynamodb's NumberAttribute goes through float (PITFALLS.md)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+def tenant_pk(tenant_id: str, entity: str | None = None) -> str:
+    return f"T#{tenant_id}" if entity is None else f"T#{tenant_id}#{entity}"
+
+
+def now_iso() -> str:
+    """ISO 8601 UTC with milliseconds and Z, the one timestamp format of the API."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TableModel(Model):
+    """Base of every item type: the table's key schema. Subclasses add their attributes."""
+
+    class Meta:
+        table_name = config.table_name()
+        region = os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"))
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+
+
+def page(items: list[Any], offset: int, limit: int) -> list[Any]:
+    return items[offset : offset + limit]

@@ -1,0 +1,35 @@
+"""Document metadata. Access pattern: get by id → GetItem PK=T#<tenant>#DOCUMENT, SK=<document id>."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+
+from ledgerlou.store.base import TableModel, tenant_pk
+
+
+class DocumentItem(TableModel):
+    doc_id = UnicodeAttribute()
+    mime_type = UnicodeAttribute()
+    original_name = UnicodeAttribute()
+    sha256 = UnicodeAttribute()
+    size = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+
+
+def _pk(tenant_id: str) -> str:
+    return tenant_pk(tenant_id, "DOCUMENT")
+
+
+def put_new(tenant_id: str, item: DocumentItem) -> None:
+    item.PK, item.SK = _pk(tenant_id), item.doc_id
+    item.save(condition=DocumentItem.PK.does_not_exist())
+
+
+def get(tenant_id: str, doc_id: str) -> DocumentItem | None:
+    try:
+        return DocumentItem.get(_pk(tenant_id), doc_id)
+    except DoesNotExist:
+        return None

@@ -1,0 +1,164 @@
+"""The journal: an append-only log of blocks in the tenant's journal partition.
+
+    PK=T#<tenant>#JOURNAL  SK=BLOCK#000000000042   one block per append (one booking, a batch of
+                                                   bookings, or a control event such as a period lock)
+    PK=T#<tenant>#JOURNAL  SK=HEAD                 hint: the latest block known to a writer
+    PK=T#<tenant>#JOURNAL  SK=PROJECTED            watermark: blocks ≤ seq are fully projected
+
+A block is written once with ``attribute_not_exists(PK)`` on the next sequence number: two writers
+that build on the same head compete for the same key and exactly one wins (gapless numbering and an
+unbroken hash chain without transactions; DESIGN.md "Journal write"). Blocks are never updated or
+deleted — no code path here does either, and the functions' IAM policies allow no DeleteItem on them.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from ledgerlou.store.base import TableModel, tenant_pk
+
+GENESIS_HASH = "0" * 64
+BLOCK_PREFIX = "BLOCK#"
+MAX_BLOCK_BYTES = 350_000  # DynamoDB's item limit is 400 KB; keep headroom for attributes
+
+
+class BlockItem(TableModel):
+    seq = NumberAttribute()
+    kind = UnicodeAttribute()  # bookings | control
+    first_journal_number = NumberAttribute()  # first journal_number of this block (or next, if none)
+    last_journal_number = NumberAttribute()  # highest journal_number through this block
+    head_hash = UnicodeAttribute()  # audit_hash of the chain's last entry through this block
+    locks = UnicodeAttribute()  # JSON {"2026-01": "locked" | "soft_locked"}: the state as of this block
+    created_at = UnicodeAttribute()
+    # zlib-compressed JSON: a 500-line booking with tax splits is ~1,000 entries, far over 400 KB raw.
+    payload = BinaryAttribute(legacy_encoding=False)
+
+
+class HeadItem(TableModel):
+    seq = NumberAttribute()
+
+
+class WatermarkItem(TableModel):
+    seq = NumberAttribute()
+
+
+def journal_pk(tenant_id: str) -> str:
+    return tenant_pk(tenant_id, "JOURNAL")
+
+
+def block_sk(seq: int) -> str:
+    return f"{BLOCK_PREFIX}{seq:012d}"
+
+
+@dataclass
+class Block:
+    seq: int
+    kind: str
+    first_journal_number: int
+    last_journal_number: int
+    head_hash: str
+    locks: dict[str, str]
+    created_at: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return list(self.payload.get("entries", []))
+
+    @property
+    def intents(self) -> list[dict[str, Any]]:
+        return list(self.payload.get("intents", []))
+
+
+def encode_payload(payload: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), 6)
+
+
+def _to_block(item: BlockItem) -> Block:
+    return Block(seq=int(item.seq), kind=item.kind, first_journal_number=int(item.first_journal_number),
+                 last_journal_number=int(item.last_journal_number), head_hash=item.head_hash,
+                 locks=json.loads(item.locks), created_at=item.created_at,
+                 payload=json.loads(zlib.decompress(item.payload).decode("utf-8")))
+
+
+def genesis() -> Block:
+    return Block(seq=0, kind="genesis", first_journal_number=1, last_journal_number=0, head_hash=GENESIS_HASH,
+                 locks={}, created_at="")
+
+
+def put_block(tenant_id: str, block: Block, encoded: bytes) -> bool:
+    """The conditional append. True if this writer won the sequence number, False if another did."""
+    item = BlockItem(journal_pk(tenant_id), block_sk(block.seq), seq=block.seq, kind=block.kind,
+                     first_journal_number=block.first_journal_number,
+                     last_journal_number=block.last_journal_number, head_hash=block.head_hash,
+                     locks=json.dumps(block.locks, sort_keys=True), created_at=block.created_at, payload=encoded)
+    try:
+        item.save(condition=BlockItem.PK.does_not_exist())
+        return True
+    except PutError as ex:
+        if ex.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def get_block(tenant_id: str, seq: int) -> Block | None:
+    if seq == 0:
+        return genesis()
+    try:
+        return _to_block(BlockItem.get(journal_pk(tenant_id), block_sk(seq), consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def iter_blocks(tenant_id: str, start_seq: int = 1, page_size: int = 100) -> Any:
+    """All blocks from start_seq in order (export, verify): one paged Query, never per booking."""
+    for item in BlockItem.query(journal_pk(tenant_id), BlockItem.SK.between(block_sk(start_seq), block_sk(10**12 - 1)),
+                                consistent_read=True, page_size=page_size):
+        yield _to_block(item)
+
+
+def _get_seq(model: type[HeadItem] | type[WatermarkItem], tenant_id: str, sk: str) -> int:
+    try:
+        return int(model.get(journal_pk(tenant_id), sk, consistent_read=True).seq)
+    except DoesNotExist:
+        return 0
+
+
+def get_head_hint(tenant_id: str) -> int:
+    return _get_seq(HeadItem, tenant_id, "HEAD")
+
+
+def get_watermark(tenant_id: str) -> int:
+    return _get_seq(WatermarkItem, tenant_id, "PROJECTED")
+
+
+def _advance(model: type[HeadItem] | type[WatermarkItem], tenant_id: str, sk: str, seq: int,
+             contiguous: bool) -> bool:
+    item = model(journal_pk(tenant_id), sk)
+    if contiguous:
+        cond = (model.seq == seq - 1) if seq > 1 else (model.seq.does_not_exist() | (model.seq == 0))
+    else:
+        cond = model.seq.does_not_exist() | (model.seq < seq)
+    try:
+        item.update(actions=[model.seq.set(seq)], condition=cond)
+        return True
+    except UpdateError as ex:
+        if ex.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def advance_head_hint(tenant_id: str, seq: int) -> bool:
+    """Monotonic: the hint only moves forward."""
+    return _advance(HeadItem, tenant_id, "HEAD", seq, contiguous=False)
+
+
+def advance_watermark(tenant_id: str, seq: int) -> bool:
+    """Contiguous: PROJECTED moves from seq-1 to seq only, so it never skips an unprojected block."""
+    return _advance(WatermarkItem, tenant_id, "PROJECTED", seq, contiguous=True)

@@ -1,0 +1,98 @@
+"""Creates the template's table, buckets and queues in moto (server or in-process), and tells the
+environment their names, as CloudFormation would through the functions' Environment."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+
+from local import template
+
+LOCAL_NAMES = {"LedgerTable": "ledgerlou", "DocumentsBucket": "ledgerlou-documents"}
+
+
+def physical_name(logical_id: str) -> str:
+    return LOCAL_NAMES.get(logical_id, f"ledgerlou-{logical_id.lower()}")
+
+
+def create_all(region: str = "eu-central-1") -> dict[str, str]:
+    """Create every table, bucket and queue of the template; returns env vars for the functions."""
+    ddb = boto3.client("dynamodb", region_name=region)
+    s3 = boto3.client("s3", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+    names: dict[str, str] = {}
+    existing_tables = set(ddb.list_tables()["TableNames"])
+    for lid, res in template.resources("AWS::DynamoDB::Table").items():
+        name = physical_name(lid)
+        names[lid] = name
+        if name in existing_tables:
+            continue
+        p = res["Properties"]
+        kwargs: dict[str, Any] = {
+            "TableName": name, "AttributeDefinitions": p["AttributeDefinitions"], "KeySchema": p["KeySchema"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if p.get("GlobalSecondaryIndexes"):
+            kwargs["GlobalSecondaryIndexes"] = p["GlobalSecondaryIndexes"]
+        if p.get("StreamSpecification"):
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+        ddb.create_table(**kwargs)
+        ttl = p.get("TimeToLiveSpecification")
+        if ttl:
+            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    for lid, res in template.resources("AWS::S3::Bucket").items():
+        name = physical_name(lid)
+        names[lid] = name
+        try:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region},
+                             ObjectLockEnabledForBucket=bool(res["Properties"].get("ObjectLockEnabled")))
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    queues = template.resources("AWS::SQS::Queue")
+    # DLQs first, so that redrive policies can name them.
+    for lid in sorted(queues, key=lambda q: "RedrivePolicy" in (queues[q].get("Properties") or {})):
+        props = queues[lid].get("Properties") or {}
+        name = physical_name(lid)
+        attrs: dict[str, str] = {}
+        if "VisibilityTimeout" in props:
+            attrs["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            dlq_lid = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            dlq_url = sqs.get_queue_url(QueueName=physical_name(dlq_lid))["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"]
+            import json
+
+            attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn,
+                                                 "maxReceiveCount": str(redrive.get("maxReceiveCount", 3))})
+        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        names[lid] = url
+    return names
+
+
+def environment(names: dict[str, str]) -> dict[str, str]:
+    """The functions' environment variables with !Ref/!GetAtt resolved to local names."""
+    env: dict[str, str] = {}
+    globals_env = ((template.load().get("Globals") or {}).get("Function") or {}).get("Environment") or {}
+    variables = dict(globals_env.get("Variables") or {})
+    for fn in template.functions().values():
+        variables.update(fn.environment)
+    for key, value in variables.items():
+        if isinstance(value, str):
+            env[key] = value
+        elif isinstance(value, dict) and "Ref" in value and value["Ref"] in names:
+            env[key] = names[value["Ref"]]
+        elif isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in names:
+            env[key] = names[value["Fn::GetAtt"][0]]
+    env["STAGE"] = "local"
+    env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    return env
+
+
+def apply_environment(names: dict[str, str]) -> None:
+    os.environ.update(environment(names))

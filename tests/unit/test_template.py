@@ -1,0 +1,106 @@
+"""The SAM template: every function has its events and a least-privilege policy; log retention;
+the table has what the design relies on (PK/SK, GSI1, TTL, stream)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local import template
+
+WILDCARD_ACTIONS = {"*", "dynamodb:*", "s3:*", "sqs:*"}
+
+
+def _statements(fn: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for policy in fn["Properties"].get("Policies") or []:
+        if isinstance(policy, dict) and "Statement" in policy:
+            out.extend(policy["Statement"])
+    return out
+
+
+def test_given_the_template_then_every_api_function_has_http_events_or_is_a_worker() -> None:
+    functions = template.resources("AWS::Serverless::Function")
+    authorizer = template.authorizer_function()
+    for lid, fn in functions.items():
+        if lid == authorizer:
+            continue
+        events = fn["Properties"].get("Events") or {}
+        assert events, f"{lid} has no events"
+
+
+def test_given_the_template_then_no_function_has_wildcard_actions_or_managed_crud_policies() -> None:
+    for lid, fn in template.resources("AWS::Serverless::Function").items():
+        for policy in fn["Properties"].get("Policies") or []:
+            assert not isinstance(policy, str), f"{lid}: managed policy {policy}"
+            assert not (isinstance(policy, dict) and any(k.endswith("CrudPolicy") for k in policy)), lid
+        for st in _statements(fn):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            assert not WILDCARD_ACTIONS & set(actions), f"{lid}: wildcard action"
+            assert st.get("Resource") not in ("*", ["*"]), f"{lid}: wildcard resource"
+
+
+def test_given_the_template_then_delete_item_is_only_allowed_on_idempotency_records() -> None:
+    for lid, fn in template.resources("AWS::Serverless::Function").items():
+        for st in _statements(fn):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            if "dynamodb:DeleteItem" in actions:
+                cond = st.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+                assert cond and all(k.startswith("T#*#") for k in cond), f"{lid}: unrestricted DeleteItem"
+
+
+def test_given_the_template_then_each_function_has_a_log_group_with_retention() -> None:
+    groups = template.resources("AWS::Logs::LogGroup")
+    named = {g["Properties"]["LogGroupName"]["Fn::Sub"] for g in groups.values()}
+    for lid in template.resources("AWS::Serverless::Function"):
+        assert f"/aws/lambda/${{{lid}}}" in named, f"{lid} has no log group"
+    assert all("RetentionInDays" in g["Properties"] for g in groups.values())
+
+
+def test_given_the_template_then_the_table_supports_the_design() -> None:
+    table = template.resources("AWS::DynamoDB::Table")["LedgerTable"]["Properties"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["PK", "SK"]
+    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "GSI1"
+    assert table["TimeToLiveSpecification"]["Enabled"] is True
+    assert table["StreamSpecification"]["StreamViewType"]
+
+
+def test_given_the_template_then_the_documents_bucket_is_private_versioned_encrypted() -> None:
+    bucket = template.resources("AWS::S3::Bucket")["DocumentsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]
+    assert bucket["ObjectLockEnabled"] is True
+
+
+def test_given_the_routes_then_only_the_public_endpoints_skip_the_authorizer() -> None:
+    public = {r.path for r in template.routes() if r.public}
+    assert public <= {"/v1/openapi.json", "/v1/auth/login", "/v1/auth/forgot-password",
+                      "/v1/auth/setup-password", "/v1/contact"}
+    assert "/v1/openapi.json" in public
+
+
+def test_given_the_routes_then_literal_routes_win_over_parameters() -> None:
+    from local.gateway import Gateway
+
+    gw = Gateway()
+    found = gw.match("GET", "/v1/accounts/search")
+    assert found is not None and found[0].path == "/v1/accounts/search"
+
+
+def test_given_the_routes_then_each_function_module_declares_each_of_its_template_routes() -> None:
+    import importlib
+
+    for lid, fn in template.functions().items():
+        routes = {(r.method, r.path) for r in template.routes() if r.function == lid}
+        if not routes:
+            continue
+        module = importlib.import_module(fn.code_uri.strip("/").replace("/", ".") + ".app")
+        declared = {(m, "/" + "/".join("{" + s[1:-1] + "}" if s.startswith("<") else s
+                                       for s in rule.strip("/").split("/")))
+                    for (rule, m, *_rest) in _resolver_routes(module.app)}
+        assert routes <= declared, f"{lid}: template routes without a handler: {routes - declared}"
+        assert declared <= routes, f"{lid}: handler routes missing from the template: {declared - routes}"
+
+
+def _resolver_routes(app: Any) -> list[tuple[str, str]]:
+    return [(route.path, route.method) for route in app._static_routes + app._dynamic_routes]
