@@ -78,7 +78,7 @@ def run(n: int = 100_000) -> dict[str, Any]:
         def floor() -> None:
             sha256 = hashlib.sha256
             with open(path, "rb") as f:
-                for _line, cb in zip(f, canonical):
+                for _line, cb in zip(f, canonical, strict=True):
                     sha256(cb).hexdigest()
 
         verify_s = _best_of(3, verify)

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "functions" / "openapi" / "openapi.json"
@@ -27,18 +28,39 @@ def generate() -> str:
     for p in (str(ROOT), str(ROOT / "layers" / "core" / "python")):
         if p not in sys.path:
             sys.path.insert(0, p)
-    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+    import importlib
 
-    app = APIGatewayHttpResolver(enable_validation=True)
-    app.configure_openapi_merge(
-        path=str(ROOT / "functions"), pattern="app.py", recursive=True, resolver_name="app",
-        title="LedgerLou API", version="1.0.0", description=DESCRIPTION, on_conflict="error",
-        servers=None,
-        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="ll_… API key or session token")},
-        security=[{"bearerAuth": []}],
-    )
-    schema = json.loads(app.get_openapi_merge_json_schema())
+    from local import template
+
+    # Each function has its own resolver; merge their documents. (powertools' configure_openapi_merge
+    # discovers resolvers by their constructor call, which our factory hides.)
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "LedgerLou API", "version": "1.0.0", "description": DESCRIPTION},
+        "paths": {},
+        "components": {"schemas": {}, "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "ll_… API key or session token"}}},
+        "security": [{"bearerAuth": []}],
+    }
+    for fn in sorted(template.functions().values(), key=lambda f: f.logical_id):
+        module = importlib.import_module(fn.code_uri.strip("/").replace("/", ".") + "." +
+                                         fn.handler.rpartition(".")[0])
+        app = getattr(module, "app", None)
+        if app is None:
+            continue  # workers have no routes
+        doc = json.loads(app.get_openapi_json_schema(title="LedgerLou API", version="1.0.0"))
+        for path, ops in (doc.get("paths") or {}).items():
+            target = merged["paths"].setdefault(path, {})
+            for method, op in ops.items():
+                if method in target:
+                    raise SystemExit(f"route {method.upper()} {path} is declared by two functions")
+                target[method] = op
+        for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
+            known = merged["components"]["schemas"].get(name)
+            if known is not None and known != schema:
+                raise SystemExit(f"two different models are both named {name}")
+            merged["components"]["schemas"][name] = schema
+    schema = merged
     public = {"/v1/openapi.json", "/v1/auth/login", "/v1/auth/forgot-password", "/v1/auth/setup-password",
               "/v1/contact"}
     for path, ops in schema.get("paths", {}).items():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 import boto3
 
@@ -68,15 +67,22 @@ class StreamPoller(threading.Thread):
         self.stream_arn = ddb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self.streams = boto3.client("dynamodbstreams", region_name=REGION)
         self.iterators: dict[str, str] = {}
+        self._refresh_shards()  # position at LATEST now, so that nothing written after this is missed
+
+    def _refresh_shards(self) -> list[dict[str, Any]]:
+        desc = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in desc["Shards"]:
+            if shard["ShardId"] not in self.iterators:
+                self.iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")["ShardIterator"]
+        return list(desc["Shards"])
 
     def poll_once(self) -> int:
-        desc = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        shards = self._refresh_shards()
+        desc = {"Shards": shards}
         count = 0
         for shard in desc["Shards"]:
             sid = shard["ShardId"]
-            if sid not in self.iterators:
-                self.iterators[sid] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=sid, ShardIteratorType="LATEST")["ShardIterator"]
             out = self.streams.get_records(ShardIterator=self.iterators[sid], Limit=100)
             self.iterators[sid] = out.get("NextShardIterator") or self.iterators[sid]
             records = out.get("Records", [])

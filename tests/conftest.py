@@ -64,14 +64,33 @@ def gateway(aws: dict[str, str]) -> Any:
     return Gateway()
 
 
-class Client:
-    """A tiny HTTP-ish client over the in-process gateway, with a default bearer token."""
+@pytest.fixture
+def streams(gateway: Any, aws: dict[str, str]) -> list[Any]:
+    """Stream pollers for every stream-triggered function, not started: the client drives them."""
+    import threading
 
-    def __init__(self, gateway: Any, token: str | None) -> None:
+    from local import template
+    from local.pollers import StreamPoller
+    from local.resources import physical_name
+
+    stop = threading.Event()
+    return [StreamPoller(gateway, fn.logical_id, physical_name(t), stop)
+            for fn in template.functions().values() for t in fn.stream_sources]
+
+
+class Client:
+    """A tiny HTTP-ish client over the in-process gateway, with a default bearer token.
+
+    After each request it feeds the table's stream to the stream-triggered workers (the projector),
+    as Lambda's event source mapping does on AWS; ``streams=False`` leaves projections behind, to
+    test that reads still see everything (read-your-writes from the unprojected tail)."""
+
+    def __init__(self, gateway: Any, token: str | None, streams: Any = None) -> None:
         self.gateway = gateway
         self.token = token
+        self.streams = streams
 
-    def request(self, method: str, url: str, json: Any = None, token: str | None | bool = True,
+    def request(self, method: str, url: str, json: Any = None, token: str | bool | None = True,
                 headers: dict[str, str] | None = None, body: bytes | str | None = None) -> Any:
         from ledgerlou.money import dumps
 
@@ -81,7 +100,12 @@ class Client:
         if bearer:
             hdrs["authorization"] = f"Bearer {bearer}"
         payload = dumps(json) if json is not None else body
-        return self.gateway.request(method, url, hdrs, payload)
+        resp = self.gateway.request(method, url, hdrs, payload)
+        if self.streams is not None and method != "GET":
+            for poller in self.streams:
+                while poller.poll_once():
+                    pass
+        return resp
 
     def get(self, url: str, **kw: Any) -> Any:
         return self.request("GET", url, **kw)
@@ -107,13 +131,13 @@ def tenant(aws: dict[str, str]) -> Any:
 
 
 @pytest.fixture
-def client(gateway: Any, tenant: Any) -> Client:
-    return Client(gateway, tenant.admin_key)
+def client(gateway: Any, tenant: Any, streams: list[Any]) -> Client:
+    return Client(gateway, tenant.admin_key, streams)
 
 
 @pytest.fixture
-def make_client(gateway: Any) -> Any:
-    def _make(token: str | None) -> Client:
-        return Client(gateway, token)
+def make_client(gateway: Any, streams: list[Any]) -> Any:
+    def _make(token: str | None, project: bool = True) -> Client:
+        return Client(gateway, token, streams if project else None)
 
     return _make

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.resolver import json_response, make_resolver, responses

@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponseV2,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ledgerlou.domain import api_keys
 from ledgerlou.observability import logger
 

@@ -7,14 +7,13 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
-
 from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.resolver import json_response, make_resolver, responses
 from ledgerlou.domain import documents
 from ledgerlou.observability import logger, tracer
+from pydantic import BaseModel
 
 app = make_resolver()
 READ, WRITE = "documents:read", "documents:write"

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
@@ -83,7 +82,7 @@ def create_account(body: AccountCreate) -> Response[str]:
 
 @app.get("/v1/accounts/<number>/entries", summary="An account's entries and balance (Kontoblatt)",
          tags=ACCOUNTS, responses=responses(AccountEntries))
-def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: DateQuery = None,  # noqa: N803
+def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: DateQuery = None,
                     limit: Limit = DEFAULT_LIMIT) -> Response[str]:
     ctx = caller(app, READ)
     return json_response(journal.account_entries(ctx, number, _iso(startDate), _iso(endDate), limit))
@@ -127,9 +126,9 @@ def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
 # ------------------------------------------------------------------------------------- journal
 @app.get("/v1/journal", summary="List journal entries", tags=JOURNAL, responses=responses(JournalList))
 def list_journal(account: Annotated[str | None, Query(pattern=r"^[0-9]{4,8}$")] = None,
-                 startDate: DateQuery = None, endDate: DateQuery = None,  # noqa: N803 - seed names
+                 startDate: DateQuery = None, endDate: DateQuery = None,
                  search: Annotated[str | None, Query(max_length=100)] = None,
-                 externalReference: Annotated[str | None, Query(max_length=100)] = None,  # noqa: N803
+                 externalReference: Annotated[str | None, Query(max_length=100)] = None,
                  limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
     return json_response(journal.list_entries(ctx, account, _iso(startDate), _iso(endDate), search,
@@ -145,7 +144,7 @@ def verify_journal() -> Response[str]:
 
 @app.get("/v1/journal/export", summary="Export the journal as JSON Lines (canonical fields + audit_hash)",
          tags=JOURNAL, responses={200: {"description": "application/x-ndjson, one entry per line"}})
-def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:  # noqa: N803
+def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
     body = b"".join(journal.export_lines(ctx.tenant_id, _iso(startDate), _iso(endDate)))
     return Response(200, "application/x-ndjson", body=body.decode("utf-8"),

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ledgerlou.api.resolver import make_resolver
 from ledgerlou.observability import logger
 

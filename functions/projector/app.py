@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from ledgerlou.domain import projector
 from ledgerlou.observability import logger
 
@@ -24,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     for tenant, seq in targets.items():
         try:
             projector.project_through(tenant, seq)
-        except Exception:
+        except Exception:  # noqa: BLE001 - one tenant's failure must not block the others
             logger.exception("projection failed", extra={"tenant_id": tenant, "seq": seq})
             failures.append(tenant)
     if failures:

@@ -149,7 +149,7 @@ def test_given_skr04_when_listing_tax_codes_then_skr04_accounts(gateway: Any, ma
 
 def test_given_a_custom_code_when_created_patched_and_deleted_then_it_is_deactivated(client: Any) -> None:
     resp = client.post("/v1/tax-codes", {"code": "USt16", "label": "USt 16 % (2020)", "rate": 16,
-                                         "vat_account": "1775"})
+                                         "vat_account": "1770"})
     assert resp.status == 201, resp.body
     assert resp.json()["rate"] == 16 and resp.json()["is_system"] is False
     patched = client.patch("/v1/tax-codes/USt16", {"label": "Umsatzsteuer 16 %"})
@@ -214,7 +214,7 @@ def test_given_two_tenants_then_neither_sees_the_others_accounts_codes_or_keys(
     from ledgerlou.domain import tenants
 
     client.post("/v1/accounts", {"number": "4995", "name": "Nur Tenant A", "type": "expense"})
-    client.post("/v1/tax-codes", {"code": "A16", "label": "A", "rate": 16, "vat_account": "1775"})
+    client.post("/v1/tax-codes", {"code": "A16", "label": "A", "rate": 16, "vat_account": "1770"})
     key_a = client.post("/v1/api-keys", {"label": "a-key", "scopes": ["journal:read"]}).json()
     other = make_client(tenants.create_tenant("Andere GmbH", "skr03").admin_key)
     assert other.get("/v1/accounts/search?q=4995").json()["accounts"] == []

@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from ledgerlou.errors import Forbidden, Unauthenticated
 
 GROUPS = ("journal", "bank", "receivables", "payables", "periods", "reports", "documents", "inbox", "settings")
-ALL_SCOPES: tuple[str, ...] = tuple(f"{g}:{a}" for g in GROUPS for a in ("read", "write")) + (
+ALL_SCOPES: tuple[str, ...] = (
+    *(f"{g}:{a}" for g in GROUPS for a in ("read", "write")),
     "periods:approve",
     "admin",
 )

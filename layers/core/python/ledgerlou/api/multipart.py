@@ -50,7 +50,7 @@ def read_upload(event: Any, field_name: str = "file") -> Upload:
             config={"MAX_MEMORY_FILE_SIZE": MAX_UPLOAD})
         parser.write(body)
         parser.finalize()
-    except Exception as ex:  # noqa: BLE001 - a malformed upload is the client's error, never a 500
+    except Exception as ex:
         raise InvalidInput.field("body", f"malformed multipart body: {type(ex).__name__}") from ex
     upload = files.get(field_name)
     if upload is None:

@@ -62,8 +62,10 @@ the wrong type, or an ``amount`` that is not already in the canonical form above
 Verification checks, per line and in this order: ``journal_number`` is the next expected number
 (``journal_number_gap``: gaps, duplicates, reordering), ``prev_hash`` equals the previous ``audit_hash``
 (``prev_hash_mismatch``), the recomputed hash equals ``audit_hash`` (``audit_hash_mismatch``). The first
-failure is reported; later lines are only counted. The chain alone cannot reveal a truncated tail:
-that is what ``chain_length``/``chain_head`` in the closing hash anchor.
+failure is reported as ``{"journal_number": <the number expected at that position>, "reason": ...}``
+plus ``line`` (export line number) and ``expected``/``got`` or ``detail``; later lines are only counted,
+and ``head_hash`` is the ``audit_hash`` of the last verified entry. The chain alone cannot reveal a
+truncated tail: that is what ``chain_length``/``chain_head`` in the closing hash anchor.
 
 Period closing hash (monthly Festschreibung)
 ============================================
@@ -87,12 +89,21 @@ order (n = 0 gives SHA-256 of the empty string). Then::
     }))))
 
 JCS puts the members in the order chain_head, chain_length, entries_digest, entry_count, period,
-previous_closing_hash. ``entries_digest`` pins the period's own entries; ``chain_head``/``chain_length``
-pin the entire chain as it stood at closing time (so a later change to any earlier entry, in any period,
-or a truncated export also breaks the closing); ``previous_closing_hash`` links the closings into their
-own chain. After closing no entry may be booked into ``P``: an export that contains an entry with
+previous_closing_hash, e.g. (one line)::
+
+    {"chain_head":"<64 hex>","chain_length":8,"entries_digest":"<64 hex>","entry_count":5,
+    "period":"2026-01","previous_closing_hash":null}
+
+``entries_digest`` pins the period's own entries; ``chain_head``/``chain_length`` pin the entire chain
+as it stood at closing time (so a later change to any earlier entry, in any period, or a truncated export
+also breaks the closing); ``previous_closing_hash`` links the closings into their own chain. After
+closing no entry may be booked into ``P``: an export that contains an entry with
 ``journal_number > chain_length`` and a ``booking_date`` in ``P`` fails the closing check
 (``entry_after_closing``). Reversals of closed entries are booked into an open period.
+
+Recomputing a closing from an export (``check_closing``/``verify_closing``, CLI ``--closing``) needs the
+chain to verify through ``chain_length``; the reasons it fails with are ``chain_broken_before_closing``,
+``chain_shorter_than_closing``, ``entry_after_closing`` and ``closing_hash_mismatch``.
 """
 
 from __future__ import annotations
@@ -101,9 +112,9 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any, Final
 
 GENESIS_HASH: Final = "0" * 64
@@ -134,6 +145,9 @@ MALFORMED_LINE: Final = "malformed_line"  # verify_jsonl: a line that is not a w
 MALFORMED_ENTRY: Final = "malformed_entry"  # ChainVerifier.feed: a mapping that cannot be canonicalised
 
 _CENT = Decimal("0.01")
+# Enough digits for any amount the export fast path accepts (<= 31 integer digits, see _EXPORT_LINE);
+# the default context (28 digits) would make the verdict depend on the caller's decimal context.
+_AMOUNT_CONTEXT = Context(prec=64, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 # JCS (RFC 8785 3.2.2.3) serialises numbers as IEEE 754 doubles: integers beyond 2**53 - 1 would
 # silently lose precision in other implementations, so they are refused rather than guessed.
 _MAX_SAFE_INT = 2**53 - 1
@@ -147,7 +161,7 @@ _AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 # rest of the control characters, and writes everything else literally. tests/unit/test_chain.py
 # proves byte equality with rfc8785.dumps. Lone surrogates pass through here and are rejected by the
 # final .encode("utf-8"), as RFC 8785 requires.
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _utf16_key(key: str) -> bytes:
@@ -175,7 +189,7 @@ def format_amount(amount: Decimal) -> str:
     if not amount.is_finite():
         raise ValueError("amount must be finite")
     try:
-        q = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+        q = amount.quantize(_CENT, context=_AMOUNT_CONTEXT)
     except InvalidOperation:
         raise ValueError("amount is out of range") from None
     if q.is_zero():
@@ -288,7 +302,7 @@ def format_timestamp(value: dt.datetime) -> str:
     """``created_at`` in the canonical form: UTC, milliseconds (truncated), "Z"."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must be timezone-aware")
-    utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    utc = value.astimezone(dt.UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="milliseconds") + "Z"
 
 
@@ -345,26 +359,31 @@ class VerifyResult:
 # Called for every entry that verified, in order: (journal_number, booking_date, audit_hash).
 EntryObserver = Callable[[int, "str | None", str], None]
 
-# A JCS export line (see export_line), recognised without parsing. A JCS string: anything but '"',
-# '\\' and control characters, or one of the canonical escapes (\u00xx only where no short form exists).
-# Possessive quantifiers keep the scan linear. Anything this does not match (other layouts, negative
-# amounts, null prev_hash, ...) takes the general path, which gives the same verdict, only slower.
-_S = rb'"(?:[^"\\\x00-\x1f]++|\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f])))*+"'
-_SN = rb"(?:null|" + _S + rb")"
+# A JCS export line (see export_line), recognised without parsing. A JCS string: runs of anything but
+# '"', '\\' and control characters, separated by the canonical escapes (\u00xx only where no short form
+# exists); written as normal*(escape normal*)* with possessive quantifiers so the scan stays linear.
+# The 64-character hash slots are not checked for hex here: a line only takes the fast path when they
+# equal the recomputed hex digest resp. the previous audit_hash, which are hex. Anything this does not
+# match (other layouts, negative amounts, null prev_hash, ...) takes the general path, which reaches the
+# same verdict, only slower. sre cost matters here: character-class repeats like [0-9a-f]{64} are
+# several times slower than '.', and this regex is most of the verifier's time.
+_S = (rb'"[^"\\\x00-\x1f]*+(?:\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))[^"\\\x00-\x1f]*+)*+"')
+_SN = rb"(?:" + _S + rb"|null)"
 _EXPORT_LINE = re.compile(
     rb'(\{"account_credit":' + _SN + rb',"account_debit":' + _SN
-    + rb',"amount":"(?:0|[1-9][0-9]*)\.[0-9]{2}",)'
-    + rb'"audit_hash":"([0-9a-f]{64})",'
+    + rb',"amount":"(?:0|[1-9][0-9]{0,30})\.[0-9][0-9]",)'
+    + rb'"audit_hash":"(.{64})",'
     + rb'("booking_date":(?:null|"([^"\\\x00-\x1f]*+)"),"created_at":' + _SN
     + rb',"created_by":' + _SN + rb',"currency":' + _SN + rb',"description":' + _SN
     + rb',"document_id":' + _SN + rb',"intent_id":' + _SN
     + rb',"journal_number":([1-9][0-9]{0,14})'  # <= 15 digits stays below 2**53 - 1
-    + rb',"prev_hash":"([0-9a-f]{64})","reverses_intent_id":' + _SN + rb',"source":' + _SN + rb"\})"
-    + rb"\r?\n?"
+    + rb',"prev_hash":"(.{64})","reverses_intent_id":' + _SN + rb',"source":' + _SN + rb"\})"
+    + rb"\n?",
+    re.DOTALL,
 )
 
 
-class _Malformed(Exception):
+class _MalformedError(Exception):
     pass
 
 
@@ -382,29 +401,29 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _parse_export_line(raw: bytes | None) -> dict[str, Any]:
-    """The general path: a strict parse of one export line, raising _Malformed with a reason."""
+    """The general path: a strict parse of one export line, raising _MalformedError with a reason."""
     if raw is None:
-        raise _Malformed("line is not valid Unicode")
+        raise _MalformedError("line is not valid Unicode")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise _Malformed("line is not valid UTF-8") from None
+        raise _MalformedError("line is not valid UTF-8") from None
     try:
         obj = json.loads(text, object_pairs_hook=_unique_object, parse_float=Decimal,
                          parse_constant=_reject_constant)
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        raise _Malformed(f"invalid JSON: {exc}") from None
+        raise _MalformedError(f"invalid JSON: {exc}") from None
     if type(obj) is not dict:
-        raise _Malformed("line is not a JSON object")
+        raise _MalformedError("line is not a JSON object")
     keys = obj.keys()
     if keys != _EXPORT_KEYSET:
         missing = sorted(_EXPORT_KEYSET - keys)
         extra = sorted(keys - _EXPORT_KEYSET)
-        raise _Malformed(f"members differ from the export contract (missing {missing}, unexpected {extra})")
+        raise _MalformedError(f"members differ from the export contract (missing {missing}, unexpected {extra})")
     if type(obj["journal_number"]) is not int:
-        raise _Malformed("journal_number is not an integer")
+        raise _MalformedError("journal_number is not an integer")
     if not isinstance(obj["audit_hash"], str):
-        raise _Malformed("audit_hash is not a string")
+        raise _MalformedError("audit_hash is not a string")
     amount = obj["amount"]
     try:
         canonical_amount = isinstance(amount, str) and _amount_text(amount) == amount
@@ -412,11 +431,11 @@ def _parse_export_line(raw: bytes | None) -> dict[str, Any]:
         canonical_amount = False
     if not canonical_amount:
         # The hash covers "119.00"; a line showing "119.0", "119.004" or 119 must not verify as that.
-        raise _Malformed("amount is not a string in canonical form")
+        raise _MalformedError("amount is not a string in canonical form")
     for key in _TEXT_FIELDS:
         value = obj[key]
         if value is not None and not isinstance(value, str):
-            raise _Malformed(f"{key} is not a string or null")
+            raise _MalformedError(f"{key} is not a string or null")
     return obj
 
 
@@ -428,7 +447,7 @@ class ChainVerifier:
     checked, entries are only counted.
     """
 
-    __slots__ = ("_expected", "_head", "_entries", "_lines", "_first_break", "_observer")
+    __slots__ = ("_entries", "_expected", "_first_break", "_head", "_lines", "_observer")
 
     def __init__(self, expected_number: int = 1, prev_hash: str = GENESIS_HASH, *,
                  observer: EntryObserver | None = None) -> None:
@@ -502,8 +521,24 @@ class ChainVerifier:
     def feed_lines(self, lines: Iterable[bytes | str]) -> bool:
         """Check export lines (JSON Lines, see module docstring); returns whether still intact.
 
-        Hot loop: state lives in locals and is written back around the (rare) general path.
+        Blank lines are skipped; ``entries`` counts every other line, also after a break.
         """
+        it = iter(lines)
+        if self._first_break is None:
+            self._scan(it)
+        if self._first_break is not None:
+            # Past the first break nothing is checked; the rest of the lines are only counted.
+            entries, line_no = self._entries, self._lines
+            for raw in it:
+                line_no += 1
+                if raw.strip():
+                    entries += 1
+            self._entries, self._lines = entries, line_no
+        return self._first_break is None
+
+    def _scan(self, it: Iterator[bytes | str]) -> None:
+        # The hot loop, state in locals. The fast path only ever *accepts* a JCS line; every other
+        # line, including every break, goes through the general path, which alone writes reports.
         match = _EXPORT_LINE.fullmatch
         sha256 = hashlib.sha256
         observer = self._observer
@@ -511,60 +546,52 @@ class ChainVerifier:
         head = self._head.encode("ascii")
         entries = self._entries
         line_no = self._lines
-        broken = self._first_break is not None
-        for raw in lines:
+        raw: bytes | None
+        for item in it:
             line_no += 1
-            if type(raw) is not bytes:
-                try:
-                    raw = raw.encode("utf-8")  # type: ignore[union-attr]
-                except UnicodeEncodeError:
-                    raw = None  # lone surrogate; reported as malformed below
-            if broken:
-                if raw is None or raw.strip():
-                    entries += 1
-                continue
-            m = match(raw) if raw is not None else None
-            if m is not None and (raw.isascii() or _valid_utf8(raw)):  # type: ignore[union-attr]
-                entries += 1
-                before, audit, after, booking, number, prev = m.groups()
-                n = int(number)
-                if n == expected and prev == head:
-                    # The line is JCS, so the canonical bytes are the line minus the audit_hash member.
-                    if sha256(before + after).hexdigest().encode("ascii") == audit:
-                        head = audit
-                        expected = n + 1
-                        if observer is not None:
-                            observer(n, None if booking is None else booking.decode("utf-8"),
-                                     audit.decode("ascii"))
-                        continue
-                # A break: hand the parsed line to the general checks for an identical report.
-                entry = json.loads(raw)
-            elif raw is not None and not raw.strip():
-                continue  # blank line
+            if isinstance(item, bytes):
+                raw = item
             else:
-                entries += 1
                 try:
-                    entry = _parse_export_line(raw)
-                except _Malformed as exc:
-                    self._expected, self._head = expected, head.decode("ascii")
-                    self._break(MALFORMED_LINE, line_no, detail=str(exc))
-                    broken = True
-                    continue
+                    raw = item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raw = None  # lone surrogate: malformed, reported by the general path
+            if raw is not None:
+                m = match(raw)
+                if m is not None:
+                    before, audit, after, booking, number, prev = m.groups()
+                    # The line is JCS, so the canonical bytes are the line minus its audit_hash member.
+                    if (prev == head and int(number) == expected
+                            and sha256(before + after).hexdigest().encode("ascii") == audit):
+                        valid = True
+                        if not raw.isascii():
+                            try:
+                                raw.decode("utf-8")  # strict: refuses encoded surrogates, overlong forms
+                            except UnicodeDecodeError:
+                                valid = False
+                        if valid:
+                            entries += 1
+                            head = audit
+                            expected += 1
+                            if observer is not None:
+                                observer(expected - 1, None if booking is None else booking.decode("utf-8"),
+                                         audit.decode("ascii"))
+                            continue
+                elif not raw.strip():
+                    continue  # blank line
+            entries += 1
             self._expected, self._head = expected, head.decode("ascii")
-            self._check(entry, MALFORMED_LINE, line_no)
+            try:
+                entry = _parse_export_line(raw)
+            except _MalformedError as exc:
+                self._break(MALFORMED_LINE, line_no, detail=str(exc))
+            else:
+                self._check(entry, MALFORMED_LINE, line_no)
             expected, head = self._expected, self._head.encode("ascii")
-            broken = self._first_break is not None
+            if self._first_break is not None:
+                break
         self._expected, self._head = expected, head.decode("ascii")
         self._entries, self._lines = entries, line_no
-        return not broken
-
-
-def _valid_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")  # strict: also refuses encoded surrogates and overlong forms
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _json_safe(value: Any) -> Any:

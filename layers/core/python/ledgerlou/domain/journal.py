@@ -483,7 +483,7 @@ def list_entries(ctx: AuthContext, account: str | None, start: str | None, end: 
     out = []
     for n in sorted(by_number):
         e = by_number[n]
-        if start and e["booking_date"] < start or end and e["booking_date"] > end:
+        if (start and e["booking_date"] < start) or (end and e["booking_date"] > end):
             continue
         if account and account not in (e["account_debit"], e["account_credit"]):
             continue
@@ -590,7 +590,7 @@ def iter_chain_entries(tenant_id: str, start: str | None = None, end: str | None
                        ) -> Iterator[dict[str, Any]]:
     for block in store.iter_blocks(tenant_id):
         for e in block.entries:
-            if start and e["booking_date"] < start or end and e["booking_date"] > end:
+            if (start and e["booking_date"] < start) or (end and e["booking_date"] > end):
                 continue
             yield e
 

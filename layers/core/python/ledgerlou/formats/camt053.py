@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from lxml import etree
+from lxml.etree import _Element
 
 from ledgerlou.formats.statement import (
     ParsedFile,
@@ -40,9 +41,6 @@ _OTHER_MESSAGES = {
     "CstmrPmtStsRpt": "a pain.002 payment status report",
 }
 
-_Element = etree._Element
-
-
 class _EntryError(ValueError):
     """One <Ntry> cannot be read; it becomes a RowError and the other entries go on."""
 
@@ -50,10 +48,7 @@ class _EntryError(ValueError):
 def parse(data: bytes) -> ParsedFile:
     """Parse camt.053 bytes into statements. Raises UnsupportedFormat for anything else."""
     root = _load(data)
-    if _local(root) == "BkToCstmrStmt":
-        containers = [root]
-    else:
-        containers = _children(root, "BkToCstmrStmt")
+    containers = [root] if _local(root) == "BkToCstmrStmt" else _children(root, "BkToCstmrStmt")
     if not containers:
         message = next((c for c in (_local(child) for child in root) if c), "")
         what = _OTHER_MESSAGES.get(message)
@@ -200,6 +195,8 @@ def _pick_balances(balances: list[_Balance]) -> tuple[_Balance | None, _Balance 
 
 def _entry(ntry: _Element, statement_currency: str | None) -> list[StatementTransaction]:
     status = _status(ntry)
+    # <Sts> is mandatory; an entry without one is taken as booked, as camt.053 is the booked
+    # statement (pending items live in camt.052). PDNG/INFO/FUTR entries are left out.
     if status is not None and status != "BOOK":
         return []
 

@@ -121,7 +121,9 @@ class _Balance:
 
 
 def _statement(block: list[tuple[str, list[str]]]) -> Statement:
-    reference = account = number = None
+    reference: str | None = None
+    account: str | None = None
+    number: str | None = None
     opening: _Balance | None = None
     closing: _Balance | None = None
     lines: list[_Line] = []
@@ -134,7 +136,7 @@ def _statement(block: list[tuple[str, list[str]]]) -> Statement:
             reference = value or None
         elif tag == "25":
             account = value or None
-        elif tag == "28C" or tag == "28":
+        elif tag in ("28C", "28"):
             number = value or None
         elif tag in ("60F", "60M", "60"):
             if opening is None:
@@ -148,7 +150,8 @@ def _statement(block: list[tuple[str, list[str]]]) -> Statement:
         elif tag == "86" and current is not None and not current.details:
             current.details = content
 
-    currency = (opening or closing).currency if (opening or closing) else None
+    stated = opening or closing
+    currency = stated.currency if stated is not None else None
     transactions: list[StatementTransaction] = []
     for line in lines:
         try:
@@ -216,9 +219,11 @@ def _balance(value: str) -> _Balance | None:
 
 
 def _transaction(line: _Line, currency: str | None) -> StatementTransaction:
-    match = _STATEMENT_LINE.match(line.raw)
+    # The grammar covers the statement line and one line of supplementary details; some banks add
+    # more lines (/OCMT/, /CHGS/ ...) that carry nothing this model keeps.
+    match = _STATEMENT_LINE.match("\n".join(line.raw.split("\n")[:2]))
     if match is None:
-        raise ValueError(f"unreadable :61: statement line {line.raw.splitlines()[0]!r}")
+        raise ValueError(f"unreadable :61: statement line {line.raw.split(chr(10), 1)[0]!r}")
     groups = match.groupdict()
     if not currency:
         raise ValueError("statement has no opening/closing balance to take the currency from")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from ledgerlou.observability import logger
 from ledgerlou.store.base import TableModel, tenant_pk
 
 
@@ -75,7 +76,7 @@ def touch(item: ApiKeyItem, now: str, not_since: str) -> None:
     try:
         item.update(actions=[ApiKeyItem.last_used_at.set(now)])
     except Exception:  # noqa: BLE001 - bookkeeping of last use must never fail a request
-        pass
+        logger.warning("could not record last use of an API key", extra={"key_id": item.key_id})
 
 
 def revoke(item: ApiKeyItem, now: str) -> None:
