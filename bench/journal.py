@@ -79,8 +79,8 @@ def run() -> dict[str, Any]:
         from local import resources
 
         resources.apply_environment(resources.create_all())
-        from ledgerlou.domain import api_keys, journal, ledger, projector, tenants
         from ledgerlou.api.schemas.journal import BookingRequest
+        from ledgerlou.domain import api_keys, journal, ledger, projector, tenants
 
         floor = _floor_putitem(500)
 

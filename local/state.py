@@ -17,6 +17,19 @@ import boto3
 REGION = "eu-central-1"
 
 
+def _encode(obj: Any) -> Any:
+    # DynamoDB binary attributes (the journal blocks' payload) arrive as bytes from scan().
+    if isinstance(obj, (bytes, bytearray)):
+        return {"__bytes__": base64.b64encode(bytes(obj)).decode("ascii")}
+    raise TypeError(f"cannot save {type(obj).__name__}")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if set(obj) == {"__bytes__"}:
+        return base64.b64decode(obj["__bytes__"])
+    return obj
+
+
 def save(path: Path, table: str, bucket: str) -> int:
     ddb = boto3.client("dynamodb", region_name=REGION)
     s3 = boto3.client("s3", region_name=REGION)
@@ -31,10 +44,15 @@ def save(path: Path, table: str, bucket: str) -> int:
                             "metadata": got.get("Metadata", {}),
                             "body": base64.b64encode(got["Body"].read()).decode("ascii")})
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"version": 1, "items": items, "objects": objects}, default=_encode).encode("utf-8")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-")
-    with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3) as fh:
-        fh.write(json.dumps({"version": 1, "items": items, "objects": objects}).encode("utf-8"))
-    os.replace(tmp, path)  # atomic: a crash mid-save never leaves a half-written snapshot
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)  # atomic: a crash mid-save never leaves a half-written snapshot
     return len(items)
 
 
@@ -42,7 +60,7 @@ def restore(path: Path, table: str, bucket: str) -> int:
     if not path.exists():
         return 0
     with gzip.open(path, "rb") as fh:
-        data = json.loads(fh.read().decode("utf-8"))
+        data = json.loads(fh.read().decode("utf-8"), object_hook=_decode)
     ddb = boto3.client("dynamodb", region_name=REGION)
     s3 = boto3.client("s3", region_name=REGION)
     items = data.get("items", [])

@@ -37,9 +37,12 @@ def samples_dir(*parts: str) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def aws() -> Iterator[dict[str, str]]:
-    """moto in-process with every resource of template.yaml."""
+    """moto in-process with every resource of template.yaml, once per test session (per xdist worker).
+
+    Tests share the table the way tenants share it in production: every test creates its own tenant,
+    and every key starts with the tenant, so tests cannot see each other's data."""
     from moto import mock_aws
 
     with mock_aws():
@@ -57,7 +60,7 @@ def aws() -> Iterator[dict[str, str]]:
         yield names
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def gateway(aws: dict[str, str]) -> Any:
     from local.gateway import Gateway
 

@@ -320,7 +320,7 @@ def test_given_a_journal_when_exported_then_the_offline_verifier_accepts_it(clie
     result = chain.verify_jsonl(lines)
     assert result.verified and result.entries == 10
     assert result.head_hash == client.get("/v1/journal/verify").json()["head_hash"]
-    tampered = lines[:3] + [lines[3].replace(b'"amount":"', b'"amount":"1')] + lines[4:]
+    tampered = [*lines[:3], lines[3].replace(b'"amount":"', b'"amount":"1'), *lines[4:]]
     broken = chain.verify_jsonl(tampered)
     assert broken.verified is False and broken.first_break["journal_number"] == 4
 

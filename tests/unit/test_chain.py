@@ -539,6 +539,7 @@ def test_truncated_tail_is_not_visible_to_the_chain_alone(chain_1000: list[dict[
     (b"[1,2]\n", "not a JSON object"),
     (b'{"journal_number":1}\n', "members differ"),
     (b"\xff\xfe\n", "UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000 + b"\n", "invalid JSON"),  # hostile nesting must not crash
 ])
 def test_malformed_line(chain_1000: list[dict[str, Any]], line: bytes, detail: str) -> None:
     # Given an export with a broken third line

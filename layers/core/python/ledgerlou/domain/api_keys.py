@@ -111,5 +111,5 @@ def authenticate(token: str) -> AuthContext | None:
     store.touch(item, now_iso(), (now - LAST_USED_RESOLUTION).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"))
     return AuthContext(tenant_id=item.tenant_id, actor_id=f"apikey:{item.key_id}", actor_type="api_key",
-                       actor_label=item.label, key_prefix=item.prefix, scopes=frozenset(item.scopes or []),
-                       chart=tenant.chart, base_currency=tenant.base_currency)
+                       actor_label=item.label, key_prefix=item.prefix,
+                       scopes=frozenset(str(s) for s in item.scopes or []), chart=tenant.chart, base_currency=tenant.base_currency)

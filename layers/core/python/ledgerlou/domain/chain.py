@@ -411,7 +411,7 @@ def _parse_export_line(raw: bytes | None) -> dict[str, Any]:
     try:
         obj = json.loads(text, object_pairs_hook=_unique_object, parse_float=Decimal,
                          parse_constant=_reject_constant)
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError; deep nesting recurses
         raise _MalformedError(f"invalid JSON: {exc}") from None
     if type(obj) is not dict:
         raise _MalformedError("line is not a JSON object")
@@ -595,10 +595,14 @@ class ChainVerifier:
 
 
 def _json_safe(value: Any) -> Any:
-    # first_break is printed as JSON by the CLI; whatever was found must survive that.
-    if value is None or type(value) in (str, int, bool):
+    # first_break is printed as JSON by the CLI; whatever was found must survive that, and a hostile
+    # export must not be able to blow the report up.
+    if value is None or type(value) is bool:
         return value
-    return repr(value)
+    if type(value) is int:
+        return value if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else "<integer out of range>"
+    text = value if type(value) is str else repr(value)
+    return text if len(text) <= 128 else text[:128] + "..."
 
 
 def verify_jsonl(lines: Iterable[bytes | str], *, expected_number: int = 1, prev_hash: str = GENESIS_HASH,

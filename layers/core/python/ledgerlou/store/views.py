@@ -14,6 +14,8 @@ Partitions are per month so that no read (and no moto Query) grows with the whol
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -42,8 +44,8 @@ class AccountEntryItem(TableModel):
 
 
 class BalanceItem(TableModel):
-    debit = DecimalAttribute(default=0)
-    credit = DecimalAttribute(default=0)
+    debit = DecimalAttribute(default=Decimal(0))
+    credit = DecimalAttribute(default=Decimal(0))
     applied_seq = NumberAttribute(default=0)
 
 
