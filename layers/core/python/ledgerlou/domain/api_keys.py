@@ -112,4 +112,5 @@ def authenticate(token: str) -> AuthContext | None:
         "+00:00", "Z"))
     return AuthContext(tenant_id=item.tenant_id, actor_id=f"apikey:{item.key_id}", actor_type="api_key",
                        actor_label=item.label, key_prefix=item.prefix,
-                       scopes=frozenset(str(s) for s in item.scopes or []), chart=tenant.chart, base_currency=tenant.base_currency)
+                       scopes=frozenset(str(s) for s in item.scopes or []), chart=tenant.chart,
+                       base_currency=tenant.base_currency)
