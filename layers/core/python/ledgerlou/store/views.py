@@ -22,6 +22,10 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk
 
 
+def _zero() -> Decimal:
+    return Decimal(0)
+
+
 class IntentItem(TableModel):
     intent_id = UnicodeAttribute()
     seq = NumberAttribute()
@@ -44,8 +48,8 @@ class AccountEntryItem(TableModel):
 
 
 class BalanceItem(TableModel):
-    debit = DecimalAttribute(default=Decimal(0))
-    credit = DecimalAttribute(default=Decimal(0))
+    debit = DecimalAttribute(default=_zero)
+    credit = DecimalAttribute(default=_zero)
     applied_seq = NumberAttribute(default=0)
 
 
