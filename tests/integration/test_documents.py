@@ -40,6 +40,7 @@ def test_given_a_pdf_when_uploaded_then_stored_with_its_hash_and_downloadable(cl
 def test_given_a_document_then_a_booking_can_reference_it(client: Any) -> None:
     doc = upload(client, PNG, "beleg.png").json()
     assert doc["mime_type"] == "image/png"
+    assert client.get(f"/v1/documents/{doc['id']}/file").body == PNG  # binary, not UTF-8
     resp = client.post("/v1/bookings", {"booking_date": "2026-01-15", "description": "mit Beleg",
                                         "document_id": doc["id"], "lines": [
                                             {"account_debit": "4930", "account_credit": "1000", "amount": 5}]})

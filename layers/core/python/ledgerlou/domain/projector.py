@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from ledgerlou.store import journal as store
 from ledgerlou.store import views
@@ -45,9 +46,23 @@ def apply_block(tenant_id: str, block: store.Block) -> None:
         sums[(month, e["account_credit"])][1] += amount
     for (month, account), (debit, credit) in sorted(sums.items()):
         views.apply_balance(tenant_id, month, account, debit, credit, block.seq)
+    for (month, code), (base, tax) in sorted(tax_sums(block.entries).items()):
+        views.apply_taxsum(tenant_id, month, code, base, tax, block.seq)
     new_months = {e["booking_date"][:7] for e in block.entries}
     if new_months:
         views.add_month(tenant_id, new_months)
+
+
+def tax_sums(entries: list[dict[str, Any]]) -> dict[tuple[str, str], list[Decimal]]:
+    """(month, tax code) → [base, tax]; a reversal's entries count negative."""
+    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for e in entries:
+        code = e.get("tax_code")
+        if not code:
+            continue
+        amount = Decimal(e["amount"]) * (-1 if e.get("reverses_intent_id") else 1)
+        sums[(e["booking_date"][:7], code)][0 if e.get("role", "main") == "main" else 1] += amount
+    return sums
 
 
 def project_through(tenant_id: str, seq: int | None = None) -> int:

@@ -7,6 +7,7 @@
 | journal entries of a month, by number | PK=T#<t>#ENTRIES#<YYYY-MM> SK=<journal_number:012>         |
 | an account's entries of a month       | PK=T#<t>#ACCT#<acct>#<YYYY-MM> SK=<date>#<journal_number>  |
 | balances of a month, all accounts     | PK=T#<t>#BALANCE#<YYYY-MM> SK=<acct>                       |
+| tax bases and tax of a month (UStVA)  | PK=T#<t>#TAXSUM#<YYYY-MM>  SK=<tax code>                   |
 | months with bookings                  | PK=T#<t>#JOURNAL           SK=MONTHS                       |
 
 Partitions are per month so that no read (and no moto Query) grows with the whole journal.
@@ -53,6 +54,14 @@ class BalanceItem(TableModel):
     applied_seq = NumberAttribute(default=0)
 
 
+class TaxSumItem(TableModel):
+    """Per month and tax code: the taxable base and the tax (UStVA), signed (reversals subtract)."""
+
+    base = DecimalAttribute(default=_zero)
+    tax = DecimalAttribute(default=_zero)
+    applied_seq = NumberAttribute(default=0)
+
+
 class MonthsItem(TableModel):
     months = UnicodeSetAttribute(default=set)
 
@@ -83,6 +92,10 @@ def account_entry_sk(booking_date: str, journal_number: int) -> str:
 
 def balance_pk(tenant_id: str, month: str) -> str:
     return tenant_pk(tenant_id, f"BALANCE#{month}")
+
+
+def taxsum_pk(tenant_id: str, month: str) -> str:
+    return tenant_pk(tenant_id, f"TAXSUM#{month}")
 
 
 def months_key(tenant_id: str) -> tuple[str, str]:
@@ -124,6 +137,20 @@ def apply_balance(tenant_id: str, month: str, account: str, debit: object, credi
     except UpdateError as ex:
         if ex.cause_response_code != "ConditionalCheckFailedException":
             raise
+
+
+def apply_taxsum(tenant_id: str, month: str, code: str, base: object, tax: object, seq: int) -> None:
+    item = TaxSumItem(taxsum_pk(tenant_id, month), code)
+    try:
+        item.update(actions=[TaxSumItem.base.add(base), TaxSumItem.tax.add(tax), TaxSumItem.applied_seq.set(seq)],
+                    condition=TaxSumItem.applied_seq.does_not_exist() | (TaxSumItem.applied_seq < seq))
+    except UpdateError as ex:
+        if ex.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def taxsums_of_month(tenant_id: str, month: str) -> list[TaxSumItem]:
+    return list(TaxSumItem.query(taxsum_pk(tenant_id, month), consistent_read=True))
 
 
 def balances_of_month(tenant_id: str, month: str) -> list[BalanceItem]:

@@ -1,0 +1,116 @@
+"""Periods group: months, soft-lock/reopen, and the four-eyes Festschreibung."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.api.auth import caller
+from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.domain import periods
+from ledgerlou.observability import logger, tracer
+from pydantic import BaseModel
+
+app = make_resolver()
+READ, WRITE, APPROVE = "periods:read", "periods:write", "periods:approve"
+TAGS = ["Periods"]
+PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+RequestPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
+
+
+class LockRequested(BaseModel):
+    request_id: str
+    period: str
+    status: str
+    created_at: str
+    message: str
+
+
+class Locked(BaseModel):
+    period: str
+    period_number: int
+    status: str
+    locked_by: str
+    locked_at: str
+    closing_hash: str
+    request_id: str
+    approved_by: str
+
+
+class LockCancelled(BaseModel):
+    ok: bool
+    request_id: str
+    status: str
+
+
+class LockStatus(BaseModel):
+    has_pending_request: bool
+    request_id: str | None
+    requested_by: str | None
+    created_at: str | None
+
+
+class PeriodState(BaseModel):
+    period: str
+    period_number: int
+    status: str
+    locked_by: str | None = None
+    locked_at: str | None = None
+
+
+@app.get("/v1/periods", summary="List periods (months) with their lock status", tags=TAGS,
+         responses=responses(list[dict[str, Any]], 200, "Periods", 401, 403))
+def list_periods() -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(periods.list_periods(ctx))
+
+
+@app.post("/v1/periods/<period>/lock", summary="Request the Festschreibung (final lock) of a period", tags=TAGS,
+          responses=responses(LockRequested, 201, "Requested", 400, 401, 403, 409))
+def request_lock(period: PeriodPath) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(periods.request_lock(ctx, period), 201)
+
+
+@app.post("/v1/periods/<period>/lock/<request_id>/approve",
+          summary="Approve a Festschreibung (another actor, scope periods:approve)", tags=TAGS,
+          responses=responses(Locked, 200, "Locked", 400, 401, 403, 404, 409))
+def approve_lock(period: PeriodPath, request_id: RequestPath) -> Response[str]:
+    ctx = caller(app, APPROVE)
+    return json_response(periods.approve_lock(ctx, period, request_id.lower()))
+
+
+@app.post("/v1/periods/<period>/lock/<request_id>/cancel", summary="Cancel a pending Festschreibung request",
+          tags=TAGS, responses=responses(LockCancelled, 200, "Cancelled", 400, 401, 403, 404, 409))
+def cancel_lock(period: PeriodPath, request_id: RequestPath) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(periods.cancel_lock(ctx, period, request_id.lower()))
+
+
+@app.get("/v1/periods/<period>/lock/status", summary="Is a Festschreibung request pending?", tags=TAGS,
+         responses=responses(LockStatus, 200, "Status", 400, 401, 403))
+def lock_status(period: PeriodPath) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(periods.lock_status(ctx, period))
+
+
+@app.post("/v1/periods/<period>/soft-lock", summary="Soft-lock a period (reversible)", tags=TAGS,
+          responses=responses(PeriodState, 200, "Soft-locked", 400, 401, 403, 409))
+def soft_lock(period: PeriodPath) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(periods.soft_lock(ctx, period))
+
+
+@app.post("/v1/periods/<period>/reopen", summary="Reopen a soft-locked period (a final lock is final)",
+          tags=TAGS, responses=responses(PeriodState, 200, "Reopened", 400, 401, 403, 409))
+def reopen(period: PeriodPath) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(periods.reopen(ctx, period))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

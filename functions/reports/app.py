@@ -1,0 +1,64 @@
+"""Reports group: trial balance, P&L, balance sheet, VAT return, monthly figures, DATEV export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.api.auth import caller
+from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.domain import reports
+from ledgerlou.observability import logger, tracer
+
+app = make_resolver()
+READ = "reports:read"
+TAGS = ["Reports"]
+DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+ReportType = Literal["trial_balance", "profit_and_loss", "balance_sheet", "vat_return"]
+CURRENT_THROUGH = "X-Journal-Current-Through"
+BUILDERS = {"trial_balance": reports.trial_balance, "profit_and_loss": reports.profit_and_loss,
+            "balance_sheet": reports.balance_sheet, "vat_return": reports.vat_return}
+
+
+def _answer(rows: list[dict[str, Any]], through: int, rng: reports.Range) -> Response[str]:
+    # The seed fixes the body as an array; how current it is travels in headers.
+    return json_response(rows, headers={CURRENT_THROUGH: str(through), "X-Report-Period": rng.months_label})
+
+
+@app.get("/v1/reports", summary="A report (Summen- und Saldenliste, GuV, Bilanz, UStVA) for whole months",
+         tags=TAGS, responses=responses(list[dict[str, Any]], 200, "Report rows", 400, 401, 403))
+def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
+               startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
+    ctx = caller(app, READ)
+    rng = reports.month_range(startDate, endDate)
+    rows, through = BUILDERS[type](ctx, rng)
+    return _answer(rows, through, rng)
+
+
+@app.get("/v1/reports/monthly-revenue-expenses", summary="Revenue, expenses and result per month", tags=TAGS,
+         responses=responses(list[dict[str, Any]], 200, "Rows", 400, 401, 403))
+def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
+    ctx = caller(app, READ)
+    rng = reports.month_range(startDate, endDate)
+    rows, through = reports.monthly_revenue_expenses(ctx, rng)
+    return _answer(rows, through, rng)
+
+
+@app.get("/v1/reports/datev-export", summary="DATEV EXTF Buchungsstapel (CSV, Windows-1252)", tags=TAGS,
+         responses={200: {"description": "text/csv; charset=windows-1252 (EXTF Buchungsstapel)"},
+                    400: {"description": "INVALID_INPUT"}})
+def datev_export(startDate: Annotated[dt.date, Query()], endDate: Annotated[dt.date, Query()]):  # type: ignore[no-untyped-def]
+    # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
+    ctx = caller(app, READ)
+    filename, chunks = reports.datev_export(ctx, startDate, endDate)
+    return Response(200, "text/csv; charset=windows-1252", body=b"".join(chunks),
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

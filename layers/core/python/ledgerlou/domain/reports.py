@@ -1,0 +1,398 @@
+"""Reports: Summen- und Saldenliste, GuV, Bilanz, UStVA, monthly revenue/expenses, DATEV export.
+
+Reports never scan the journal: they read the projected per-month balances (one Query per month
+partition; cost follows accounts and months, not entries) plus the few blocks not yet projected, and
+say up to which journal_number they are current. Reports cover whole months (periods).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ledgerlou.api.auth import AuthContext
+from ledgerlou.domain import accounts, ledger, projector
+from ledgerlou.domain.chart import REPORT_GROUPS
+from ledgerlou.errors import InvalidInput
+from ledgerlou.store import views
+
+ZERO = Decimal(0)
+PL_ORDER = ("pl_revenue", "pl_inventory_change", "pl_other_income", "pl_material", "pl_personnel",
+            "pl_depreciation", "pl_other_expenses", "pl_financial_income", "pl_interest_expense",
+            "pl_income_taxes", "pl_other_taxes")
+ASSET_GROUPS = ("bs_a_intangible", "bs_a_tangible", "bs_a_financial", "bs_b_inventory", "bs_b_receivables",
+                "bs_b_securities", "bs_b_cash", "bs_c_prepaid")
+EQUITY_LIABILITY_GROUPS = ("bs_equity", "bs_provisions", "bs_liabilities_bank", "bs_liabilities_trade",
+                           "bs_liabilities_other", "bs_deferred_income")
+# DATEV Automatikkonten: DATEV derives the tax from the account itself; a BU key on them is an error
+# in the import, so rows on these accounts with their own rate are sent gross without a key.
+AUTOMATIC_ACCOUNTS = {
+    "skr03": {"8400": "USt19", "8300": "USt7", "3400": "VSt19", "3300": "VSt7"},
+    "skr04": {"4400": "USt19", "4300": "USt7", "5400": "VSt19", "5300": "VSt7"},
+}
+DEFAULT_GROUP = {"asset": "bs_b_receivables", "liability": "bs_liabilities_other", "equity": "bs_equity",
+                 "revenue": "pl_other_income", "expense": "pl_other_expenses"}
+
+
+@dataclass(frozen=True)
+class Range:
+    start_month: str
+    end_month: str
+
+    @property
+    def months_label(self) -> str:
+        return f"{self.start_month}..{self.end_month}"
+
+
+def month_range(start: dt.date | None, end: dt.date | None, today: dt.date | None = None) -> Range:
+    """Whole months only: a period report from the 15th would silently mix periods."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    end = end or dt.date(today.year, 12, 31)
+    start = start or dt.date(end.year, 1, 1)
+    if start.day != 1:
+        raise InvalidInput.field("startDate", "reports cover whole months: must be the first day of a month")
+    if end.day != calendar.monthrange(end.year, end.month)[1]:
+        raise InvalidInput.field("endDate", "reports cover whole months: must be the last day of a month")
+    if start > end:
+        raise InvalidInput.field("startDate", "must not be after endDate")
+    return Range(start.isoformat()[:7], end.isoformat()[:7])
+
+
+@dataclass
+class Snapshot:
+    """Per-month balances and tax sums: projections plus the unprojected tail, consistently merged."""
+
+    balances: dict[str, dict[str, list[Decimal]]] = field(default_factory=dict)  # month → acct → [d, c]
+    taxsums: dict[str, dict[str, list[Decimal]]] = field(default_factory=dict)  # month → code → [base, tax]
+    current_through: int = 0
+    tail_entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def months(self) -> list[str]:
+        return sorted(self.balances)
+
+
+def snapshot(tenant_id: str, through_month: str | None = None) -> Snapshot:
+    state = ledger.read_state(tenant_id)
+    snap = Snapshot(current_through=state.head.last_journal_number)
+    tail_entries = [(b.seq, e) for b in state.tail.blocks for e in b.entries]
+    months = set(views.months(tenant_id)) | {e["booking_date"][:7] for _, e in tail_entries}
+    applied: dict[tuple[str, str], int] = {}
+    tax_applied: dict[tuple[str, str], int] = {}
+    for month in sorted(months):
+        if through_month and month > through_month:
+            continue
+        accts: dict[str, list[Decimal]] = {}
+        for item in views.balances_of_month(tenant_id, month):
+            accts[item.SK] = [Decimal(item.debit), Decimal(item.credit)]
+            applied[(month, item.SK)] = int(item.applied_seq)
+        snap.balances[month] = accts
+        codes: dict[str, list[Decimal]] = {}
+        for t in views.taxsums_of_month(tenant_id, month):
+            codes[t.SK] = [Decimal(t.base), Decimal(t.tax)]
+            tax_applied[(month, t.SK)] = int(t.applied_seq)
+        snap.taxsums[month] = codes
+    for seq, e in tail_entries:
+        month = e["booking_date"][:7]
+        if month not in snap.balances:
+            continue
+        amount = Decimal(e["amount"])
+        for acct, side in ((e["account_debit"], 0), (e["account_credit"], 1)):
+            if applied.get((month, acct), 0) < seq:
+                snap.balances[month].setdefault(acct, [ZERO, ZERO])[side] += amount
+        snap.tail_entries.append(e)
+    for seq, block_sums in _tail_taxsums(state):
+        for (month, code), (base, tax) in block_sums.items():
+            if month in snap.taxsums and tax_applied.get((month, code), 0) < seq:
+                cur = snap.taxsums[month].setdefault(code, [ZERO, ZERO])
+                cur[0] += base
+                cur[1] += tax
+    return snap
+
+
+def _tail_taxsums(state: ledger.JournalState) -> Iterator[tuple[int, dict[tuple[str, str], list[Decimal]]]]:
+    for block in state.tail.blocks:
+        yield block.seq, projector.tax_sums(block.entries)
+
+
+def _sum(snap: Snapshot, months: list[str]) -> dict[str, list[Decimal]]:
+    out: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for m in months:
+        for acct, (d, c) in snap.balances.get(m, {}).items():
+            out[acct][0] += d
+            out[acct][1] += c
+    return out
+
+
+class _Names:
+    def __init__(self, ctx: AuthContext) -> None:
+        self.ctx = ctx
+        self.cache: dict[str, accounts.Account | None] = {}
+
+    def get(self, number: str) -> accounts.Account | None:
+        if number not in self.cache:
+            self.cache[number] = accounts.find(self.ctx.tenant_id, self.ctx.chart, number)
+        return self.cache[number]
+
+    def group(self, number: str) -> str:
+        acc = self.get(number)
+        if acc is None:
+            return "bs_b_receivables"
+        return acc.report_group or DEFAULT_GROUP.get(acc.type, "bs_b_receivables")
+
+
+def trial_balance(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+    snap = snapshot(ctx.tenant_id, rng.end_month)
+    before = _sum(snap, [m for m in snap.months() if m < rng.start_month])
+    within = _sum(snap, [m for m in snap.months() if rng.start_month <= m <= rng.end_month])
+    names = _Names(ctx)
+    rows = []
+    for acct in sorted(set(before) | set(within)):
+        opening = before[acct][0] - before[acct][1] if acct in before else ZERO
+        debit, credit = within.get(acct, (ZERO, ZERO))
+        if opening == 0 and debit == 0 and credit == 0:
+            continue
+        acc = names.get(acct)
+        rows.append({"account_number": acct, "account_name": acc.name if acc else None,
+                     "opening_balance": opening, "debit": debit, "credit": credit,
+                     "closing_balance": opening + debit - credit})
+    return rows, snap.current_through
+
+
+def _pl_rows(ctx: AuthContext, sums: dict[str, list[Decimal]], names: _Names) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for acct, (d, c) in sorted(sums.items()):
+        group = names.group(acct)
+        if not group.startswith("pl_") or d == c:
+            continue
+        acc = names.get(acct)
+        groups[group].append({"account_number": acct, "account_name": acc.name if acc else None, "amount": c - d})
+    rows = []
+    for group in PL_ORDER:
+        if group in groups:
+            rows.append({"report_group": group, "label": REPORT_GROUPS.get(group, group),
+                         "amount": sum((a["amount"] for a in groups[group]), ZERO), "accounts": groups[group]})
+    return rows
+
+
+def profit_and_loss(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+    snap = snapshot(ctx.tenant_id, rng.end_month)
+    sums = _sum(snap, [m for m in snap.months() if rng.start_month <= m <= rng.end_month])
+    rows = _pl_rows(ctx, sums, _Names(ctx))
+    result = sum((r["amount"] for r in rows), ZERO)
+    rows.append({"report_group": "result", "label": "Jahresüberschuss/Jahresfehlbetrag", "amount": result,
+                 "accounts": []})
+    return rows, snap.current_through
+
+
+def balance_sheet(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+    """Bilanz at the end of the range; equity includes the result not yet closed into equity."""
+    snap = snapshot(ctx.tenant_id, rng.end_month)
+    sums = _sum(snap, [m for m in snap.months() if m <= rng.end_month])
+    names = _Names(ctx)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    result = ZERO
+    for acct, (d, c) in sorted(sums.items()):
+        group = names.group(acct)
+        if group.startswith("pl_"):
+            result += c - d
+            continue
+        amount = d - c if group in ASSET_GROUPS else c - d
+        if amount == 0:
+            continue
+        acc = names.get(acct)
+        groups[group].append({"account_number": acct, "account_name": acc.name if acc else None, "amount": amount})
+    rows: list[dict[str, Any]] = []
+    total_assets = total_el = ZERO
+    for side, order in (("assets", ASSET_GROUPS), ("equity_liabilities", EQUITY_LIABILITY_GROUPS)):
+        for group in order:
+            accts = groups.get(group, [])
+            amount = sum((a["amount"] for a in accts), ZERO)
+            if group == "bs_equity":
+                accts = [*accts, {"account_number": None, "account_name": "Jahresüberschuss/-fehlbetrag (laufend)",
+                                  "amount": result}]
+                amount += result
+            if not accts:
+                continue
+            rows.append({"side": side, "report_group": group, "label": REPORT_GROUPS.get(group, group),
+                         "amount": amount, "accounts": accts})
+            if side == "assets":
+                total_assets += amount
+            else:
+                total_el += amount
+    rows.append({"side": "assets", "report_group": "total", "label": "Summe Aktiva", "amount": total_assets,
+                 "accounts": []})
+    rows.append({"side": "equity_liabilities", "report_group": "total", "label": "Summe Passiva",
+                 "amount": total_el, "accounts": []})
+    return rows, snap.current_through
+
+
+# UStVA Kennzahlen (form 2025/2026): output tax bases 81 (19 %), 86 (7 %), 35/36 (other rates);
+# intra-EU acquisitions 89 (+ input VAT 61); §13b recipient 84/85 (+ input VAT 67); input VAT 66; 83 payable.
+def vat_return(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+    from ledgerlou.domain import tax_codes
+
+    snap = snapshot(ctx.tenant_id, rng.end_month)
+    totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for month in snap.months():
+        if rng.start_month <= month <= rng.end_month:
+            for code, (base, tax) in snap.taxsums.get(month, {}).items():
+                totals[code][0] += base
+                totals[code][1] += tax
+    boxes: dict[str, dict[str, Any]] = {}
+
+    def add(kz: str, label: str, base: Decimal | None, tax: Decimal | None) -> None:
+        box = boxes.setdefault(kz, {"kennzahl": kz, "label": label, "base": None, "tax": None})
+        if base is not None:
+            box["base"] = (box["base"] or ZERO) + base
+        if tax is not None:
+            box["tax"] = (box["tax"] or ZERO) + tax
+
+    output_tax = input_tax = ZERO
+    for code, (base, tax) in sorted(totals.items()):
+        item = tax_codes.get_code(ctx.tenant_id, code) if _exists(ctx, code) else None
+        if item is None:
+            continue
+        rate = Decimal(item.rate)
+        if item.self_assess_account:
+            if code == "IGE19" or item.vat_account in ("1574", "1404"):
+                add("89", "Innergemeinschaftliche Erwerbe zum Steuersatz von 19 %", base, tax)
+                add("61", "Vorsteuer aus innergemeinschaftlichem Erwerb", None, tax)
+            else:
+                add("84", "Leistungen nach § 13b UStG (Leistungsempfänger schuldet die Steuer)", base, None)
+                add("85", "Steuer nach § 13b UStG", None, tax)
+                add("67", "Vorsteuer nach § 13b UStG", None, tax)
+            output_tax += tax
+            input_tax += tax
+        elif item.direction == "output":
+            if rate == 19:
+                add("81", "Steuerpflichtige Umsätze zum Steuersatz von 19 %", base, tax)
+            elif rate == 7:
+                add("86", "Steuerpflichtige Umsätze zum Steuersatz von 7 %", base, tax)
+            else:
+                add("35", "Umsätze zu anderen Steuersätzen (Bemessungsgrundlage)", base, None)
+                add("36", "Steuer zu anderen Steuersätzen", None, tax)
+            output_tax += tax
+        else:
+            add("66", "Vorsteuerbeträge aus Rechnungen von anderen Unternehmern", None, tax)
+            input_tax += tax
+    rows = [boxes[k] for k in sorted(boxes, key=int)]
+    rows.append({"kennzahl": "83", "label": "Verbleibende Umsatzsteuer-Vorauszahlung / Überschuss (−)",
+                 "base": None, "tax": output_tax - input_tax})
+    return rows, snap.current_through
+
+
+def _exists(ctx: AuthContext, code: str) -> bool:
+    from ledgerlou.store import tax_codes as store
+
+    return store.get(ctx.tenant_id, code) is not None
+
+
+def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+    snap = snapshot(ctx.tenant_id, rng.end_month)
+    names = _Names(ctx)
+    rows = []
+    year, month = int(rng.start_month[:4]), int(rng.start_month[5:])
+    while f"{year:04d}-{month:02d}" <= rng.end_month:
+        key = f"{year:04d}-{month:02d}"
+        revenue = expenses = ZERO
+        for acct, (d, c) in snap.balances.get(key, {}).items():
+            acc = names.get(acct)
+            if acc is None:
+                continue
+            if acc.type == "revenue":
+                revenue += c - d
+            elif acc.type == "expense":
+                expenses += d - c
+        rows.append({"month": key, "revenue": revenue, "expenses": expenses, "result": revenue - expenses})
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    return rows, snap.current_through
+
+
+# ------------------------------------------------------------------------------------------ DATEV
+def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, Iterator[bytes]]:
+    """EXTF Buchungsstapel: one row per entry, or per tax-split line (gross + BU-Schlüssel)."""
+    from ledgerlou.domain.chart import account_length
+    from ledgerlou.formats import datev
+    from ledgerlou.store import tenants
+
+    if start > end:
+        raise InvalidInput.field("startDate", "must not be after endDate")
+    tenant = tenants.get(ctx.tenant_id)
+    fy_month = int(tenant.fiscal_year_start_month) if tenant else 1
+    fy_start = dt.date(start.year if start.month >= fy_month else start.year - 1, fy_month, 1)
+    fy_end = dt.date(fy_start.year + 1, fy_start.month, 1) - dt.timedelta(days=1)
+    if end > fy_end:
+        raise InvalidInput.field("endDate", "a DATEV Buchungsstapel covers one fiscal year; split the export")
+    state = ledger.read_state(ctx.tenant_id)
+    months = []
+    cur = dt.date(start.year, start.month, 1)
+    while cur <= end:
+        months.append(cur.isoformat()[:7])
+        cur = dt.date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+    locked = all(state.locks.get(m) == "locked" for m in months)
+    header = datev.DatevHeader(
+        consultant_number=int(tenant.datev_consultant_number) if tenant else 1001,
+        client_number=int(tenant.datev_client_number) if tenant else 1, fiscal_year_start=fy_start,
+        account_length=account_length(ctx.chart), date_from=start, date_to=end,
+        label=f"LedgerLou {start.isoformat()[:7]}", created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        locked=locked, skr=ctx.chart[-2:], created_by="LedgerLou")
+    return datev.extf_filename(header), datev.iter_extf(header, _datev_rows(ctx, state, months, start, end))
+
+
+def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str], start: dt.date,
+                end: dt.date) -> Iterator[Any]:
+    from ledgerlou.domain import journal
+    from ledgerlou.formats import datev
+
+    refs: dict[str, str | None] = {}
+    for month in months:
+        entries: dict[int, dict[str, Any]] = {}
+        for item in views.EntryItem.query(views.entries_pk(ctx.tenant_id, month), consistent_read=True):
+            e = json.loads(item.data)
+            entries[e["journal_number"]] = e
+        for block in state.tail.blocks:
+            for e in block.entries:
+                if e["booking_date"][:7] == month:
+                    entries.setdefault(e["journal_number"], e)
+        grouped: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+        order: list[tuple[str, Any]] = []
+        for n in sorted(entries):
+            e = entries[n]
+            if not (start.isoformat() <= e["booking_date"] <= end.isoformat()):
+                continue
+            key = (e["intent_id"], e.get("line_index")) if e.get("tax_code") in datev.BU_KEYS else (
+                e["intent_id"], f"#{n}")
+            if key not in grouped:
+                grouped[key] = []
+                order.append(key)
+            grouped[key].append(e)
+        for key in order:
+            group = grouped[key]
+            main = next((e for e in group if e.get("role", "main") == "main"), group[0])
+            intent_id = main["intent_id"]
+            if intent_id not in refs:
+                found = journal.find_intent(ctx.tenant_id, intent_id)
+                refs[intent_id] = found[1].get("external_reference") if found else None
+            code = main.get("tax_code")
+            bu = datev.BU_KEYS.get(code) if code else None
+            automatic = AUTOMATIC_ACCOUNTS.get(ctx.chart, {})
+            if code and code in (automatic.get(main["account_debit"]), automatic.get(main["account_credit"])):
+                bu = None
+                code = "automatic"
+            self_assess = bu is not None and code in ("RC19", "IGE19")
+            # DATEV splits gross amounts with the BU key itself; for §13b/IGE the tax is computed on top.
+            gross = code == "automatic" or (bu is not None and not self_assess)
+            amount = sum((Decimal(e["amount"]) for e in group), ZERO) if gross else Decimal(main["amount"])
+            yield datev.DatevRow(amount=amount, debit_credit="S", account=main["account_debit"],
+                                 contra_account=main["account_credit"], bu_key=bu,
+                                 document_date=dt.date.fromisoformat(main["booking_date"]),
+                                 document_field_1=refs[intent_id], text=main["description"],
+                                 currency=main.get("currency") or "EUR")
