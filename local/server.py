@@ -61,6 +61,9 @@ class Runtime:
         restored = state.restore(self.state_file, self.names["LedgerTable"], self.names["DocumentsBucket"])
         if restored:
             print(f"restored {restored} items from {self.state_file}", flush=True)
+        from ledgerlou.store.base import warm_connections
+
+        warm_connections()  # before the request threads start (see its docstring)
         self.gateway = Gateway()
         self.stop = threading.Event()
         self.dirty = threading.Event()

@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from ledgerlou.api.auth import AuthContext
 from ledgerlou.errors import Conflict, InvalidInput
-from ledgerlou.store import idempotency as store
 
 MAX_KEY_LENGTH = 255
 
@@ -24,6 +23,9 @@ def idempotent(app: APIGatewayHttpResolver, ctx: AuthContext, scope: str,
     idem_key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
     if not idem_key:
         return produce()
+    # Imported here: most requests carry no key, and the store pulls in pynamodb (cold-start time).
+    from ledgerlou.store import idempotency as store
+
     if len(idem_key) > MAX_KEY_LENGTH:
         raise InvalidInput.field("Idempotency-Key", f"must be at most {MAX_KEY_LENGTH} characters")
     body = app.current_event.decoded_body or ""

@@ -58,11 +58,19 @@ def provenance(ctx: AuthContext, source: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ building
 class _Accounts:
-    """Account lookups for one request (system chart in memory, custom accounts read once each)."""
+    """Account and tax-code lookups for one request (system chart in memory, each item read once)."""
 
     def __init__(self, ctx: AuthContext) -> None:
         self.ctx = ctx
         self._cache: dict[str, accounts.Account | None] = {}
+        self._codes: dict[str, Any] = {}
+
+    def tax_code(self, code: str) -> Any:
+        if code not in self._codes:
+            from ledgerlou.store import tax_codes as tc_store
+
+            self._codes[code] = tc_store.get(self.ctx.tenant_id, code)
+        return self._codes[code]
 
     def require(self, number: str, field: str) -> accounts.Account:
         if number not in self._cache:
@@ -142,7 +150,7 @@ def build_booking(ctx: AuthContext, req: BookingRequest, source: str, index: int
                                   ctx.actor_id, channel, doc, None, **extra))
         else:
             if line.tax_code not in codes:
-                item = tax_codes.get_code(ctx.tenant_id, line.tax_code) if _code_exists(ctx, line.tax_code) else None
+                item = lookup.tax_code(line.tax_code)
                 if item is None or not item.is_active:
                     raise NotFound(f"{f}.tax_code: tax code {line.tax_code} does not exist or is inactive.",
                                    code="TAX_CODE_NOT_FOUND",
@@ -176,12 +184,6 @@ def build_booking(ctx: AuthContext, req: BookingRequest, source: str, index: int
         "total_amount": chain.format_amount(total), "currency": currency,
     }
     return intent, entries
-
-
-def _code_exists(ctx: AuthContext, code: str) -> bool:
-    from ledgerlou.store import tax_codes as tc_store
-
-    return tc_store.get(ctx.tenant_id, code) is not None
 
 
 def _tax_entries(intent_id: str, date: str, debit: str, credit: str, gross: Decimal, code: Any, currency: str,
@@ -234,10 +236,15 @@ def _check_duplicates(ctx: AuthContext, state: ledger.JournalState, intents: lis
             raise Conflict(f"bookings[{i}] duplicates bookings[{seen[fp]}] of the same batch.",
                            code="DUPLICATE_BOOKING")
         seen[fp] = i
-        owner = state.fingerprint_owner(ctx.tenant_id, fp)
+    if not seen:
+        return
+    owners = state.fingerprint_owners(ctx.tenant_id, list(seen))
+    for fp, i in seen.items():
+        owner = owners.get(fp)
         if owner:
-            raise Conflict(f"An identical booking exists already (intent {owner}); set skip_duplicate_check "
-                           "to book it again.", code="DUPLICATE_BOOKING",
+            where = f"bookings[{i}]: " if len(intents) > 1 else ""
+            raise Conflict(f"{where}An identical booking exists already (intent {owner}); set "
+                           "skip_duplicate_check to book it again.", code="DUPLICATE_BOOKING",
                            details=[{"field": "skip_duplicate_check", "issue": f"duplicate of intent {owner}"}])
 
 

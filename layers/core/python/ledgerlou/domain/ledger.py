@@ -28,7 +28,8 @@ from ledgerlou.store import journal as store
 from ledgerlou.store import views
 from ledgerlou.store.base import now_iso
 
-MAX_ATTEMPTS = 64
+MAX_ATTEMPTS = 500
+MAX_WAIT_S = 10.0  # then 409 JOURNAL_CONTENTION: retryable, and far below API Gateway's 29 s
 TAIL_REFRESH_EVERY = 64
 
 
@@ -69,11 +70,13 @@ class JournalState:
     def locks(self) -> dict[str, str]:
         return self.head.locks
 
-    def fingerprint_owner(self, tenant_id: str, fingerprint: str) -> str | None:
-        if fingerprint in self.tail.fingerprints:
-            return self.tail.fingerprints[fingerprint]
-        item = views.get_fingerprint(tenant_id, fingerprint)
-        return item.intent_id if item else None
+    def fingerprint_owners(self, tenant_id: str, fingerprints: list[str]) -> dict[str, str]:
+        """Which of these fingerprints are booked already (tail first, then one BatchGetItem)."""
+        found = {fp: self.tail.fingerprints[fp] for fp in fingerprints if fp in self.tail.fingerprints}
+        rest = [fp for fp in fingerprints if fp not in found]
+        if rest:
+            found.update(views.get_fingerprints(tenant_id, rest))
+        return found
 
     def reversed_by(self, tenant_id: str, intent_id: str) -> str | None:
         if intent_id in self.tail.reversed_by:
@@ -98,13 +101,21 @@ def read_state(tenant_id: str) -> JournalState:
     return JournalState(head=head, tail=tail, watermark=watermark)
 
 
+WALK_AHEAD = 8
+
+
 def _walk_forward(tenant_id: str, state: JournalState) -> None:
+    """Read every block after our head, WALK_AHEAD at a time: with N writers on one tenant a loser is
+    typically N-1 blocks behind, and one BatchGetItem beats N-1 GetItems."""
     while True:
-        nxt = store.get_block(tenant_id, state.head.seq + 1)
-        if nxt is None:
-            return
-        state.tail.add(nxt)
-        state.head = nxt
+        seqs = list(range(state.head.seq + 1, state.head.seq + 1 + WALK_AHEAD))
+        found = store.get_blocks(tenant_id, seqs)
+        for seq in seqs:
+            block = found.get(seq)
+            if block is None:
+                return
+            state.tail.add(block)
+            state.head = block
 
 
 @dataclass(frozen=True)
@@ -162,7 +173,10 @@ class Appender:
             return block
 
     def _append(self, tenant_id: str, state: JournalState, build: Builder) -> store.Block:
+        deadline = time.monotonic() + MAX_WAIT_S
         for attempt in range(MAX_ATTEMPTS):
+            if time.monotonic() > deadline:
+                break
             draft = build(state)
             block, encoded = _seal(state.head, draft)
             if len(encoded) > store.MAX_BLOCK_BYTES:
@@ -176,7 +190,10 @@ class Appender:
             # anything after), then validate again against the new head.
             self.retries += 1
             _walk_forward(tenant_id, state)
-            time.sleep(random.uniform(0, min(0.002 * (2 ** min(attempt, 6)), 0.05)))  # noqa: S311 - jitter
+            # A lost race means another writer made progress, so retry at once; back off with jitter only
+            # when losing repeatedly (many writers on one tenant), to spread them out.
+            if attempt >= 3:
+                time.sleep(random.uniform(0, min(0.001 * (2 ** min(attempt - 3, 6)), 0.05)))  # noqa: S311
         raise Conflict("The journal is busy; retry the request.", code="JOURNAL_CONTENTION")
 
 

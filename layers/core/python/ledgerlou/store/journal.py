@@ -116,6 +116,12 @@ def get_block(tenant_id: str, seq: int) -> Block | None:
         return None
 
 
+def get_blocks(tenant_id: str, seqs: list[int]) -> dict[int, Block]:
+    """Several blocks in one BatchGetItem (a writer that lost a race catches up in one call)."""
+    keys = [(journal_pk(tenant_id), block_sk(seq)) for seq in seqs if seq > 0]
+    return {int(item.seq): _to_block(item) for item in BlockItem.batch_get(keys, consistent_read=True)}
+
+
 def iter_blocks(tenant_id: str, start_seq: int = 1, page_size: int = 100) -> Any:
     """All blocks from start_seq in order (export, verify): one paged Query, never per booking."""
     for item in BlockItem.query(journal_pk(tenant_id), BlockItem.SK.between(block_sk(start_seq), block_sk(10**12 - 1)),

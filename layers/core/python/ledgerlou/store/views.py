@@ -116,6 +116,14 @@ def get_fingerprint(tenant_id: str, fingerprint: str) -> FingerprintItem | None:
         return None
 
 
+def get_fingerprints(tenant_id: str, fingerprints: list[str]) -> dict[str, str]:
+    if len(fingerprints) == 1:
+        item = get_fingerprint(tenant_id, fingerprints[0])
+        return {fingerprints[0]: item.intent_id} if item else {}
+    keys = [fingerprint_key(tenant_id, fp) for fp in fingerprints]
+    return {item.SK: item.intent_id for item in FingerprintItem.batch_get(keys, consistent_read=True)}
+
+
 def months(tenant_id: str) -> list[str]:
     try:
         return sorted(MonthsItem.get(*months_key(tenant_id), consistent_read=True).months or [])

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ledgerlou.api.schemas.common import AccountNumber, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, OutModel, ShortText, StrictModel
 
 AccountType = Literal["asset", "liability", "equity", "revenue", "expense"]
 
@@ -17,7 +17,7 @@ class AccountCreate(StrictModel):
     report_group: str | None = Field(default=None, max_length=50)
 
 
-class AccountOut(BaseModel):
+class AccountOut(OutModel):
     number: str
     name: str
     type: AccountType
@@ -27,12 +27,12 @@ class AccountOut(BaseModel):
     is_active: bool = True
 
 
-class AccountList(BaseModel):
+class AccountList(OutModel):
     accounts: list[AccountOut]
     total: int
     offset: int
     limit: int
 
 
-class AccountSearchResult(BaseModel):
+class AccountSearchResult(OutModel):
     accounts: list[AccountOut]

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ledgerlou.api.schemas.common import ShortText, StrictModel
+from ledgerlou.api.schemas.common import OutModel, ShortText, StrictModel
 
 
 class ApiKeyCreate(StrictModel):
@@ -10,7 +10,7 @@ class ApiKeyCreate(StrictModel):
     scopes: list[str] = Field(min_length=1, max_length=40)
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(OutModel):
     id: str
     label: str
     prefix: str
@@ -25,5 +25,5 @@ class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The API key itself. Shown once; only its hash is stored.")
 
 
-class ApiKeyList(BaseModel):
+class ApiKeyList(OutModel):
     api_keys: list[ApiKeyOut]

@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ledgerlou.api.schemas.common import AccountNumber, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, OutModel, StrictModel
 from ledgerlou.money import PositiveMoney, to_decimal
 
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -67,7 +67,7 @@ class BookingRequest(StrictModel):
         return value
 
 
-class BookingCreated(BaseModel):
+class BookingCreated(OutModel):
     intent_id: str
     event_count: int
 
@@ -76,7 +76,7 @@ class BatchRequest(StrictModel):
     bookings: list[BookingRequest] = Field(min_length=1, max_length=100)
 
 
-class BatchCreated(BaseModel):
+class BatchCreated(OutModel):
     intents: list[BookingCreated]
     event_count: int
 
@@ -93,7 +93,7 @@ class OpeningBalancesRequest(StrictModel):
     description: str | None = Field(default=None, max_length=500)
 
 
-class OpeningBalancesCreated(BaseModel):
+class OpeningBalancesCreated(OutModel):
     intent_id: str
     event_count: int
     total_debit: Decimal
@@ -106,13 +106,13 @@ class ReverseRequest(StrictModel):
     posting_mode: Literal["original_date", "current_date"] = "original_date"
 
 
-class ReverseCreated(BaseModel):
+class ReverseCreated(OutModel):
     reversal_intent_id: str
     original_intent_id: str
     event_count: int
 
 
-class JournalEntryOut(BaseModel):
+class JournalEntryOut(OutModel):
     id: str
     intent_id: str
     journal_number: int
@@ -131,21 +131,21 @@ class JournalEntryOut(BaseModel):
     prev_hash: str
 
 
-class JournalList(BaseModel):
+class JournalList(OutModel):
     entries: list[JournalEntryOut]
     total: int
     offset: int
     limit: int
 
 
-class AccountEntries(BaseModel):
+class AccountEntries(OutModel):
     account: str
     entries: list[dict[str, Any]]
     opening_balance: Decimal
     balance: Decimal
 
 
-class VerifyOut(BaseModel):
+class VerifyOut(OutModel):
     verified: bool
     entries: int
     head_hash: str

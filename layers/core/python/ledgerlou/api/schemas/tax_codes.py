@@ -3,9 +3,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from ledgerlou.api.schemas.common import AccountNumber, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, OutModel, ShortText, StrictModel
 from ledgerlou.money import Rate
 
 TaxCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,20}$")]
@@ -31,7 +31,7 @@ class TaxCodePatch(StrictModel):
     is_active: bool | None = None
 
 
-class TaxCodeOut(BaseModel):
+class TaxCodeOut(OutModel):
     code: str
     label: str
     description: str | None
@@ -43,16 +43,16 @@ class TaxCodeOut(BaseModel):
     is_active: bool
 
 
-class TaxCodeList(BaseModel):
+class TaxCodeList(OutModel):
     tax_codes: list[TaxCodeOut]
 
 
-class TaxCodePatched(BaseModel):
+class TaxCodePatched(OutModel):
     code: str
     label: str
     is_active: bool
 
 
-class TaxCodeDeactivated(BaseModel):
+class TaxCodeDeactivated(OutModel):
     code: str
     is_active: bool
