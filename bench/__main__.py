@@ -15,6 +15,8 @@ BENCHES = {
     "cold_start": "bench.cold_start",
     "journal": "bench.journal",
     "chain": "bench.bench_chain",
+    "bank_import": "bench.bank_import",
+    "reports": "bench.reports",
 }
 
 

@@ -57,6 +57,9 @@ def aws() -> Iterator[dict[str, str]]:
                 subsub._connection = None
         names = resources.create_all()
         resources.apply_environment(names)
+        from ledgerlou.store.base import warm_connections
+
+        warm_connections()  # as a warm Lambda has them: tests with threads must not race to build clients
         yield names
 
 

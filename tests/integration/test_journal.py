@@ -263,7 +263,7 @@ def test_given_8_parallel_writers_then_numbers_are_gapless_and_the_chain_verifie
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    assert errors == [], [repr(e) for e in errors]
     result = client.get("/v1/journal/verify").json()
     assert result == {**result, "verified": True, "entries": 8 * per_writer, "first_break": None}
     numbers = [e["journal_number"] for e in client.get("/v1/journal?limit=500").json()["entries"]]

@@ -18,11 +18,11 @@ from typing import Any
 
 from ledgerlou.api.auth import AuthContext
 from ledgerlou.api.schemas.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
-from ledgerlou.domain import accounts, chain, ledger, tax_codes
+from ledgerlou.domain import accounts, chain, ledger, projector, tax_codes
 from ledgerlou.domain.chart import OPENING_BALANCE_ACCOUNT
 from ledgerlou.errors import Conflict, InvalidInput, NotFound
 from ledgerlou.store import journal as store
-from ledgerlou.store import views
+from ledgerlou.store import month_summary, views
 from ledgerlou.store.base import now_iso
 
 CENT = Decimal("0.01")
@@ -483,9 +483,9 @@ def list_entries(ctx: AuthContext, account: str | None, start: str | None, end: 
         for item in model.query(pk, consistent_read=True):
             e = json.loads(item.data)
             by_number[e["journal_number"]] = e
+    tail_refs = {iid: intent.get("external_reference") for iid, (_b, intent) in index.intents.items()}
     for e in tail_entries:
-        by_number.setdefault(e["journal_number"], e)
-    refs = _external_refs(ctx.tenant_id, index) if external_reference else {}
+        by_number.setdefault(e["journal_number"], {**e, "external_reference": tail_refs.get(e["intent_id"])})
     needle = (search or "").casefold()
     out = []
     for n in sorted(by_number):
@@ -496,36 +496,11 @@ def list_entries(ctx: AuthContext, account: str | None, start: str | None, end: 
             continue
         if needle and needle not in e["description"].casefold() and needle not in e["amount"]:
             continue
-        if external_reference and refs.get(e["intent_id"]) != external_reference:
+        if external_reference and e.get("external_reference") != external_reference:
             continue
         out.append(e)
     return {"entries": [public_entry(e) for e in out[offset: offset + limit]], "total": len(out),
             "offset": offset, "limit": limit}
-
-
-def _external_refs(tenant_id: str, index: ledger.TailIndex) -> dict[str, str | None]:
-    refs: dict[str, str | None] = {}
-    for block in index.blocks:
-        for intent in block.intents:
-            refs[intent["intent_id"]] = intent.get("external_reference")
-    return _ExternalRefs(tenant_id, refs)  # type: ignore[return-value]
-
-
-class _ExternalRefs(dict[str, Any]):
-    """Looks up an intent's external reference lazily (projection → block) the first time it is needed."""
-
-    def __init__(self, tenant_id: str, known: dict[str, str | None]) -> None:
-        super().__init__(known)
-        self.tenant_id = tenant_id
-
-    def __missing__(self, intent_id: str) -> str | None:
-        found = find_intent(self.tenant_id, intent_id)
-        value = found[1].get("external_reference") if found else None
-        self[intent_id] = value
-        return value
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self[key]
 
 
 def signed(e: dict[str, Any], account: str) -> Decimal:
@@ -543,17 +518,16 @@ def account_entries(ctx: AuthContext, account: str, start: str | None, end: str 
     known = sorted(set(views.months(ctx.tenant_id)) | {e["booking_date"][:7] for e in tail_entries})
     opening = Decimal(0)
     start_month = start[:7] if start else None
-    # Everything before the start month: the projected monthly balances (cost follows months, not entries).
-    applied: dict[str, int] = {}
-    for month in known:
-        if start_month is None or month >= start_month:
-            break
-        try:
-            bal = views.BalanceItem.get(views.balance_pk(ctx.tenant_id, month), account, consistent_read=True)
-            opening += Decimal(bal.debit) - Decimal(bal.credit)
-            applied[month] = int(bal.applied_seq)
-        except views.BalanceItem.DoesNotExist:
-            applied[month] = 0
+    # Everything before the start month: the month summaries (one BatchGetItem; cost follows months).
+    before = [m for m in known if start_month is not None and m < start_month]
+    summaries = month_summary.get_many(ctx.tenant_id, before)
+    for block in index.blocks:
+        for month, terms in projector.month_terms(block.entries).items():
+            if month in summaries:
+                summaries[month].add_unapplied(terms, block.seq)
+    for month in before:
+        debit, credit = summaries[month].accounts.get(account, [Decimal(0), Decimal(0)])
+        opening += debit - credit
     projected: dict[int, dict[str, Any]] = {}
     for month in known:
         if end and month > end[:7]:
@@ -568,11 +542,7 @@ def account_entries(ctx: AuthContext, account: str, start: str | None, end: str 
         for e in block.entries:
             if account not in (e["account_debit"], e["account_credit"]):
                 continue
-            m = e["booking_date"][:7]
-            if start_month and m < start_month:
-                if applied.get(m, 0) < block.seq:
-                    opening += signed(e, account)
-            else:
+            if not (start_month and e["booking_date"][:7] < start_month):
                 projected.setdefault(e["journal_number"], e)
     rows = sorted(projected.values(), key=lambda e: (e["booking_date"], e["journal_number"]))
     balance = opening

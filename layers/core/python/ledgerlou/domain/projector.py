@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlou.store import journal as store
-from ledgerlou.store import views
+from ledgerlou.store import month_summary, views
 
 
 def apply_block(tenant_id: str, block: store.Block) -> None:
@@ -27,8 +27,12 @@ def apply_block(tenant_id: str, block: store.Block) -> None:
             if intent.get("fingerprint"):
                 batch.save(views.FingerprintItem(*views.fingerprint_key(tenant_id, intent["fingerprint"]),
                                                  intent_id=intent["intent_id"]))
+        refs = {i["intent_id"]: i.get("external_reference") for i in block.intents}
         for e in block.entries:
-            data = json.dumps(e, separators=(",", ":"), ensure_ascii=False)
+            # The intent's external reference rides along: journal filters and the DATEV export's
+            # Belegfeld 1 need it for every entry, and a lookup per intent would be N+1 reads.
+            data = json.dumps({**e, "external_reference": refs.get(e["intent_id"])}, separators=(",", ":"),
+                              ensure_ascii=False)
             month = e["booking_date"][:7]
             n = e["journal_number"]
             batch.save(views.EntryItem(views.entries_pk(tenant_id, month), views.entry_sk(n), data=data))
@@ -38,19 +42,25 @@ def apply_block(tenant_id: str, block: store.Block) -> None:
     for intent in block.intents:
         if intent.get("reverses_intent_id"):
             views.mark_reversed(tenant_id, intent["reverses_intent_id"], intent["intent_id"])
-    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for e in block.entries:
-        month = e["booking_date"][:7]
-        amount = Decimal(e["amount"])
-        sums[(month, e["account_debit"])][0] += amount
-        sums[(month, e["account_credit"])][1] += amount
-    for (month, account), (debit, credit) in sorted(sums.items()):
-        views.apply_balance(tenant_id, month, account, debit, credit, block.seq)
-    for (month, code), (base, tax) in sorted(tax_sums(block.entries).items()):
-        views.apply_taxsum(tenant_id, month, code, base, tax, block.seq)
+    for month, terms in sorted(month_terms(block.entries).items()):
+        month_summary.apply(tenant_id, month, terms, block.seq)
     new_months = {e["booking_date"][:7] for e in block.entries}
     if new_months:
         views.add_month(tenant_id, new_months)
+
+
+def month_terms(entries: list[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:
+    """month → the summary attributes a block adds (store/month_summary.py): account sums, tax sums."""
+    accounts: dict[str, dict[str, list[Decimal]]] = defaultdict(dict)
+    for e in entries:
+        month = e["booking_date"][:7]
+        amount = Decimal(e["amount"])
+        accounts[month].setdefault(e["account_debit"], [Decimal(0), Decimal(0)])[0] += amount
+        accounts[month].setdefault(e["account_credit"], [Decimal(0), Decimal(0)])[1] += amount
+    taxes: dict[str, dict[str, list[Decimal]]] = defaultdict(dict)
+    for (month, code), sums in tax_sums(entries).items():
+        taxes[month][code] = sums
+    return {m: month_summary.terms_for(accounts.get(m, {}), taxes.get(m, {})) for m in set(accounts) | set(taxes)}
 
 
 def tax_sums(entries: list[dict[str, Any]]) -> dict[tuple[str, str], list[Decimal]]:

@@ -20,7 +20,7 @@ from ledgerlou.api.auth import AuthContext
 from ledgerlou.domain import accounts, ledger, projector
 from ledgerlou.domain.chart import REPORT_GROUPS
 from ledgerlou.errors import InvalidInput
-from ledgerlou.store import views
+from ledgerlou.store import month_summary, views
 
 ZERO = Decimal(0)
 PL_ORDER = ("pl_revenue", "pl_inventory_change", "pl_other_income", "pl_material", "pl_personnel",
@@ -71,7 +71,6 @@ class Snapshot:
     balances: dict[str, dict[str, list[Decimal]]] = field(default_factory=dict)  # month → acct → [d, c]
     taxsums: dict[str, dict[str, list[Decimal]]] = field(default_factory=dict)  # month → code → [base, tax]
     current_through: int = 0
-    tail_entries: list[dict[str, Any]] = field(default_factory=list)
 
     def months(self) -> list[str]:
         return sorted(self.balances)
@@ -80,44 +79,19 @@ class Snapshot:
 def snapshot(tenant_id: str, through_month: str | None = None) -> Snapshot:
     state = ledger.read_state(tenant_id)
     snap = Snapshot(current_through=state.head.last_journal_number)
-    tail_entries = [(b.seq, e) for b in state.tail.blocks for e in b.entries]
-    months = set(views.months(tenant_id)) | {e["booking_date"][:7] for _, e in tail_entries}
-    applied: dict[tuple[str, str], int] = {}
-    tax_applied: dict[tuple[str, str], int] = {}
-    for month in sorted(months):
-        if through_month and month > through_month:
-            continue
-        accts: dict[str, list[Decimal]] = {}
-        for item in views.balances_of_month(tenant_id, month):
-            accts[item.SK] = [Decimal(item.debit), Decimal(item.credit)]
-            applied[(month, item.SK)] = int(item.applied_seq)
-        snap.balances[month] = accts
-        codes: dict[str, list[Decimal]] = {}
-        for t in views.taxsums_of_month(tenant_id, month):
-            codes[t.SK] = [Decimal(t.base), Decimal(t.tax)]
-            tax_applied[(month, t.SK)] = int(t.applied_seq)
-        snap.taxsums[month] = codes
-    for seq, e in tail_entries:
-        month = e["booking_date"][:7]
-        if month not in snap.balances:
-            continue
-        amount = Decimal(e["amount"])
-        for acct, side in ((e["account_debit"], 0), (e["account_credit"], 1)):
-            if applied.get((month, acct), 0) < seq:
-                snap.balances[month].setdefault(acct, [ZERO, ZERO])[side] += amount
-        snap.tail_entries.append(e)
-    for seq, block_sums in _tail_taxsums(state):
-        for (month, code), (base, tax) in block_sums.items():
-            if month in snap.taxsums and tax_applied.get((month, code), 0) < seq:
-                cur = snap.taxsums[month].setdefault(code, [ZERO, ZERO])
-                cur[0] += base
-                cur[1] += tax
-    return snap
-
-
-def _tail_taxsums(state: ledger.JournalState) -> Iterator[tuple[int, dict[tuple[str, str], list[Decimal]]]]:
+    months = set(views.months(tenant_id))
     for block in state.tail.blocks:
-        yield block.seq, projector.tax_sums(block.entries)
+        months.update(e["booking_date"][:7] for e in block.entries)
+    wanted = sorted(m for m in months if through_month is None or m <= through_month)
+    summaries = month_summary.get_many(tenant_id, wanted)
+    for block in state.tail.blocks:
+        for month, terms in projector.month_terms(block.entries).items():
+            if month in summaries:
+                summaries[month].add_unapplied(terms, block.seq)
+    for month in wanted:
+        snap.balances[month] = summaries[month].accounts
+        snap.taxsums[month] = summaries[month].taxes
+    return snap
 
 
 def _sum(snap: Snapshot, months: list[str]) -> dict[str, list[Decimal]]:
@@ -349,10 +323,9 @@ def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, I
 
 def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str], start: dt.date,
                 end: dt.date) -> Iterator[Any]:
-    from ledgerlou.domain import journal
     from ledgerlou.formats import datev
 
-    refs: dict[str, str | None] = {}
+    tail_refs = {iid: intent.get("external_reference") for iid, (_b, intent) in state.tail.intents.items()}
     for month in months:
         entries: dict[int, dict[str, Any]] = {}
         for item in views.EntryItem.query(views.entries_pk(ctx.tenant_id, month), consistent_read=True):
@@ -361,7 +334,8 @@ def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str],
         for block in state.tail.blocks:
             for e in block.entries:
                 if e["booking_date"][:7] == month:
-                    entries.setdefault(e["journal_number"], e)
+                    entries.setdefault(e["journal_number"], {**e, "external_reference": tail_refs.get(
+                        e["intent_id"])})
         grouped: dict[tuple[str, Any], list[dict[str, Any]]] = {}
         order: list[tuple[str, Any]] = []
         for n in sorted(entries):
@@ -377,10 +351,6 @@ def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str],
         for key in order:
             group = grouped[key]
             main = next((e for e in group if e.get("role", "main") == "main"), group[0])
-            intent_id = main["intent_id"]
-            if intent_id not in refs:
-                found = journal.find_intent(ctx.tenant_id, intent_id)
-                refs[intent_id] = found[1].get("external_reference") if found else None
             code = main.get("tax_code")
             bu = datev.BU_KEYS.get(code) if code else None
             automatic = AUTOMATIC_ACCOUNTS.get(ctx.chart, {})
@@ -394,5 +364,5 @@ def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str],
             yield datev.DatevRow(amount=amount, debit_credit="S", account=main["account_debit"],
                                  contra_account=main["account_credit"], bu_key=bu,
                                  document_date=dt.date.fromisoformat(main["booking_date"]),
-                                 document_field_1=refs[intent_id], text=main["description"],
+                                 document_field_1=main.get("external_reference"), text=main["description"],
                                  currency=main.get("currency") or "EUR")

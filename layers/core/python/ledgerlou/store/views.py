@@ -6,8 +6,7 @@
 | duplicate booking fingerprint         | PK=T#<t>#FINGERPRINT       SK=<sha256>                     |
 | journal entries of a month, by number | PK=T#<t>#ENTRIES#<YYYY-MM> SK=<journal_number:012>         |
 | an account's entries of a month       | PK=T#<t>#ACCT#<acct>#<YYYY-MM> SK=<date>#<journal_number>  |
-| balances of a month, all accounts     | PK=T#<t>#BALANCE#<YYYY-MM> SK=<acct>                       |
-| tax bases and tax of a month (UStVA)  | PK=T#<t>#TAXSUM#<YYYY-MM>  SK=<tax code>                   |
+| account and tax sums of a month       | PK=T#<t>#MONTHSUM          SK=<YYYY-MM> (month_summary.py) |
 | months with bookings                  | PK=T#<t>#JOURNAL           SK=MONTHS                       |
 
 Partitions are per month so that no read (and no moto Query) grows with the whole journal.
@@ -18,9 +17,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
-from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk
+from ledgerlou.store.base import TableModel, tenant_pk
 
 
 def _zero() -> Decimal:
@@ -46,20 +45,6 @@ class EntryItem(TableModel):
 
 class AccountEntryItem(TableModel):
     data = UnicodeAttribute()
-
-
-class BalanceItem(TableModel):
-    debit = DecimalAttribute(default=_zero)
-    credit = DecimalAttribute(default=_zero)
-    applied_seq = NumberAttribute(default=0)
-
-
-class TaxSumItem(TableModel):
-    """Per month and tax code: the taxable base and the tax (UStVA), signed (reversals subtract)."""
-
-    base = DecimalAttribute(default=_zero)
-    tax = DecimalAttribute(default=_zero)
-    applied_seq = NumberAttribute(default=0)
 
 
 class MonthsItem(TableModel):
@@ -88,14 +73,6 @@ def account_entries_pk(tenant_id: str, account: str, month: str) -> str:
 
 def account_entry_sk(booking_date: str, journal_number: int) -> str:
     return f"{booking_date}#{journal_number:012d}"
-
-
-def balance_pk(tenant_id: str, month: str) -> str:
-    return tenant_pk(tenant_id, f"BALANCE#{month}")
-
-
-def taxsum_pk(tenant_id: str, month: str) -> str:
-    return tenant_pk(tenant_id, f"TAXSUM#{month}")
 
 
 def months_key(tenant_id: str) -> tuple[str, str]:
@@ -133,36 +110,6 @@ def months(tenant_id: str) -> list[str]:
 
 def add_month(tenant_id: str, months_: set[str]) -> None:
     MonthsItem(*months_key(tenant_id)).update(actions=[MonthsItem.months.add(months_)])
-
-
-def apply_balance(tenant_id: str, month: str, account: str, debit: object, credit: object, seq: int) -> None:
-    """ADD once per block: the condition on applied_seq makes a replay of the same block a no-op."""
-    item = BalanceItem(balance_pk(tenant_id, month), account)
-    try:
-        item.update(actions=[BalanceItem.debit.add(debit), BalanceItem.credit.add(credit),
-                             BalanceItem.applied_seq.set(seq)],
-                    condition=BalanceItem.applied_seq.does_not_exist() | (BalanceItem.applied_seq < seq))
-    except UpdateError as ex:
-        if ex.cause_response_code != "ConditionalCheckFailedException":
-            raise
-
-
-def apply_taxsum(tenant_id: str, month: str, code: str, base: object, tax: object, seq: int) -> None:
-    item = TaxSumItem(taxsum_pk(tenant_id, month), code)
-    try:
-        item.update(actions=[TaxSumItem.base.add(base), TaxSumItem.tax.add(tax), TaxSumItem.applied_seq.set(seq)],
-                    condition=TaxSumItem.applied_seq.does_not_exist() | (TaxSumItem.applied_seq < seq))
-    except UpdateError as ex:
-        if ex.cause_response_code != "ConditionalCheckFailedException":
-            raise
-
-
-def taxsums_of_month(tenant_id: str, month: str) -> list[TaxSumItem]:
-    return list(TaxSumItem.query(taxsum_pk(tenant_id, month), consistent_read=True))
-
-
-def balances_of_month(tenant_id: str, month: str) -> list[BalanceItem]:
-    return list(BalanceItem.query(balance_pk(tenant_id, month), consistent_read=True))
 
 
 def mark_reversed(tenant_id: str, intent_id: str, reversal_intent_id: str) -> None:
