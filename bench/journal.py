@@ -75,6 +75,9 @@ def _prefill(ctx: Any, entries: int) -> None:
 def run() -> dict[str, Any]:
     from moto import mock_aws
 
+    from local.moto_fidelity import make_conditional_writes_atomic
+
+    make_conditional_writes_atomic()
     with mock_aws():
         from local import resources
 

@@ -32,7 +32,7 @@ PAIRS = [("4930", "1200"), ("1400", "8400"), ("1200", "1400"), ("4210", "1200"),
 
 
 def _bookings(n: int, seed: int) -> list[dict[str, Any]]:
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data
+    rng = random.Random(seed)
     out = []
     for i in range(n):
         debit, credit = PAIRS[i % len(PAIRS)]
@@ -90,7 +90,7 @@ def _vs_hledger(result: dict[str, Any], ours_s: float) -> dict[str, Any]:
 def _datev_writer(n: int) -> dict[str, Any]:
     from ledgerlou.formats import datev
 
-    rng = random.Random(7)  # noqa: S311
+    rng = random.Random(7)
     rows = [datev.DatevRow(amount=Decimal(rng.randrange(1, 500000)) / 100, debit_credit="S", account="4930",
                            contra_account="1200", bu_key="9", document_date=dt.date(2026, 1, 1 + i % 28),
                            document_field_1=f"RE-{i}", text=f"Büromaterial {i}") for i in range(n)]
@@ -122,6 +122,9 @@ def _datev_writer(n: int) -> dict[str, Any]:
 def run(big: int = 100_000, small: int = 1_000) -> dict[str, Any]:
     from moto import mock_aws
 
+    from local.moto_fidelity import make_conditional_writes_atomic
+
+    make_conditional_writes_atomic()
     with mock_aws():
         from local import resources
 

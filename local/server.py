@@ -34,6 +34,10 @@ def start_moto() -> Any:
 
     from moto.server import ThreadedMotoServer
 
+    from local.moto_fidelity import make_conditional_writes_atomic
+
+    make_conditional_writes_atomic()
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log would drown ours
 
     port = _free_port()

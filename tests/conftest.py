@@ -45,6 +45,9 @@ def aws() -> Iterator[dict[str, str]]:
     and every key starts with the tenant, so tests cannot see each other's data."""
     from moto import mock_aws
 
+    from local.moto_fidelity import make_conditional_writes_atomic
+
+    make_conditional_writes_atomic()
     with mock_aws():
         from pynamodb.models import Model
 

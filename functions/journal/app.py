@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -26,8 +26,14 @@ from ledgerlou.api.schemas.journal import (
     ReverseRequest,
     VerifyOut,
 )
-from ledgerlou.domain import accounts, journal
+from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from ledgerlou.domain import accounts, journal
+else:  # loaded on first use: GET /v1/accounts never pays for the journal's modules, and vice versa
+    accounts = lazy_import("ledgerlou.domain.accounts")
+    journal = lazy_import("ledgerlou.domain.journal")
 
 app = make_resolver()
 READ, WRITE = "journal:read", "journal:write"
