@@ -334,3 +334,38 @@ def test_given_two_tenants_then_intents_are_invisible_across_tenants(client: Any
     assert other.get("/v1/journal").json()["total"] == 0
     assert other.post("/v1/journal/reverse", {"intent_id": intent, "reason": "x"}).status == 404
     assert other.get("/v1/journal/verify").json()["entries"] == 0
+
+
+# ----------------------------------------------------------------------------- fx, adjustment, provenance
+def test_given_a_foreign_currency_booking_then_base_amounts_keep_the_foreign_amount(client: Any) -> None:
+    resp = book(client, [{"account_debit": "4930", "account_credit": "1600", "amount": "108.56"}],
+                description="US-Software", fx={"currency": "USD", "rate": "1.0856"})
+    assert resp.status == 201, resp.body
+    view = client.get(f"/v1/journal/{resp.json()['intent_id']}").json()
+    assert view["entries"][0]["amount"] == Decimal("100.00") and view["entries"][0]["currency"] == "EUR"
+    assert view["summary"]["fx"] == {"currency": "USD", "rate": "1.0856", "base_currency": "EUR",
+                                     "total_foreign": "108.56"}
+    assert view["metadata"]["lines"][0]["fx_amount"] == Decimal("108.56")
+    bad = book(client, simple(), fx={"currency": "usd", "rate": 0})
+    assert bad.status == 400 and {d["field"] for d in bad.json()["error"]["details"]} == {"fx.currency", "fx.rate"}
+
+
+def test_given_an_adjustment_period_then_only_the_fiscal_year_end_is_allowed(client: Any) -> None:
+    ok = book(client, simple(), date="2026-12-31", description="Abschlussbuchung", adjustment_period=13)
+    assert ok.status == 201
+    assert client.get(f"/v1/journal/{ok.json()['intent_id']}").json()["summary"]["adjustment_period"] == 13
+    wrong_day = book(client, simple(), date="2026-12-30", description="x", adjustment_period=13)
+    assert wrong_day.status == 400 and wrong_day.json()["error"]["details"][0]["field"] == "adjustment_period"
+    assert book(client, simple(), date="2026-12-31", description="y", adjustment_period=12).status == 400
+
+
+def test_given_a_source_header_then_the_channel_is_recorded(client: Any) -> None:
+    resp = client.post("/v1/bookings", {"booking_date": "2026-01-15", "description": "via MCP", "lines": simple()},
+                       headers={"X-LedgerLou-Source": "mcp"})
+    view = client.get(f"/v1/journal/{resp.json()['intent_id']}").json()
+    assert view["summary"]["source"] == "mcp" and view["entries"][0]["source"] == "mcp"
+    assert view["summary"]["provenance_summary"]["surface"] == "mcp"
+    assert view["summary"]["provenance_summary"]["actor_display"].startswith("API-Key")
+    spoofed = client.post("/v1/bookings", {"booking_date": "2026-01-15", "description": "spoof", "lines": simple()},
+                          headers={"X-LedgerLou-Source": "bank_reconciliation"})
+    assert client.get(f"/v1/journal/{spoofed.json()['intent_id']}").json()["summary"]["source"] == "api"
