@@ -10,7 +10,8 @@ import boto3
 
 from local import template
 
-LOCAL_NAMES = {"LedgerTable": "ledgerlou", "DocumentsBucket": "ledgerlou-documents"}
+LOCAL_NAMES = {"LedgerTable": "ledgerlou", "DocumentsBucket": "ledgerlou-documents",
+               "ExportsBucket": "ledgerlou-exports"}
 
 
 def physical_name(logical_id: str) -> str:

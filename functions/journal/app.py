@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
+from ledgerlou.api.downloads import file_response
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from ledgerlou.api.resolver import json_response, make_resolver, responses
@@ -149,12 +150,12 @@ def verify_journal() -> Response[str]:
 
 
 @app.get("/v1/journal/export", summary="Export the journal as JSON Lines (canonical fields + audit_hash)",
-         tags=JOURNAL, responses={200: {"description": "application/x-ndjson, one entry per line"}})
+         tags=JOURNAL, responses={200: {"description": "application/x-ndjson, one entry per line"},
+                                  303: {"description": "Large file: Location is a presigned download URL"}})
 def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
     body = b"".join(journal.export_lines(ctx.tenant_id, _iso(startDate), _iso(endDate)))
-    return Response(200, "application/x-ndjson", body=body.decode("utf-8"),
-                    headers={"Content-Disposition": 'attachment; filename="journal.jsonl"'})
+    return file_response(ctx.tenant_id, body, "application/x-ndjson", "journal.jsonl")
 
 
 @app.get("/v1/journal/<intent_id>", summary="The audit view of one intent (seed 002)", tags=JOURNAL,

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
+from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import json_response, make_resolver, responses
 from ledgerlou.domain import reports
 from ledgerlou.observability import logger, tracer
@@ -49,13 +50,13 @@ def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[
 
 @app.get("/v1/reports/datev-export", summary="DATEV EXTF Buchungsstapel (CSV, Windows-1252)", tags=TAGS,
          responses={200: {"description": "text/csv; charset=windows-1252 (EXTF Buchungsstapel)"},
+                    303: {"description": "Large file: Location is a presigned download URL (15 min)"},
                     400: {"description": "INVALID_INPUT"}})
 def datev_export(startDate: Annotated[dt.date, Query()], endDate: Annotated[dt.date, Query()]):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     ctx = caller(app, READ)
     filename, chunks = reports.datev_export(ctx, startDate, endDate)
-    return Response(200, "text/csv; charset=windows-1252", body=b"".join(chunks),
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return file_response(ctx.tenant_id, b"".join(chunks), "text/csv; charset=windows-1252", filename)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -369,3 +369,23 @@ def test_given_a_source_header_then_the_channel_is_recorded(client: Any) -> None
     spoofed = client.post("/v1/bookings", {"booking_date": "2026-01-15", "description": "spoof", "lines": simple()},
                           headers={"X-LedgerLou-Source": "bank_reconciliation"})
     assert client.get(f"/v1/journal/{spoofed.json()['intent_id']}").json()["summary"]["source"] == "api"
+
+
+def test_given_a_large_export_then_303_to_a_presigned_url_of_the_same_file(client: Any, monkeypatch: Any) -> None:
+    import boto3
+    from ledgerlou.api import downloads
+
+    book(client, simple(), description="gross")
+    small = client.get("/v1/journal/export")
+    monkeypatch.setattr(downloads, "INLINE_LIMIT", 10)
+    resp = client.get("/v1/journal/export")
+    assert resp.status == 303
+    location = resp.headers["location"]
+    assert resp.json()["download_url"] == location and "X-Amz-Signature" in location
+    from urllib.parse import unquote, urlsplit
+
+    url = urlsplit(location)
+    path = unquote(url.path).lstrip("/")
+    key = path if url.netloc.startswith("ledgerlou-exports.") else path.split("/", 1)[1]
+    stored = boto3.client("s3").get_object(Bucket="ledgerlou-exports", Key=key)["Body"].read()
+    assert stored == small.body

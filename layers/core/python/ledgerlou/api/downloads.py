@@ -1,0 +1,43 @@
+"""File responses that may be large (journal export, DATEV export).
+
+A Lambda behind API Gateway can answer at most 6 MB (and binary bodies grow by a third in base64).
+Up to INLINE_LIMIT the file is the response; above it the file goes to the exports bucket (private,
+encrypted, deleted after a day by its lifecycle rule) and the answer is 303 See Other with a presigned
+URL valid for 15 minutes — clients that follow redirects (curl -L, browsers, most HTTP libraries) get
+the file either way.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from aws_lambda_powertools.event_handler import Response
+
+from ledgerlou.money import dumps
+
+INLINE_LIMIT = 4 * 1024 * 1024
+URL_TTL_S = 900
+
+
+def exports_bucket() -> str:
+    return os.environ.get("EXPORTS_BUCKET", "ledgerlou-exports")
+
+
+def file_response(tenant_id: str, body: bytes, content_type: str, filename: str,
+                  disposition: str = "attachment") -> Response[str]:
+    headers = {"Content-Disposition": f'{disposition}; filename="{filename}"'}
+    if len(body) <= INLINE_LIMIT:
+        if content_type.startswith(("application/x-ndjson", "application/json")):
+            return Response(200, content_type, body=body.decode("utf-8"), headers=headers)
+        return Response(200, content_type, body=body, headers=headers)  # type: ignore[arg-type]
+    import boto3
+
+    s3 = boto3.client("s3")
+    key = f"tenant/{tenant_id}/exports/{uuid.uuid4()}/{filename}"
+    s3.put_object(Bucket=exports_bucket(), Key=key, Body=body, ContentType=content_type,
+                  ContentDisposition=headers["Content-Disposition"])
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": exports_bucket(), "Key": key},
+                                    ExpiresIn=URL_TTL_S)
+    return Response(303, "application/json", headers={"Location": url},
+                    body=dumps({"download_url": url, "expires_in": URL_TTL_S, "size": len(body)}))
