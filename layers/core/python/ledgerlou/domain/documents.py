@@ -28,13 +28,25 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def sniff(data: bytes) -> str | None:
+def sniff(data: bytes, allow_text: bool = False) -> str | None:
+    """The MIME type by content. ``allow_text`` (bank statement imports only) also accepts text files
+    that parse as a bank statement — MT940 (text/plain) and German bank CSV exports (text/csv) have no
+    magic bytes, and any other text stays refused."""
     for magic, mime in SIGNATURES:
         if data.startswith(magic):
             return mime
     head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
     if head.startswith(b"<?xml") or re.match(rb"<[A-Za-z_][\w:.-]*[\s>]", head):
         return "application/xml"
+    if allow_text and b"\x00" not in data:
+        from ledgerlou.formats.detect import parse_statement  # lazily: only the bank import gets here
+        from ledgerlou.formats.statement import UnsupportedFormat
+
+        try:
+            parsed = parse_statement(data)
+        except UnsupportedFormat:
+            return None
+        return "text/csv" if parsed.format == "bankcsv" else "text/plain"
     return None
 
 
@@ -62,12 +74,13 @@ def safe_name(name: str | None, mime: str) -> str:
     return base
 
 
-def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str) -> StoredDocument:
+def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str,
+           allow_text: bool = False) -> StoredDocument:
     if not data:
         raise InvalidInput.field("file", "is empty")
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", code="FILE_TOO_LARGE")
-    mime = sniff(data)
+    mime = sniff(data, allow_text)
     if mime is None:
         raise InvalidInput.field("file", "type not allowed: PDF, PNG, JPEG, TIFF or XML",
                                  code="UNSUPPORTED_FILE_TYPE")

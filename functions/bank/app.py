@@ -1,0 +1,202 @@
+"""Bank group: bank accounts, bank transactions and statement imports (camt.053, MT940, bank CSV)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.api.auth import caller
+from ledgerlou.api.idempotency import idempotent
+from ledgerlou.api.multipart import read_upload
+from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.schemas.bank import (
+    BalanceHistoryOut,
+    BankAccountCreate,
+    BankAccountOut,
+    BankAccountUpdate,
+    BankTransactionEnvelope,
+    BankTransactionList,
+    BankTransactionsImport,
+    FileImportResult,
+    ImportBatchOut,
+    ImportQueued,
+    ImportResult,
+    TxStatus,
+    UnreconciledCount,
+)
+from ledgerlou.errors import InvalidInput
+from ledgerlou.lazy import lazy_import
+from ledgerlou.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from ledgerlou.domain import bank, bank_import
+else:  # loaded on first use (cold start): the store, the chart and the import are not needed to route
+    bank = lazy_import("ledgerlou.domain.bank")
+    bank_import = lazy_import("ledgerlou.domain.bank_import")
+
+app = make_resolver()
+READ, WRITE = "bank:read", "bank:write"
+ACCOUNTS, TRANSACTIONS = ["Bank accounts"], ["Bank transactions"]
+UUID_PATTERN = r"^[0-9a-fA-F-]{36}$"
+IdPath = Annotated[str, Path(pattern=UUID_PATTERN)]
+AccountQuery = Annotated[str | None, Query(pattern=UUID_PATTERN, description="Bank account id")]
+DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+QUEUED: dict[int, Any] = {202: {"description": "More than 500 transactions: queued for the import worker; "
+                               "poll GET /v1/bank-transactions/import-batches/{batch_id}",
+                "content": {"application/json": {"model": ImportQueued}}}}
+
+
+def _with_queued(out: dict[int, Any]) -> dict[int, Any]:
+    return {**out, **QUEUED}
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+# ------------------------------------------------------------------------------------- bank accounts
+@app.get("/v1/bank-accounts", summary="List the bank accounts", tags=ACCOUNTS,
+         responses=responses(list[BankAccountOut], 200, "Success", 401, 403))
+def list_bank_accounts() -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response([bank.view(a) for a in bank.list_accounts(ctx.tenant_id)])
+
+
+@app.post("/v1/bank-accounts", summary="Create a bank account (linked to a ledger account of the chart)",
+          tags=ACCOUNTS, responses=responses(BankAccountOut, 201, "Created", 400, 401, 403, 409))
+def create_bank_account(body: BankAccountCreate) -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        item = bank.create_account(ctx, name=body.name, iban=body.iban, bic=body.bic,
+                                   account_number=body.account_number, currency=body.currency,
+                                   ledger_account=body.ledger_account)
+        return json_response(bank.view(item), 201)
+
+    return idempotent(app, ctx, "bank-accounts", produce)
+
+
+@app.get("/v1/bank-accounts/balance-history", summary="Daily balances of the last `days` days", tags=ACCOUNTS,
+         description="End-of-day balances, anchored at the latest closing balance an imported statement stated "
+                     "(else the sum of all imported transactions). Without bank_account_id: all accounts in the "
+                     "base currency together.",
+         responses=responses(BalanceHistoryOut, 200, "Success", 400, 401, 403, 404))
+def balance_history(days: Annotated[int, Query(ge=1, le=366, description="Default 30")] = 30,
+                    bank_account_id: AccountQuery = None) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(bank.balance_history(ctx, days, bank_account_id))
+
+
+@app.get("/v1/bank-accounts/<account_id>", summary="A bank account with tx_count, unreconciled_count, "
+         "last_tx_date", tags=ACCOUNTS, responses=responses(BankAccountOut))
+def get_bank_account(account_id: IdPath) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(bank.view(bank.get_account(ctx.tenant_id, account_id)))
+
+
+@app.put("/v1/bank-accounts/<account_id>", summary="Rename a bank account", tags=ACCOUNTS,
+         responses=responses(BankAccountOut))
+def update_bank_account(account_id: IdPath, body: BankAccountUpdate) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(bank.view(bank.rename_account(ctx.tenant_id, account_id, body.name)))
+
+
+@app.post("/v1/bank-accounts/<account_id>/upload", summary="Import a statement file into this bank account",
+          description="multipart/form-data, field `file`: camt.053, MT940 or a German bank CSV export.",
+          tags=ACCOUNTS, responses=_with_queued(responses(FileImportResult, 201, "Imported", 400, 401, 403, 404, 409,
+                                                          413)))
+def upload_statement(account_id: IdPath) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return idempotent(app, ctx, "bank-upload", lambda: _import_file(ctx, account_id.lower()))
+
+
+# ------------------------------------------------------------------------------------- bank transactions
+@app.get("/v1/bank-transactions", summary="List bank transactions (newest first)", tags=TRANSACTIONS,
+         responses=responses(BankTransactionList))
+def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: DateQuery = None,
+                           end_date: DateQuery = None, search: Annotated[str | None, Query(max_length=100)] = None,
+                           status: Annotated[TxStatus | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
+                           offset: Offset = 0) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(bank.list_transactions(
+        ctx.tenant_id, bank_account_id=bank_account_id.lower() if bank_account_id else None,
+        start_date=_iso(start_date), end_date=_iso(end_date), search=search, status=status, limit=limit,
+        offset=offset))
+
+
+@app.post("/v1/bank-transactions", summary="Import bank transactions (JSON)", tags=TRANSACTIONS,
+          responses=responses(ImportResult, 201, "Imported", 400, 401, 403, 404))
+def import_transactions(body: BankTransactionsImport) -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        result = bank_import.import_json(ctx, body)
+        metrics.add_metric(name="BankTransactionsImported", unit="Count", value=result["imported"])
+        return json_response(result, 201)
+
+    return idempotent(app, ctx, "bank-transactions", produce)
+
+
+@app.post("/v1/bank-transactions/import-file", summary="Import a statement file (bank account by its IBAN)",
+          description="multipart/form-data: `file` (camt.053, MT940 or a German bank CSV export) and optionally "
+                      "`bank_account_id`; without it the bank account is found by the statement's IBAN or "
+                      "account number.",
+          tags=TRANSACTIONS,
+          responses=_with_queued(responses(FileImportResult, 201, "Imported", 400, 401, 403, 404, 409, 413)))
+def import_statement_file() -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        return _import_file(ctx, None)
+
+    return idempotent(app, ctx, "bank-import-file", produce)
+
+
+@app.get("/v1/bank-transactions/unreconciled-count", summary="Number of unreconciled bank transactions",
+         tags=TRANSACTIONS, responses=responses(UnreconciledCount, 200, "Success", 400, 401, 403, 404))
+def unreconciled_count(bank_account_id: AccountQuery = None) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response({"count": bank.unreconciled_count(ctx.tenant_id, bank_account_id)})
+
+
+@app.get("/v1/bank-transactions/import-batches/<batch_id>", summary="An import batch and its result",
+         tags=TRANSACTIONS, responses=responses(ImportBatchOut))
+def get_import_batch(batch_id: IdPath) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(bank_import.batch_view(ctx.tenant_id, batch_id))
+
+
+@app.get("/v1/bank-transactions/<transaction_id>", summary="A bank transaction", tags=TRANSACTIONS,
+         responses=responses(BankTransactionEnvelope))
+def get_bank_transaction(transaction_id: IdPath) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response({"transaction": bank.get_transaction(ctx.tenant_id, transaction_id)})
+
+
+def _import_file(ctx: Any, account_id: str | None) -> Response[str]:
+    upload = read_upload(app.current_event)
+    if account_id is None:
+        given = (upload.fields.get("bank_account_id") or "").strip().lower()
+        if given and not _is_uuid(given):
+            raise InvalidInput.field("bank_account_id", "must be a bank account id (UUID)")
+        account_id = given or None
+    status, body = bank_import.import_file(ctx, upload.data, upload.filename, account_id)
+    if status == 201:
+        metrics.add_metric(name="BankTransactionsImported", unit="Count", value=body["imported"])
+    return json_response(body, status)
+
+
+def _is_uuid(value: str) -> bool:
+    return re.fullmatch(UUID_PATTERN, value) is not None
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
