@@ -30,13 +30,20 @@ def run(runs: int = 7) -> dict[str, Any]:
     from local import template
 
     _time_import(FLOOR, 1)  # warm the bytecode caches so neither side pays for compiling
-    floor = _time_import(FLOOR, runs)
     modules = {}
+    floors = []
     for lid, fn in sorted(template.functions().items()):
         module = fn.code_uri.strip("/").replace("/", ".") + "." + fn.handler.rpartition(".")[0]
         _time_import(f"import {module}", 1)
-        t = _time_import(f"import {module}", runs)
-        modules[lid] = {"module": module, "import_s": round(t, 4), "ratio": round(t / floor, 3)}
+        # Floor and module alternate, so a burst of load on this shared machine hits both sides alike;
+        # each function is compared with the floor measured next to it.
+        floor = t = float("inf")
+        for _ in range(runs):
+            floor = min(floor, _time_import(FLOOR, 1))
+            t = min(t, _time_import(f"import {module}", 1))
+        floors.append(floor)
+        modules[lid] = {"module": module, "import_s": round(t, 4), "floor_s": round(floor, 4),
+                        "ratio": round(t / floor, 3)}
     worst = max(m["ratio"] for m in modules.values())
-    return {"name": "cold_import", "floor": FLOOR, "floor_s": round(floor, 4), "functions": modules,
+    return {"name": "cold_import", "floor": FLOOR, "floor_s": round(min(floors), 4), "functions": modules,
             "worst_ratio": worst, "target": "<= 1.5", "met": worst <= 1.5}

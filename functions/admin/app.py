@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -11,8 +11,13 @@ from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.resolver import json_response, make_resolver, responses
 from ledgerlou.api.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
-from ledgerlou.domain import api_keys
+from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from ledgerlou.domain import api_keys
+else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
+    api_keys = lazy_import("ledgerlou.domain.api_keys")
 
 app = make_resolver()
 ADMIN = "admin"

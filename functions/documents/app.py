@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -11,9 +11,14 @@ from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.resolver import json_response, make_resolver, responses
-from ledgerlou.domain import documents
+from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from ledgerlou.domain import documents
+else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
+    documents = lazy_import("ledgerlou.domain.documents")
 
 app = make_resolver()
 READ, WRITE = "documents:read", "documents:write"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.resolver import json_response, make_resolver, responses
-from ledgerlou.domain import periods
+from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from ledgerlou.domain import periods
+else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
+    periods = lazy_import("ledgerlou.domain.periods")
 
 app = make_resolver()
 READ, WRITE, APPROVE = "periods:read", "periods:write", "periods:approve"

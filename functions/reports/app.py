@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -11,8 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import json_response, make_resolver, responses
-from ledgerlou.domain import reports
+from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from ledgerlou.domain import reports
+else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
+    reports = lazy_import("ledgerlou.domain.reports")
 
 app = make_resolver()
 READ = "reports:read"
@@ -20,8 +25,6 @@ TAGS = ["Reports"]
 DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
 ReportType = Literal["trial_balance", "profit_and_loss", "balance_sheet", "vat_return"]
 CURRENT_THROUGH = "X-Journal-Current-Through"
-BUILDERS = {"trial_balance": reports.trial_balance, "profit_and_loss": reports.profit_and_loss,
-            "balance_sheet": reports.balance_sheet, "vat_return": reports.vat_return}
 
 
 def _answer(rows: list[dict[str, Any]], through: int, rng: reports.Range) -> Response[str]:
@@ -35,7 +38,8 @@ def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
                startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
     rng = reports.month_range(startDate, endDate)
-    rows, through = BUILDERS[type](ctx, rng)
+    # Each ReportType is the domain function of that name (looked up per call: reports loads lazily).
+    rows, through = getattr(reports, type)(ctx, rng)
     return _answer(rows, through, rng)
 
 

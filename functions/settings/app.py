@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -18,8 +18,13 @@ from ledgerlou.api.schemas.tax_codes import (
     TaxCodePatch,
     TaxCodePatched,
 )
-from ledgerlou.domain import tax_codes
+from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from ledgerlou.domain import tax_codes
+else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
+    tax_codes = lazy_import("ledgerlou.domain.tax_codes")
 
 app = make_resolver()
 READ, WRITE = "settings:read", "settings:write"
