@@ -13,14 +13,21 @@ Duplicates. Each transaction has a duplicate key within its bank account:
 * without: a fingerprint of booking date, amount, currency, counterparty IBAN and name and purpose;
 plus the occurrence index among identical rows of the same statement, so that two identical
 legitimate transactions of one day in one file both import, but a re-import imports neither.
-A key is claimed with a conditional PutItem on its own item (race-safe: two concurrent imports of
-overlapping statements claim each row once), after one BatchGetItem per 100 keys has filtered out
-the known ones (a re-import then writes nothing). Transaction ids derive from the key (uuid5), so a
-retried batch writes the same items again, never new ones.
+Transaction ids derive from the key (uuid5), so the by-id item of a transaction is its duplicate
+claim: a row is known iff the item of its id exists.
 
-Retries. The batch item records its state; a completed batch is never imported again. A batch that
-died halfway left keys claimed under its id: its own retry treats them as its own (and writes what is
-missing), and after ``STALE_AFTER_S`` another import may take them over.
+Concurrency. Imports into one bank account are serialised by a lease on the account item (one
+conditional UpdateItem, ``LEASE_S`` longer than the holder function's timeout; given back at the end,
+and a crashed holder's lease expires). Under it the duplicate check is one BatchGetItem per 100 rows
+and the new rows are written with BatchWriteItem — no conditional write per transaction. Both import
+paths take it: the JSON import and an inline file import wait up to ``LEASE_WAIT_S`` and then answer
+409 ``IMPORT_IN_PROGRESS``; the worker raises and SQS retries the message.
+
+Retries. The batch item records its state; a completed batch is never imported again. Counting is
+one UpdateItem per account that records the batch id (so it counts once) and requires the lease to be
+still ours. A batch that died halfway left by-id items naming it: its own retry treats them as its own
+and writes the month items that are missing, and another import that finds them (under the lease, so
+their writer is surely not running) takes them over if that batch never counted them.
 """
 
 from __future__ import annotations
@@ -29,9 +36,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -50,7 +57,12 @@ from ledgerlou.store.base import now_iso
 
 INLINE_MAX = 500  # transactions imported within the request; larger files go to the worker
 MAX_STORED_ERRORS = 1000  # per batch (the 400 KB item limit); the counts stay exact beyond it
-STALE_AFTER_S = 15 * 60  # > the worker's 120 s timeout and the API's 29 s: such a batch is dead
+# The import lease of a bank account outlives its holder's function (timeouts 29 s and 120 s in
+# template.yaml), so a crashed holder's lease expires only when it is surely dead; and the worker's
+# expires before the queue's visibility timeout (180 s) redelivers its message.
+LEASE_S = {"api": 60.0, "worker": 150.0}
+LEASE_WAIT_S = {"api": 15.0, "worker": 60.0}  # waiting for another import of the account, then 409 / retry
+LEASE_MARGIN_S = 10.0  # a holder stops writing this long before its lease would run out
 MAX_RECEIVES = 3  # the import queue's maxReceiveCount (template.yaml)
 _TX_NAMESPACE = uuid.UUID("6f1c7c52-2f0b-4c55-9b5e-0d5e3b0c1a77")
 
@@ -194,87 +206,127 @@ def from_statements(targets: list[store.BankAccountItem], parsed: Any) -> Prepar
 
 # ------------------------------------------------------------------------------------- the import
 def _write_threads() -> int:
-    # Parallel conditional puts and batch writes pay off against DynamoDB (I/O-bound); moto serialises
-    # every request behind one lock, where threads only add contention (measured 1.35 → 2.2 ms per put).
+    # Parallel batch writes pay off against DynamoDB (I/O-bound); moto serialises every request behind
+    # one lock, where threads only add contention (measured 1.35 → 2.2 ms per put).
     default = "1" if config.stage() == "local" else "8"
     return max(1, min(32, int(os.environ.get("IMPORT_WRITE_THREADS", default))))
 
 
-def _stale(item: store.ImportBatchItem) -> bool:
-    if item.state == "failed":
-        return True
+class ImportInProgress(Conflict):
+    code = "IMPORT_IN_PROGRESS"
+
+
+@dataclass
+class Lease:
+    """An import lease held on one bank account (``store.acquire_lease``)."""
+
+    account: store.BankAccountItem  # as it was when the lease was granted (strongly consistent)
+    token: str
+    until: float  # epoch seconds
+
+    def check(self) -> None:
+        """Stop before the lease runs out: after it, the next import may take over what we wrote."""
+        if time.time() > self.until - LEASE_MARGIN_S:
+            raise store.LeaseLost(f"import lease of bank account {self.account.account_id} ran out")
+
+
+def _acquire(tenant_id: str, account_id: str, mode: str) -> Lease:
+    """Take the account's import lease, waiting up to LEASE_WAIT_S[mode] while another import holds
+    it (then 409 IMPORT_IN_PROGRESS; the worker's message is retried by SQS)."""
+    token = str(uuid.uuid4())
+    give_up = time.monotonic() + LEASE_WAIT_S[mode]
+    delay = 0.05
+    while True:
+        now = time.time()
+        until = now + LEASE_S[mode]
+        try:
+            item = store.acquire_lease(tenant_id, account_id, token, until, now)
+        except store.LeaseBusy:
+            if time.monotonic() + delay > give_up:
+                raise ImportInProgress("Another import into this bank account is running; retry in a minute.",
+                                       details=[{"field": "bank_account_id", "issue": "an import is running"}]
+                                       ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            continue
+        if item is None:
+            raise NotFound("Bank account not found.")
+        return Lease(item, token, until)
+
+
+def _run(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | None,
+         mode: str = "api") -> tuple[int, int]:
+    """Import the rows under ``batch_id``; returns (imported, skipped_duplicates). Idempotent.
+
+    Holds the import lease of every account the rows go to, taken in a fixed order (two imports of
+    multi-account files cannot wait on each other) and given back at the end, also on failure."""
+    leases: dict[str, Lease] = {}
     try:
-        updated = dt.datetime.fromisoformat(item.updated_at)
-    except ValueError:
-        return True
-    return (dt.datetime.now(dt.UTC) - updated).total_seconds() > STALE_AFTER_S
+        for account_id in sorted(prepared.account_ids):
+            leases[account_id] = _acquire(tenant_id, account_id, mode)
+        imported = skipped = 0
+        for account_id in prepared.account_ids:
+            rows = [r for r in prepared.rows if r.tx["bank_account_id"] == account_id]
+            counts = _run_account(tenant_id, leases[account_id], batch_id, rows, prepared.stated.get(account_id),
+                                  document_id)
+            imported, skipped = imported + counts[0], skipped + counts[1]
+        return imported, skipped
+    finally:
+        for account_id, lease in leases.items():
+            try:
+                store.release_lease(tenant_id, account_id, lease.token)
+            except Exception:  # noqa: BLE001 - it expires by itself; never hide the import's own outcome
+                logger.warning("import lease not released", extra={"bank_account_id": account_id})
 
 
-def _run(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | None) -> tuple[int, int]:
-    """Import the rows under ``batch_id``; returns (imported, skipped_duplicates). Idempotent."""
-    imported = skipped = 0
-    for account_id in prepared.account_ids:
-        rows = [r for r in prepared.rows if r.tx["bank_account_id"] == account_id]
-        counts = _run_account(tenant_id, account_id, batch_id, rows, prepared.stated.get(account_id), document_id)
-        imported, skipped = imported + counts[0], skipped + counts[1]
-    return imported, skipped
-
-
-def _run_account(tenant_id: str, account_id: str, batch_id: str, rows: list[Row], stated: tuple[str, Decimal] | None,
+def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], stated: tuple[str, Decimal] | None,
                  document_id: str | None) -> tuple[int, int]:
-    account = store.get_account(tenant_id, account_id, consistent=True)
-    if account is None:
-        raise NotFound("Bank account not found.")
+    """Import one account's rows under its lease: no other import of this account runs meanwhile, so
+    the duplicate check is one BatchGetItem per 100 rows and new rows are batch-written."""
+    account = lease.account
+    account_id = account.account_id
     now = now_iso()
+    unique: dict[str, Row] = {}
+    skipped = 0
     for row in rows:
-        row.tx.update(id=tx_id_for(tenant_id, account_id, row.key), status="unreconciled", batch_id=batch_id,
-                      document_id=document_id, created_at=now, dedup_key=row.key)
-    existing = store.existing_keys(tenant_id, account_id, [r.key for r in rows])
+        tx_id = tx_id_for(tenant_id, account_id, row.key)
+        if tx_id in unique:  # the same row in two statements of one file (overlapping statements)
+            skipped += 1
+            continue
+        row.tx.update(id=tx_id, status="unreconciled", batch_id=batch_id, document_id=document_id, created_at=now,
+                      dedup_key=row.key)
+        unique[tx_id] = row
+    holders = store.transaction_holders(tenant_id, list(unique))
     fresh: list[Row] = []
-    ours: list[Row] = []  # claimed by an earlier attempt of this very batch
+    ours: list[Row] = []  # written by an earlier attempt of this very batch
     foreign: dict[str, list[Row]] = {}
-    for row in rows:
-        holder = existing.get(row.key)
+    for tx_id, row in unique.items():
+        holder = holders.get(tx_id)
         if holder is None:
             fresh.append(row)
         elif holder == batch_id:
             ours.append(row)
         else:
             foreign.setdefault(holder, []).append(row)
-    skipped = 0
     if foreign:
-        holders = store.get_batches(tenant_id, foreign)
+        batches = store.get_batches(tenant_id, [h for h in foreign if h])
         counted = account.counted_batches or set()
         for holder, held in foreign.items():
-            item = holders.get(holder)
-            dead = holder not in counted and (item is None or (item.state != "completed" and _stale(item)))
+            item = batches.get(holder)
+            # Under the lease no other import of this account runs: a batch that wrote rows here but
+            # neither counted them nor completed has died (or failed and waits for its retry, which
+            # will find them taken over). Its rows are ours to finish and count.
+            dead = bool(holder) and holder not in counted and (item is None or item.state != "completed")
             for row in held:
-                if dead and store.take_over_key(tenant_id, account_id, row.key, holder, batch_id):
+                if dead and store.take_over_transaction(tenant_id, row.tx["id"], holder, batch_id):
                     ours.append(row)
                 else:
                     skipped += 1
-
-    def claim(row: Row) -> str | None:
-        return store.claim_key(tenant_id, account_id, row.key, batch_id, row.tx["id"], now)
-
     threads = _write_threads()
-    if threads > 1 and len(fresh) > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            holders_of = list(pool.map(claim, fresh))
-    else:
-        holders_of = [claim(r) for r in fresh]
-    won: list[Row] = []
-    for row, holder in zip(fresh, holders_of, strict=True):
-        if holder is None:
-            won.append(row)
-        elif holder == batch_id:  # a concurrent delivery of the same message
-            ours.append(row)
-        else:
-            skipped += 1  # a concurrent import claimed it first
-    store.write_transactions(tenant_id, [r.tx for r in won], threads)
-    for row in ours:
-        store.put_transaction_if_absent(tenant_id, row.tx)
-    imported = won + ours
+    store.write_new_transactions(tenant_id, [r.tx for r in fresh], threads, lease.check)
+    if ours:
+        store.complete_transactions(tenant_id, [r.tx for r in ours], threads, lease.check)
+    imported = fresh + ours
 
     month_totals: dict[str, Decimal] = {}
     month_counts: Counter[str] = Counter()
@@ -285,7 +337,9 @@ def _run_account(tenant_id: str, account_id: str, batch_id: str, rows: list[Row]
         amount = row.tx["amount"] if row.tx["currency"] == account.currency else Decimal(0)
         month_totals[month] = month_totals.get(month, Decimal(0)) + amount
     if imported:
-        store.apply_batch(tenant_id, account_id, batch_id, len(imported), month_totals, dict(month_counts), now)
+        lease.check()
+        store.apply_batch(tenant_id, account_id, batch_id, len(imported), month_totals, dict(month_counts), now,
+                          lease_token=lease.token)
         store.raise_date(tenant_id, account_id, "last_tx_date", max(r.tx["booking_date"] for r in imported))
     if stated is not None:
         store.raise_date(tenant_id, account_id, "stated_balance_date", stated[0], {"stated_balance": stated[1]})
@@ -328,9 +382,24 @@ def import_json(ctx: AuthContext, body: BankTransactionsImport) -> dict[str, Any
     account = bank.get_account(ctx.tenant_id, body.bank_account_id)
     prepared = from_json(account, body.transactions)
     batch_id = _new_batch(ctx, account.account_id, "processing", "json", prepared)
-    imported, skipped = _run(ctx.tenant_id, batch_id, prepared, None)
-    _finish(ctx.tenant_id, batch_id, prepared, imported, skipped)
+    imported, skipped = _run_inline(ctx.tenant_id, batch_id, prepared, None)
     return _result(batch_id, account.account_id, prepared, imported, skipped)
+
+
+def _run_inline(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | None) -> tuple[int, int]:
+    """An import within the request. If it fails (e.g. 409 IMPORT_IN_PROGRESS), its batch is marked
+    failed: what it wrote and did not count is taken over by the next import of the same rows."""
+    try:
+        imported, skipped = _run(tenant_id, batch_id, prepared, document_id, "api")
+        _finish(tenant_id, batch_id, prepared, imported, skipped)
+    except Exception as ex:
+        try:
+            store.finish_batch(tenant_id, batch_id, state="failed", now=now_iso(),
+                               failure_reason=f"{type(ex).__name__}: {ex}"[:500])
+        except Exception:  # noqa: BLE001 - report the import's own error
+            logger.warning("import batch not marked failed", extra={"batch_id": batch_id})
+        raise
+    return imported, skipped
 
 
 def _label(statement: Any) -> str | None:
@@ -396,8 +465,7 @@ def import_file(ctx: AuthContext, data: bytes, filename: str | None,
     transactions = sum(len(s.transactions) for s in parsed.statements)
     if transactions <= INLINE_MAX:
         batch_id = _new_batch(ctx, primary, "processing", "file", prepared, document)
-        imported, skipped = _run(ctx.tenant_id, batch_id, prepared, document.id)
-        _finish(ctx.tenant_id, batch_id, prepared, imported, skipped)
+        imported, skipped = _run_inline(ctx.tenant_id, batch_id, prepared, document.id)
         return 201, {**_result(batch_id, primary, prepared, imported, skipped),
                      "document_id": document.id, "format": prepared.format, "dialect": prepared.dialect,
                      "statements": prepared.statements, "balance_mismatches": prepared.balance_mismatches}
@@ -458,7 +526,7 @@ def process_message(body: str, receive_count: int = 1) -> str:
         if len(parsed.statements) != len(account_ids):
             raise UnsupportedFormat("the stored file no longer reads as it did when it was uploaded")
         prepared = from_statements([accounts[a] for a in account_ids], parsed)  # type: ignore[misc]
-        imported, skipped = _run(tenant_id, batch_id, prepared, document_id)
+        imported, skipped = _run(tenant_id, batch_id, prepared, document_id, "worker")
         _finish(tenant_id, batch_id, prepared, imported, skipped)
     except (NotFound, UnsupportedFormat) as ex:
         # Deterministic: the account or the stored file is gone or unreadable. Retrying cannot help.

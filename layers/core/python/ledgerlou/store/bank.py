@@ -1,4 +1,4 @@
-"""Bank accounts, bank transactions, their duplicate keys and import batches.
+"""Bank accounts, bank transactions and import batches.
 
 Access patterns (README "Access patterns"):
 
@@ -6,26 +6,36 @@ Access patterns (README "Access patterns"):
 * IBAN uniqueness           PK=T#<t>#BANKIBAN               SK=<IBAN>               conditional Put
 * ledger account link       PK=T#<t>#BANKLEDGER             SK=<account number>     conditional Put
 * transactions of a month   PK=T#<t>#BANKTX#<acct>#<YYYY-MM> SK=<booking_date>#<id>  BatchWrite / Query
-* transaction by id         PK=T#<t>#BANKTXID               SK=<id>                 Get → the month item
-* duplicate key             PK=T#<t>#BANKDEDUP#<acct>       SK=<key>                BatchGet, conditional Put
+* transaction by id         PK=T#<t>#BANKTXID               SK=<id>                 Get → the month item;
+                                                                                    BatchGet: the duplicate check
 * import batch              PK=T#<t>#IMPORTBATCH            SK=<batch id>           Get / Update
 
-Why a by-id pointer item and not GSI1: a GSI is eventually consistent (a client that imports and then
-GETs a transaction by id could get a 404), and moto's index queries walk the whole table (measured
-59 ms at 8,000 items against 1.2 ms for GetItem), which the local runtime would feel.
+A transaction is two items: the month item (what lists and balances read) and the by-id item
+(account, booking date and the import batch that wrote it). Transaction ids derive from the
+duplicate key (``bank_import.tx_id_for``), so the by-id item is the duplicate claim too: a row is
+known iff the by-id item of its id exists. There is no separate duplicate-key item and no
+conditional write per transaction: imports into one bank account are serialised by a lease on the
+account item (``acquire_lease``), and under it the duplicate check is a BatchGetItem and new items
+are written with BatchWriteItem, the by-id items of a chunk of work before its month items (so a month
+item never exists without its by-id item, which a retried import relies on).
 
-The bulk paths (transactions, duplicate keys) use the low-level client instead of pynamodb models:
-an import writes two items per transaction, and pynamodb's per-item model objects would cost more
-than the writes. The small items (accounts, claims, batches) are pynamodb models like everywhere else.
-Per-account counters are maintained with UpdateItem ADD, guarded so that a retried import batch
-counts once (``apply_batch``).
+Why a by-id item and not GSI1: a GSI is eventually consistent (a client that imports and then GETs a
+transaction by id could get a 404), and moto's index queries walk the whole table (measured 59 ms at
+8,000 items against 1.2 ms for GetItem), which the local runtime would feel.
+
+The bulk paths (transactions) use the low-level client instead of pynamodb models: pynamodb's
+per-item model objects would cost more than the writes. The small items (accounts, claims, batches)
+are pynamodb models like everywhere else. Per-account counters are maintained with UpdateItem ADD,
+guarded so that a retried import batch counts once and only while it holds the lease (``apply_batch``).
+Items written by earlier versions (``BANKDEDUP`` duplicate-key items, by-id items without
+``batch_id``) are left as they are; a by-id item without ``batch_id`` counts as imported.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from functools import lru_cache
@@ -80,6 +90,9 @@ class BankAccountItem(TableModel):
     stated_balance_date = UnicodeAttribute(null=True)
     # Import batches whose counts were added but which are not marked completed yet (retry guard).
     counted_batches = UnicodeSetAttribute(null=True)
+    # The import lease (acquire_lease): who holds it, and until when (epoch seconds).
+    import_lease = UnicodeAttribute(null=True)
+    import_lease_until = NumberAttribute(null=True)
 
 
 class ClaimItem(TableModel):
@@ -138,10 +151,6 @@ def tx_id_pk(tenant_id: str) -> str:
     return tenant_pk(tenant_id, "BANKTXID")
 
 
-def dedup_pk(tenant_id: str, bank_account_id: str) -> str:
-    return tenant_pk(tenant_id, f"BANKDEDUP#{bank_account_id}")
-
-
 def batch_pk(tenant_id: str) -> str:
     return tenant_pk(tenant_id, "IMPORTBATCH")
 
@@ -173,6 +182,46 @@ def rename_account(tenant_id: str, account_id: str, name: str, now: str) -> Bank
             return None
         raise
     return get_account(tenant_id, account_id, consistent=True)
+
+
+class LeaseBusy(Exception):
+    """The import lease of a bank account is held by another import."""
+
+    def __init__(self, holder: str | None, until: float | None) -> None:
+        super().__init__(f"import lease held by {holder} until {until}")
+        self.holder, self.until = holder, until
+
+
+def acquire_lease(tenant_id: str, account_id: str, token: str, until: float, now: float) -> BankAccountItem | None:
+    """Take the import lease of a bank account until ``until`` (epoch seconds) with one conditional
+    UpdateItem on the account item: granted when nobody holds it or the holder's lease has expired (a
+    crashed holder). Returns the account as it is now (strongly consistent), None when it does not
+    exist; raises LeaseBusy when another import holds it."""
+    item = BankAccountItem(account_pk(tenant_id), account_id)
+    try:
+        item.update(actions=[BankAccountItem.import_lease.set(token), BankAccountItem.import_lease_until.set(until)],
+                    condition=BankAccountItem.PK.exists() & (BankAccountItem.import_lease_until.does_not_exist()
+                                                             | (BankAccountItem.import_lease_until < now)))
+        return item
+    except UpdateError as ex:
+        if not _conditional_failed(ex):
+            raise
+    current = get_account(tenant_id, account_id, consistent=True)
+    if current is None:
+        return None
+    raise LeaseBusy(current.import_lease, current.import_lease_until)
+
+
+def release_lease(tenant_id: str, account_id: str, token: str) -> bool:
+    """Give the lease back (False when it was not ours any more: it expired and was taken over)."""
+    try:
+        _ddb().update_item(TableName=config.table_name(),
+                           Key={"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
+                           UpdateExpression="REMOVE import_lease, import_lease_until",
+                           ConditionExpression="import_lease = :tok", ExpressionAttributeValues={":tok": _s(token)})
+        return True
+    except _ddb().exceptions.ConditionalCheckFailedException:
+        return False
 
 
 def claim(tenant_id: str, kind: str, value: str, account_id: str, now: str) -> str | None:
@@ -293,13 +342,17 @@ def _batch_get(keys: list[dict[str, Any]], projection: str | None = None) -> lis
     return out
 
 
-def _batch_put(items: list[dict[str, Any]], threads: int = 1) -> None:
+def _batch_put(items: list[dict[str, Any]], threads: int = 1, guard: Callable[[], None] | None = None) -> None:
+    """BatchWriteItem, 25 per call, unprocessed items retried with backoff. ``guard`` runs before every
+    call (the import lease's expiry check: a holder whose lease ran out stops writing)."""
     table = config.table_name()
 
     def put(chunk: list[dict[str, Any]]) -> None:
         pending: list[dict[str, Any]] = [{"PutRequest": {"Item": i}} for i in chunk]
         delay = 0.05
         while pending:
+            if guard is not None:
+                guard()
             resp = _ddb().batch_write_item(RequestItems={table: pending})
             pending = (resp.get("UnprocessedItems") or {}).get(table, [])
             if pending:
@@ -317,42 +370,6 @@ def _batch_put(items: list[dict[str, Any]], threads: int = 1) -> None:
 
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
-
-
-# ------------------------------------------------------------------------------------- duplicate keys
-def existing_keys(tenant_id: str, bank_account_id: str, keys: list[str]) -> dict[str, str]:
-    """Which duplicate keys exist, and the import batch that claimed each (BatchGetItem, 100 per call)."""
-    pk = dedup_pk(tenant_id, bank_account_id)
-    found = _batch_get([{"PK": _s(pk), "SK": _s(k)} for k in dict.fromkeys(keys)], "SK, batch_id")
-    return {i["SK"]["S"]: i["batch_id"]["S"] for i in found}
-
-
-def claim_key(tenant_id: str, bank_account_id: str, key: str, batch_id: str, tx_id: str, now: str) -> str | None:
-    """Claim one duplicate key with a conditional PutItem: None when this batch claimed it, else the
-    batch that holds it. Race-safe: of two imports of the same row exactly one claims it."""
-    pk = dedup_pk(tenant_id, bank_account_id)
-    try:
-        _ddb().put_item(TableName=config.table_name(), ConditionExpression="attribute_not_exists(PK)",
-                        Item={"PK": _s(pk), "SK": _s(key), "batch_id": _s(batch_id), "tx_id": _s(tx_id),
-                              "created_at": _s(now)})
-        return None
-    except _ddb().exceptions.ConditionalCheckFailedException:
-        pass
-    item = _ddb().get_item(TableName=config.table_name(), Key={"PK": _s(pk), "SK": _s(key)},
-                           ConsistentRead=True).get("Item")
-    return item["batch_id"]["S"] if item else "?"
-
-
-def take_over_key(tenant_id: str, bank_account_id: str, key: str, dead_batch: str, batch_id: str) -> bool:
-    """Move a key claimed by an import batch that died before completing to ``batch_id``."""
-    try:
-        _ddb().update_item(TableName=config.table_name(),
-                           Key={"PK": _s(dedup_pk(tenant_id, bank_account_id)), "SK": _s(key)},
-                           UpdateExpression="SET batch_id = :new", ConditionExpression="batch_id = :old",
-                           ExpressionAttributeValues={":new": _s(batch_id), ":old": _s(dead_batch)})
-        return True
-    except _ddb().exceptions.ConditionalCheckFailedException:
-        return False
 
 
 # ------------------------------------------------------------------------------------- transactions
@@ -374,7 +391,12 @@ def _tx_item(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
 
 def _pointer_item(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
     return {"PK": _s(tx_id_pk(tenant_id)), "SK": _s(tx["id"]), "bank_account_id": _s(tx["bank_account_id"]),
-            "booking_date": _s(tx["booking_date"])}
+            "booking_date": _s(tx["booking_date"]), "batch_id": _s(tx["batch_id"])}
+
+
+def _month_key(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
+    date = tx["booking_date"]
+    return {"PK": _s(tx_pk(tenant_id, tx["bank_account_id"], date[:7])), "SK": _s(tx_sk(date, tx["id"]))}
 
 
 def _tx_from(item: dict[str, Any]) -> dict[str, Any]:
@@ -385,28 +407,42 @@ def _tx_from(item: dict[str, Any]) -> dict[str, Any]:
     return tx
 
 
-def write_transactions(tenant_id: str, txs: list[dict[str, Any]], threads: int = 1) -> None:
-    """Write new transactions (the month item and the by-id pointer) with BatchWriteItem. Only for
-    transactions whose duplicate key this import has just claimed: their ids derive from that key,
-    so nobody else writes these items."""
-    items: list[dict[str, Any]] = []
-    for tx in txs:
-        items.append(_tx_item(tenant_id, tx))
-        items.append(_pointer_item(tenant_id, tx))
-    _batch_put(items, threads)
+def transaction_holders(tenant_id: str, tx_ids: list[str]) -> dict[str, str]:
+    """Which of these transactions exist (their by-id items; BatchGetItem, 100 per call), each with the
+    import batch that wrote it ("" for items of earlier versions, which carry none)."""
+    pk = _s(tx_id_pk(tenant_id))
+    found = _batch_get([{"PK": pk, "SK": _s(i)} for i in dict.fromkeys(tx_ids)], "SK, batch_id")
+    return {i["SK"]["S"]: i.get("batch_id", {}).get("S", "") for i in found}
 
 
-def put_transaction_if_absent(tenant_id: str, tx: dict[str, Any]) -> bool:
-    """The recovery path of a retried batch: the item may exist already (and may have been reconciled
-    since), so it is only written when absent."""
-    table = config.table_name()
+def write_new_transactions(tenant_id: str, txs: list[dict[str, Any]], threads: int = 1,
+                           guard: Callable[[], None] | None = None) -> None:
+    """Write transactions that do not exist yet (no by-id item), with BatchWriteItem: all by-id items
+    first, then the month items. Only under the account's import lease: nobody else writes them then."""
+    _batch_put([_pointer_item(tenant_id, tx) for tx in txs], threads, guard)
+    _batch_put([_tx_item(tenant_id, tx) for tx in txs], threads, guard)
+
+
+def complete_transactions(tenant_id: str, txs: list[dict[str, Any]], threads: int = 1,
+                          guard: Callable[[], None] | None = None) -> int:
+    """The recovery path of an import that died halfway: these transactions' by-id items exist, their
+    month items may not. Writes the missing month items (an existing one is left alone: it may have
+    been reconciled since); returns how many were written."""
+    found = {i["SK"]["S"] for i in _batch_get([_month_key(tenant_id, tx) for tx in txs], "SK")}
+    missing = [tx for tx in txs if tx_sk(tx["booking_date"], tx["id"]) not in found]
+    _batch_put([_tx_item(tenant_id, tx) for tx in missing], threads, guard)
+    return len(missing)
+
+
+def take_over_transaction(tenant_id: str, tx_id: str, dead_batch: str, batch_id: str) -> bool:
+    """Move a transaction written by an import batch that died before counting it to ``batch_id``."""
     try:
-        _ddb().put_item(TableName=table, Item=_tx_item(tenant_id, tx), ConditionExpression="attribute_not_exists(PK)")
-        written = True
+        _ddb().update_item(TableName=config.table_name(), Key={"PK": _s(tx_id_pk(tenant_id)), "SK": _s(tx_id)},
+                           UpdateExpression="SET batch_id = :new", ConditionExpression="batch_id = :old",
+                           ExpressionAttributeValues={":new": _s(batch_id), ":old": _s(dead_batch)})
+        return True
     except _ddb().exceptions.ConditionalCheckFailedException:
-        written = False
-    _ddb().put_item(TableName=table, Item=_pointer_item(tenant_id, tx))  # same content either way
-    return written
+        return False
 
 
 def get_transaction(tenant_id: str, tx_id: str) -> dict[str, Any] | None:
@@ -469,11 +505,18 @@ def count_month(tenant_id: str, bank_account_id: str, month: str, start: str | N
 
 
 # ------------------------------------------------------------------------------------- counters
+class LeaseLost(Exception):
+    """The import lease expired (and may have been taken over) before the import was counted."""
+
+
 def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
-                month_totals: dict[str, Decimal], month_counts: dict[str, int], now: str) -> bool:
+                month_totals: dict[str, Decimal], month_counts: dict[str, int], now: str,
+                lease_token: str | None = None) -> bool:
     """Add an import batch's transactions to the account's counters and month totals, once: the
     batch id goes into ``counted_batches`` in the same UpdateItem, whose condition refuses a second
-    time. (The import marks the batch completed next and then drops the id again.)"""
+    time (False). (The import marks the batch completed next and then drops the id again.) With
+    ``lease_token`` the update also requires the import lease to be still ours, else LeaseLost: a
+    holder whose lease expired must not count what the next holder may have taken over."""
     names: dict[str, str] = {"#mt": "month_totals", "#mc": "month_counts"}
     values: dict[str, Any] = {":n": {"N": str(count)}, ":b": {"SS": [batch_id]}, ":bid": _s(batch_id),
                               ":zero": {"N": "0"}, ":now": _s(now)}
@@ -484,16 +527,23 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
         values[f":c{i}"] = {"N": str(month_counts.get(month, 0))}
         sets.append(f"#mt.#m{i} = if_not_exists(#mt.#m{i}, :zero) + :v{i}")
         sets.append(f"#mc.#m{i} = if_not_exists(#mc.#m{i}, :zero) + :c{i}")
+    condition = "attribute_exists(PK) AND NOT contains(counted_batches, :bid)"
+    if lease_token is not None:
+        condition += " AND import_lease = :tok"
+        values[":tok"] = _s(lease_token)
     key = {"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)}
     for attempt in range(2):
         try:
             _ddb().update_item(
                 TableName=config.table_name(), Key=key,
                 UpdateExpression="ADD tx_count :n, unreconciled_count :n, counted_batches :b SET " + ", ".join(sets),
-                ConditionExpression="attribute_exists(PK) AND NOT contains(counted_batches, :bid)",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+                ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values)
             return True
         except _ddb().exceptions.ConditionalCheckFailedException:
+            if lease_token is not None:
+                current = get_account(tenant_id, bank_account_id, consistent=True)
+                if current is None or current.import_lease != lease_token:
+                    raise LeaseLost(f"import lease of bank account {bank_account_id} lost") from None
             return False
         except _ddb().exceptions.ClientError as ex:
             # A nested SET needs its map to exist: accounts stored before month_counts existed get it
