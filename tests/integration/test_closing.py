@@ -263,3 +263,24 @@ def test_given_books_then_the_datev_export_matches_the_official_layout(books: An
     locked = books.get("/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31")
     assert read_extf(locked.body, "cp1252")[0][20] == "1"
     assert books.get("/v1/reports/datev-export?startDate=2026-01-01&endDate=2027-01-31").status == 400
+
+
+def test_given_a_backdated_booking_and_an_unprojected_tail_then_the_datev_export_lists_each_entry_once(
+        client: Any, make_client: Any) -> None:
+    from ledgerlou.formats.datev import read_extf
+
+    # Given January, then February, then a booking backdated into January, then one not yet projected
+    book(client, "2026-01-05", "4930", "1200", "10.00", description="Jan 1")
+    book(client, "2026-02-05", "4930", "1200", "20.00", description="Feb 1")
+    book(client, "2026-01-28", "4930", "1200", "30.00", description="Jan nachgebucht")
+    lazy = make_client(client.token, project=False)
+    book(lazy, "2026-01-30", "4930", "1200", "40.00", description="Jan ungebucht projiziert")
+    # When January is exported
+    resp = lazy.get("/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31")
+    # Then every January entry appears exactly once, in journal order, and February does not
+    assert resp.status == 200
+    texts = [r[13] for r in read_extf(resp.body, "cp1252")[2]]
+    assert texts == ["Jan 1", "Jan nachgebucht", "Jan ungebucht projiziert"]
+    feb = [r[13] for r in read_extf(lazy.get("/v1/reports/datev-export?startDate=2026-02-01&endDate=2026-02-28")
+                                     .body, "cp1252")[2]]
+    assert feb == ["Feb 1"]

@@ -1,15 +1,16 @@
 """Reports: Summen- und Saldenliste, GuV, Bilanz, UStVA, monthly revenue/expenses, DATEV export.
 
-Reports never scan the journal: they read the projected per-month balances (one Query per month
-partition; cost follows accounts and months, not entries) plus the few blocks not yet projected, and
-say up to which journal_number they are current. Reports cover whole months (periods).
+Reports never scan the journal: they read the projected month summaries (one item per month, one
+BatchGetItem for a year; cost follows accounts and months, not entries) plus the few blocks not yet
+projected, and say up to which journal_number they are current. Reports cover whole months (periods).
+The DATEV export, which must list every entry of its range, reads the journal blocks of the range's
+months (their block spans) with BatchGetItem, in journal order, ~100 blocks at a time.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -292,7 +293,7 @@ def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[dict[st
 
 # ------------------------------------------------------------------------------------------ DATEV
 def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, Iterator[bytes]]:
-    """EXTF Buchungsstapel: one row per entry, or per tax-split line (gross + BU-Schlüssel)."""
+    """EXTF Buchungsstapel: one row per entry, or per tax-split line (gross + BU-Schlüssel), in journal order."""
     from ledgerlou.domain.chart import account_length
     from ledgerlou.formats import datev
     from ledgerlou.store import tenants
@@ -321,35 +322,49 @@ def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, I
     return datev.extf_filename(header), datev.iter_extf(header, _datev_rows(ctx, state, months, start, end))
 
 
+READ_BLOCKS_AT_ONCE = 100  # one BatchGetItem; bounds the export's memory to ~100 blocks of entries
+
+
+def _datev_blocks(ctx: AuthContext, state: ledger.JournalState, months: list[str]) -> Iterator[Any]:
+    """The journal blocks that can hold entries of these months, in journal order: the projected ones
+    by the months' block spans (store/month_summary.py), read with BatchGetItem, then the unprojected
+    tail. No Query over per-entry items: the cost follows the blocks of the range."""
+    from ledgerlou.store import journal as journal_store
+
+    spans = []
+    for summary in month_summary.get_many(ctx.tenant_id, months).values():
+        if summary.first_block is not None and summary.last_block is not None:
+            spans.append((summary.first_block, min(summary.last_block, state.watermark)))
+        elif summary.accounts:  # written before block spans existed: fall back to every projected block
+            spans.append((1, state.watermark))
+    seqs = sorted({seq for lo, hi in spans for seq in range(lo, hi + 1)})
+    for i in range(0, len(seqs), READ_BLOCKS_AT_ONCE):
+        chunk = seqs[i: i + READ_BLOCKS_AT_ONCE]
+        found = journal_store.get_blocks(ctx.tenant_id, chunk)
+        for seq in chunk:
+            if seq in found:
+                yield found[seq]
+    yield from state.tail.blocks
+
+
 def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str], start: dt.date,
                 end: dt.date) -> Iterator[Any]:
+    """One row per entry (per tax-split line for BU keys), in journal order."""
     from ledgerlou.formats import datev
 
-    tail_refs = {iid: intent.get("external_reference") for iid, (_b, intent) in state.tail.intents.items()}
-    for month in months:
-        entries: dict[int, dict[str, Any]] = {}
-        for item in views.EntryItem.query(views.entries_pk(ctx.tenant_id, month), consistent_read=True):
-            e = json.loads(item.data)
-            entries[e["journal_number"]] = e
-        for block in state.tail.blocks:
-            for e in block.entries:
-                if e["booking_date"][:7] == month:
-                    entries.setdefault(e["journal_number"], {**e, "external_reference": tail_refs.get(
-                        e["intent_id"])})
+    first, last = start.isoformat(), end.isoformat()
+    for block in _datev_blocks(ctx, state, months):
+        entries = [e for e in block.entries if first <= e["booking_date"] <= last]
+        if not entries:
+            continue
+        refs = {i["intent_id"]: i.get("external_reference") for i in block.intents}
+        # A booking lies within one block, so its tax-split lines are grouped here.
         grouped: dict[tuple[str, Any], list[dict[str, Any]]] = {}
-        order: list[tuple[str, Any]] = []
-        for n in sorted(entries):
-            e = entries[n]
-            if not (start.isoformat() <= e["booking_date"] <= end.isoformat()):
-                continue
+        for e in sorted(entries, key=lambda e: e["journal_number"]):
             key = (e["intent_id"], e.get("line_index")) if e.get("tax_code") in datev.BU_KEYS else (
-                e["intent_id"], f"#{n}")
-            if key not in grouped:
-                grouped[key] = []
-                order.append(key)
-            grouped[key].append(e)
-        for key in order:
-            group = grouped[key]
+                e["intent_id"], f"#{e['journal_number']}")
+            grouped.setdefault(key, []).append(e)
+        for group in grouped.values():
             main = next((e for e in group if e.get("role", "main") == "main"), group[0])
             code = main.get("tax_code")
             bu = datev.BU_KEYS.get(code) if code else None
@@ -364,5 +379,5 @@ def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str],
             yield datev.DatevRow(amount=amount, debit_credit="S", account=main["account_debit"],
                                  contra_account=main["account_credit"], bu_key=bu,
                                  document_date=dt.date.fromisoformat(main["booking_date"]),
-                                 document_field_1=main.get("external_reference"), text=main["description"],
+                                 document_field_1=refs.get(main["intent_id"]), text=main["description"],
                                  currency=main.get("currency") or "EUR")

@@ -5,6 +5,7 @@ in ONE item per tenant and month:
     d_<account>, c_<account>   debit and credit sums            (numbers)
     b_<code>, t_<code>         tax base and tax of a tax code   (numbers, reversals negative)
     s<k>                       journal block seq applied last by chunk k of the update
+    lo, hi                     first and last journal block with an entry in the month (block span)
 
 Reports read a whole year with one BatchGetItem (12 keys): their cost follows months, never entries —
 and no Query, whose cost in moto grows with the whole table. The projector applies each block with one
@@ -12,6 +13,10 @@ conditional UpdateItem per month (ADD is exact for numbers); the chunk markers m
 and tell a reader which blocks are already included. Updates are split into chunks of at most
 CHUNK attributes (DynamoDB's expression size); the chunking depends only on the block's content, so
 readers recompute it.
+
+The block span lets the DATEV export read a month's entries straight from the journal blocks with
+BatchGetItem (blocks lo..hi, filtered by booking date) instead of a Query over per-entry items. Blocks
+are projected in order, so ``hi`` only grows; a booking backdated into an old month widens its span.
 """
 
 from __future__ import annotations
@@ -64,10 +69,11 @@ def apply(tenant_id: str, month: str, terms: dict[str, Decimal], seq: int) -> No
             names[f"#a{i}"] = name
             values[f":a{i}"] = {"N": str(value)}
             adds.append(f"#a{i} :a{i}")
+        span = ", lo = if_not_exists(lo, :seq), hi = :seq" if k == 0 else ""
         try:
             client.update_item(
                 TableName=config.table_name(), Key=key(tenant_id, month),
-                UpdateExpression="ADD " + ", ".join(adds) + " SET #s = :seq",
+                UpdateExpression="ADD " + ", ".join(adds) + " SET #s = :seq" + span,
                 ConditionExpression="attribute_not_exists(#s) OR #s < :seq",
                 ExpressionAttributeNames=names, ExpressionAttributeValues=values)
         except client.exceptions.ConditionalCheckFailedException:
@@ -79,8 +85,11 @@ class MonthSummary:
         self.accounts: dict[str, list[Decimal]] = {}
         self.taxes: dict[str, list[Decimal]] = {}
         self.markers: dict[int, int] = {}
+        # Block span (see module docstring); None for a month without entries.
+        self.first_block: int | None = int(item["lo"]["N"]) if item and "lo" in item else None
+        self.last_block: int | None = int(item["hi"]["N"]) if item and "hi" in item else None
         for name, value in (item or {}).items():
-            if name in ("PK", "SK"):
+            if name in ("PK", "SK", "lo", "hi"):
                 continue
             if name.startswith("s") and name[1:].isdigit():
                 self.markers[int(name[1:])] = int(value["N"])
