@@ -470,6 +470,7 @@ def import_file(ctx: AuthContext, data: bytes, filename: str | None,
                      "document_id": document.id, "format": prepared.format, "dialect": prepared.dialect,
                      "statements": prepared.statements, "balance_mismatches": prepared.balance_mismatches}
     batch_id = _new_batch(ctx, primary, "queued", "file", prepared, document)
+    save_handoff(ctx.tenant_id, batch_id, prepared)
     try:
         _enqueue({"tenant_id": ctx.tenant_id, "batch_id": batch_id, "document_id": document.id,
                   "bank_account_id": primary})
@@ -489,6 +490,53 @@ def _enqueue(message: dict[str, str]) -> None:
     if not url:
         raise RuntimeError("IMPORT_QUEUE_URL is not configured")
     boto3.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(message, sort_keys=True))
+
+
+# ------------------------------------------------------------------------------------- the hand-off
+# A queued file is parsed once, in the request (which must answer unreadable files, foreign
+# statements and unknown accounts at once, and the 202 with total_rows). What the parse gave goes to
+# the exports bucket (private, deleted after a day) as JSON for the worker, which reads it in a
+# fraction of the parse time. It is a copy: when it is missing (not written, expired before a late
+# retry) or does not belong to the batch, the worker parses the stored document as before.
+def _handoff_key(tenant_id: str, batch_id: str) -> str:
+    return f"tenant/{tenant_id}/imports/{batch_id}.json"
+
+
+def save_handoff(tenant_id: str, batch_id: str, prepared: Prepared) -> bool:
+    import boto3
+
+    from ledgerlou.api.downloads import exports_bucket
+
+    body = {"batch_id": batch_id, "rows": [[r.key, r.tx] for r in prepared.rows], "errors": prepared.errors,
+            "statements": prepared.statements, "balance_mismatches": prepared.balance_mismatches,
+            "stated": {a: list(v) for a, v in prepared.stated.items()}, "format": prepared.format,
+            "dialect": prepared.dialect}
+    try:
+        boto3.client("s3").put_object(Bucket=exports_bucket(), Key=_handoff_key(tenant_id, batch_id),
+                                      Body=dumps(body).encode(), ContentType="application/json")
+        return True
+    except Exception:  # noqa: BLE001 - an optimisation only: the worker then parses the document
+        logger.warning("import hand-off not stored", extra={"batch_id": batch_id})
+        return False
+
+
+def load_handoff(tenant_id: str, batch_id: str) -> Prepared | None:
+    import boto3
+
+    from ledgerlou.api.downloads import exports_bucket
+
+    try:
+        raw = boto3.client("s3").get_object(Bucket=exports_bucket(), Key=_handoff_key(tenant_id, batch_id))
+        body = loads(raw["Body"].read())
+        if body.get("batch_id") != batch_id:
+            return None
+        return Prepared(rows=[Row(tx, key) for key, tx in body["rows"]], errors=body["errors"],
+                        statements=body["statements"], balance_mismatches=body["balance_mismatches"],
+                        stated={a: (v[0], v[1]) for a, v in body["stated"].items()}, format=body["format"],
+                        dialect=body["dialect"])
+    except Exception:  # noqa: BLE001 - missing or unreadable: parse the document instead
+        logger.info("no import hand-off; parsing the document", extra={"batch_id": batch_id})
+        return None
 
 
 # ------------------------------------------------------------------------------------- the worker
@@ -516,16 +564,18 @@ def process_message(body: str, receive_count: int = 1) -> str:
         return "already completed"
     document_id = message["document_id"]
     try:
-        # The statements' accounts as the request resolved them (a multi-account file has several).
-        account_ids = [s.get("bank_account_id") or batch.bank_account_id for s in loads(batch.statements or "[]")]
-        accounts = {a: store.get_account(tenant_id, a, consistent=True) for a in set(account_ids)}
-        if any(item is None for item in accounts.values()):
-            raise NotFound("Bank account not found.")
-        _doc, data = documents.fetch(tenant_id, document_id)
-        parsed = parse_statement(data)
-        if len(parsed.statements) != len(account_ids):
-            raise UnsupportedFormat("the stored file no longer reads as it did when it was uploaded")
-        prepared = from_statements([accounts[a] for a in account_ids], parsed)  # type: ignore[misc]
+        prepared = load_handoff(tenant_id, batch_id)  # the request's parse (a missing bank account: 404 at the lease)
+        if prepared is None:  # else parse the stored file again
+            # The statements' accounts as the request resolved them (a multi-account file has several).
+            account_ids = [s.get("bank_account_id") or batch.bank_account_id for s in loads(batch.statements or "[]")]
+            accounts = {a: store.get_account(tenant_id, a, consistent=True) for a in set(account_ids)}
+            if any(item is None for item in accounts.values()):
+                raise NotFound("Bank account not found.")
+            _doc, data = documents.fetch(tenant_id, document_id)
+            parsed = parse_statement(data)
+            if len(parsed.statements) != len(account_ids):
+                raise UnsupportedFormat("the stored file no longer reads as it did when it was uploaded")
+            prepared = from_statements([accounts[a] for a in account_ids], parsed)  # type: ignore[misc]
         imported, skipped = _run(tenant_id, batch_id, prepared, document_id, "worker")
         _finish(tenant_id, batch_id, prepared, imported, skipped)
     except (NotFound, UnsupportedFormat) as ex:

@@ -33,6 +33,7 @@ Items written by earlier versions (``BANKDEDUP`` duplicate-key items, by-id item
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -308,9 +309,13 @@ def finish_batch(tenant_id: str, batch_id: str, *, state: str, now: str, **field
 @lru_cache(maxsize=1)
 def _ddb() -> Any:
     import boto3  # the bulk paths use the client directly (module docstring)
+    from botocore.config import Config
 
     region = os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"))
-    return boto3.client("dynamodb", region_name=region)
+    # No client-side parameter validation: these requests are built here, DynamoDB validates them
+    # anyway, and botocore's walk over every attribute of every item costs about a quarter of a
+    # BatchWriteItem's client time (measured: 0.65 → 0.48 ms per 18-attribute item on moto).
+    return boto3.client("dynamodb", region_name=region, config=Config(parameter_validation=False))
 
 
 def _conditional_failed(ex: Exception) -> bool:
@@ -373,20 +378,25 @@ def _s(value: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------- transactions
+# A month item holds what can change (status), what reads project (amount, currency; the booking
+# date is the start of SK) and, in one JSON attribute ``d``, the rest: the bank's data, which never
+# changes after the import, and the import's provenance. Few attributes keep the items cheap to
+# write — moto's cost per item grows with the square of its attribute count (every attribute set
+# re-sizes the whole item): 0.63 ms for 17 attributes, 0.3 ms for 6, measured — and nothing filters
+# or updates those fields one by one. Items of earlier versions (one attribute per field) still read.
 TX_TEXT_FIELDS = ("bank_account_id", "booking_date", "value_date", "currency", "counterparty_name",
                   "counterparty_iban", "counterparty_bic", "purpose", "end_to_end_id", "mandate_id", "creditor_id",
                   "bank_reference", "status", "batch_id", "document_id", "created_at", "dedup_key")
+_TOP_LEVEL = ("currency", "status")  # besides PK, SK, amount and d
 
 
 def _tx_item(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
     date = tx["booking_date"]
-    item: dict[str, Any] = {"PK": _s(tx_pk(tenant_id, tx["bank_account_id"], date[:7])),
-                            "SK": _s(tx_sk(date, tx["id"])), "id": _s(tx["id"]), "amount": {"N": str(tx["amount"])}}
-    for name in TX_TEXT_FIELDS:
-        value = tx.get(name)
-        if value is not None:
-            item[name] = _s(value)
-    return item
+    packed = {"id": tx["id"], **{name: tx[name] for name in TX_TEXT_FIELDS
+                                 if name not in _TOP_LEVEL and tx.get(name) is not None}}
+    return {"PK": _s(tx_pk(tenant_id, tx["bank_account_id"], date[:7])), "SK": _s(tx_sk(date, tx["id"])),
+            "amount": {"N": str(tx["amount"])}, "currency": _s(tx["currency"]), "status": _s(tx["status"]),
+            "d": _s(json.dumps(packed, ensure_ascii=False, separators=(",", ":")))}
 
 
 def _pointer_item(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
@@ -400,10 +410,16 @@ def _month_key(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tx_from(item: dict[str, Any]) -> dict[str, Any]:
-    tx: dict[str, Any] = {"id": item["id"]["S"], "amount": Decimal(item["amount"]["N"])}
-    for name in TX_TEXT_FIELDS:
-        value = item.get(name)
-        tx[name] = value["S"] if value else None
+    if "d" in item:
+        packed = json.loads(item["d"]["S"])
+        tx: dict[str, Any] = {name: packed.get(name) for name in TX_TEXT_FIELDS}
+        tx.update(id=packed["id"], currency=item["currency"]["S"], status=item["status"]["S"])
+    else:  # an item of an earlier version: one attribute per field
+        tx = {"id": item["id"]["S"]}
+        for name in TX_TEXT_FIELDS:
+            value = item.get(name)
+            tx[name] = value["S"] if value else None
+    tx["amount"] = Decimal(item["amount"]["N"])
     return tx
 
 
@@ -411,6 +427,8 @@ def transaction_holders(tenant_id: str, tx_ids: list[str]) -> dict[str, str]:
     """Which of these transactions exist (their by-id items; BatchGetItem, 100 per call), each with the
     import batch that wrote it ("" for items of earlier versions, which carry none)."""
     pk = _s(tx_id_pk(tenant_id))
+    # The projection matters on moto, whose response serialiser costs per attribute returned
+    # (measured per found item: 0.40 ms whole, 0.28 ms projected).
     found = _batch_get([{"PK": pk, "SK": _s(i)} for i in dict.fromkeys(tx_ids)], "SK, batch_id")
     return {i["SK"]["S"]: i.get("batch_id", {}).get("S", "") for i in found}
 
@@ -475,7 +493,7 @@ def month_transactions(tenant_id: str, bank_account_id: str, month: str, start: 
     kwargs = _month_query(tenant_id, bank_account_id, month, start, end)
     kwargs["ScanIndexForward"] = not newest_first
     if amounts_only:
-        kwargs["ProjectionExpression"] = "booking_date, amount, currency"
+        kwargs["ProjectionExpression"] = "SK, amount, currency"
     out: list[dict[str, Any]] = []
     while limit is None or len(out) < limit:
         if limit is not None:
@@ -483,7 +501,7 @@ def month_transactions(tenant_id: str, bank_account_id: str, month: str, start: 
         resp = _ddb().query(**kwargs)
         for item in resp.get("Items", []):
             if amounts_only:
-                out.append({"booking_date": item["booking_date"]["S"], "amount": Decimal(item["amount"]["N"]),
+                out.append({"booking_date": item["SK"]["S"].split("#", 1)[0], "amount": Decimal(item["amount"]["N"]),
                             "currency": item["currency"]["S"]})
             else:
                 out.append(_tx_from(item))
