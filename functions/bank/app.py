@@ -130,7 +130,9 @@ def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: Dat
 
 
 @app.post("/v1/bank-transactions", summary="Import bank transactions (JSON)", tags=TRANSACTIONS,
-          responses=responses(ImportResult, 201, "Imported", 400, 401, 403, 404))
+          description="409 IMPORT_IN_PROGRESS when another import into the bank account is still running "
+                      "(imports into one bank account run one at a time; this one waited 15 s for it).",
+          responses=responses(ImportResult, 201, "Imported", 400, 401, 403, 404, 409))
 def import_transactions(body: BankTransactionsImport) -> Response[str]:
     ctx = caller(app, WRITE)
 

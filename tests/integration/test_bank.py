@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -695,6 +696,229 @@ def _tenant_of(client: Any, account_id: str) -> str:
     from ledgerlou.domain import api_keys
 
     return str(api_keys.authenticate(client.token).tenant_id)
+
+
+# ------------------------------------------------------------------------------------- lease, crashes, overlaps
+def _message(client: Any, acc: dict[str, Any], queued: dict[str, Any]) -> str:
+    return json.dumps({"tenant_id": _tenant_of(client, acc["id"]), "batch_id": queued["batch_id"],
+                       "document_id": queued["document_id"], "bank_account_id": acc["id"]})
+
+
+def _hold_lease(tenant_id: str, account_id: str, seconds: float, holder: str = "another-import") -> None:
+    from ledgerlou.store import bank as store
+
+    assert store.acquire_lease(tenant_id, account_id, holder, time.time() + seconds, time.time()) is not None
+
+
+def _batch(client: Any, batch_id: str) -> dict[str, Any]:
+    return client.get(f"/v1/bank-transactions/import-batches/{batch_id}").json()  # type: ignore[no-any-return]
+
+
+def test_given_another_import_holds_the_lease_then_a_json_import_waits_for_it_and_imports(client: Any) -> None:
+    from ledgerlou.store import bank as store
+
+    acc = create_account(client)
+    tenant_id = _tenant_of(client, acc["id"])
+    # Given another import holding the account's import lease, which it gives back after 0.3 s
+    _hold_lease(tenant_id, acc["id"], 60)
+    release = threading.Timer(0.3, store.release_lease, (tenant_id, acc["id"], "another-import"))
+    release.start()
+    # When rows are imported meanwhile
+    started = time.monotonic()
+    resp = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [row(), row()]})
+    release.join()
+    # Then the import waited for the lease and imported them
+    assert resp.status == 201, resp.body
+    assert time.monotonic() - started >= 0.25 and resp.json()["imported"] == 2
+    assert account(client, acc["id"])["tx_count"] == 2
+
+
+def test_given_a_lease_held_too_long_then_409_and_once_it_expires_it_is_taken_over(client: Any,
+                                                                                   monkeypatch: Any) -> None:
+    from ledgerlou.domain import bank_import
+
+    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "api", 0.2)
+    acc = create_account(client)
+    # Given a lease whose holder died: it expires in a second
+    _hold_lease(_tenant_of(client, acc["id"]), acc["id"], 1.0)
+    body = {"bank_account_id": acc["id"], "transactions": [row(), row(amount="-5.00")]}
+    # When rows are imported while it is held
+    busy = client.post("/v1/bank-transactions", body)
+    # Then 409 IMPORT_IN_PROGRESS and nothing is imported
+    assert busy.status == 409 and busy.json()["error"]["code"] == "IMPORT_IN_PROGRESS"
+    assert account(client, acc["id"])["tx_count"] == 0 and all_transactions(client, acc["id"]) == []
+    # When the same rows are imported after the lease expired
+    time.sleep(1.1)
+    done = client.post("/v1/bank-transactions", body)
+    # Then the expired lease is taken over and the rows import once
+    assert done.status == 201 and (done.json()["imported"], done.json()["skipped_duplicates"]) == (2, 0)
+    assert account(client, acc["id"])["tx_count"] == 2 == len(all_transactions(client, acc["id"]))
+
+
+def test_given_a_held_lease_then_the_worker_message_is_retried_and_imports_once(client: Any, import_worker: Any,
+                                                                               monkeypatch: Any) -> None:
+    from ledgerlou.domain import bank_import
+    from ledgerlou.store import bank as store
+
+    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "worker", 0.2)
+    acc = create_account(client)
+    queued = upload(client, _big_camt(510, seed=12), acc["id"]).json()
+    tenant_id = _tenant_of(client, acc["id"])
+    # Given another import holding the account's lease
+    _hold_lease(tenant_id, acc["id"], 60)
+    # When the worker gets the message
+    with pytest.raises(bank_import.ImportInProgress):
+        bank_import.process_message(_message(client, acc, queued), receive_count=1)
+    # Then it raises (SQS delivers it again), and the batch is neither failed nor imported
+    assert _batch(client, queued["batch_id"])["status"] == "processing"
+    assert account(client, acc["id"])["tx_count"] == 0
+    # When the lease is given back and the message comes again
+    store.release_lease(tenant_id, acc["id"], "another-import")
+    drain(import_worker)
+    # Then the batch imports every row once
+    batch = _batch(client, queued["batch_id"])
+    assert (batch["status"], batch["imported"], batch["skipped_duplicates"]) == ("completed", 510, 0)
+    assert account(client, acc["id"])["tx_count"] == 510 == len(all_transactions(client, acc["id"]))
+
+
+def test_given_two_imports_of_one_file_at_the_same_time_then_one_imports_and_the_other_skips(client: Any) -> None:
+    from ledgerlou.domain import bank_import
+
+    acc = create_account(client)
+    data = _big_camt(520, seed=13)
+    # Given the same statement uploaded twice (two queued batches)
+    first, second = upload(client, data, acc["id"]).json(), upload(client, data, acc["id"]).json()
+    # When two workers import both at the same time
+    outcomes: list[Any] = []
+
+    def work(queued: dict[str, Any]) -> None:
+        outcomes.append(bank_import.process_message(_message(client, acc, queued), receive_count=1))
+
+    threads = [threading.Thread(target=work, args=(q,)) for q in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then the lease lets one import at a time: every row is imported once, by one of them
+    assert outcomes == ["completed", "completed"]
+    counts = sorted((b["imported"], b["skipped_duplicates"]) for b in (_batch(client, first["batch_id"]),
+                                                                      _batch(client, second["batch_id"])))
+    assert counts == [(0, 520), (520, 0)]
+    txs = all_transactions(client, acc["id"])
+    assert account(client, acc["id"])["tx_count"] == 520 == len(txs) == len({t["id"] for t in txs})
+
+
+def _crash_while_writing_month_items(monkeypatch: Any) -> None:
+    """The next import dies (like a Lambda at its timeout) after writing every by-id item and half of
+    the month items, without giving its lease back."""
+    from ledgerlou.store import bank as store
+
+    real_put = store._batch_put
+    calls: list[int] = []
+
+    def put(items: list[Any], threads: int = 1, guard: Any = None) -> None:
+        calls.append(len(items))
+        if len(calls) == 2:  # by-id items first, then the month items
+            real_put(items[: len(items) // 2], threads, guard)
+            raise RuntimeError("Task timed out after 120.00 seconds")
+        real_put(items, threads, guard)
+
+    monkeypatch.setattr(store, "_batch_put", put)
+    monkeypatch.setattr(store, "release_lease", lambda *args: False)
+
+
+def _expire_lease(tenant_id: str, account_id: str) -> None:
+    from ledgerlou.store import bank as store
+
+    store.BankAccountItem(store.account_pk(tenant_id), account_id).update(
+        actions=[store.BankAccountItem.import_lease_until.set(time.time() - 1)])
+
+
+def test_given_a_worker_that_died_mid_import_then_the_retry_finishes_it_with_exact_counts(client: Any,
+                                                                                        monkeypatch: Any) -> None:
+    from ledgerlou.domain import bank_import
+
+    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "worker", 0.2)
+    acc = create_account(client)
+    queued = upload(client, _big_camt(530, seed=14), acc["id"]).json()
+    tenant_id = _tenant_of(client, acc["id"])
+    message = _message(client, acc, queued)
+    # Given a first attempt that died halfway through writing, still holding the lease
+    _crash_while_writing_month_items(monkeypatch)
+    with pytest.raises(RuntimeError):
+        bank_import.process_message(message, receive_count=1)
+    monkeypatch.undo()
+    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "worker", 0.2)
+    assert account(client, acc["id"])["tx_count"] == 0
+    # When the message comes again before the dead attempt's lease expired: it is retried later
+    with pytest.raises(bank_import.ImportInProgress):
+        bank_import.process_message(message, receive_count=2)
+    # When it comes again after the lease expired
+    _expire_lease(tenant_id, acc["id"])
+    assert bank_import.process_message(message, receive_count=3) == "completed"
+    # Then every row is imported once, counted once and readable by id
+    batch = _batch(client, queued["batch_id"])
+    assert (batch["status"], batch["imported"], batch["skipped_duplicates"]) == ("completed", 530, 0)
+    txs = all_transactions(client, acc["id"])
+    assert account(client, acc["id"])["tx_count"] == 530 == len(txs) == len({t["id"] for t in txs})
+    for tx in txs[::53]:
+        assert client.get(f"/v1/bank-transactions/{tx['id']}").json()["transaction"] == tx
+
+
+def test_given_an_import_that_died_mid_way_then_a_new_import_of_its_rows_takes_them_over(client: Any,
+                                                                                       monkeypatch: Any) -> None:
+    acc = create_account(client)
+    rows = [row(amount=f"{i}.00", purpose=f"RE-{i}") for i in range(1, 11)]
+    # Given a JSON import that died after writing the by-id items and half of the month items
+    _crash_while_writing_month_items(monkeypatch)
+    crashed = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows})
+    monkeypatch.undo()
+    assert crashed.status == 500 and account(client, acc["id"])["tx_count"] == 0
+    _expire_lease(_tenant_of(client, acc["id"]), acc["id"])  # it died without giving it back
+    # When the same rows are imported again (a new batch)
+    again = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows}).json()
+    # Then the dead batch's rows are taken over: each imported and counted once, none lost
+    assert (again["imported"], again["skipped_duplicates"]) == (10, 0)
+    txs = all_transactions(client, acc["id"])
+    assert account(client, acc["id"])["tx_count"] == 10 == len(txs)
+    assert sorted(t["amount"] for t in txs) == [Decimal(i) for i in range(1, 11)]
+    # and a third import finds them all
+    third = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows}).json()
+    assert (third["imported"], third["skipped_duplicates"]) == (0, 10)
+
+
+def test_given_no_hand_off_from_the_request_then_the_worker_parses_the_stored_file(client: Any,
+                                                                                 import_worker: Any) -> None:
+    import boto3
+    from ledgerlou.api.downloads import exports_bucket
+    from ledgerlou.domain import bank_import
+
+    acc = create_account(client)
+    queued = upload(client, _big_camt(515, seed=16), acc["id"]).json()
+    # Given a queued batch whose hand-off is gone (not stored, or expired before a late retry)
+    boto3.client("s3").delete_object(Bucket=exports_bucket(),
+                                     Key=bank_import.handoff_key(_tenant_of(client, acc["id"]), queued["batch_id"]))
+    # When the worker imports it
+    drain(import_worker)
+    # Then it parsed the stored document and imported every row once
+    batch = _batch(client, queued["batch_id"])
+    assert (batch["status"], batch["imported"], batch["total_rows"]) == ("completed", 515, 515)
+    assert account(client, acc["id"])["tx_count"] == 515
+
+
+def test_given_a_file_whose_statements_overlap_then_the_shared_rows_import_once(client: Any) -> None:
+    from local.statement_gen import camt053
+
+    # Given a camt.053 file with the same statement twice (banks resend days in a later statement)
+    data = camt053(4, iban=IBAN, seed=15).decode()
+    statement = data[data.index("<Stmt>"):data.index("</Stmt>") + len("</Stmt>")]
+    doubled = data.replace(statement, statement + statement).encode()
+    acc = create_account(client)
+    # When it is uploaded
+    result = upload(client, doubled, acc["id"]).json()
+    # Then the rows of the second statement are duplicates of the first
+    assert (result["total_rows"], result["imported"], result["skipped_duplicates"]) == (8, 4, 4)
+    assert account(client, acc["id"])["tx_count"] == 4 == len(all_transactions(client, acc["id"]))
 
 
 # ------------------------------------------------------------------------------------- balance history

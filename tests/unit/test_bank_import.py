@@ -138,6 +138,25 @@ def test_given_the_generator_then_its_statements_are_consistent_and_deterministi
     assert len(parsed.statements[0].transactions) == 250 and parsed.balance_check() == []
 
 
+def test_given_a_parsed_file_then_the_worker_hand_off_gives_back_exactly_what_the_request_prepared() -> None:
+    from ledgerlou.formats.detect import parse_statement
+
+    # Given a multi-statement file with a row error (a damaged amount in the second statement)
+    parsed = parse_statement(samples_dir("mt940", "betterplace_de-multi-statement.sta").read_bytes())
+    prepared = bank_import.from_statements([_account()] * len(parsed.statements), parsed)
+    prepared.errors.append({"index": 3, "reason": "amount: bad", "statement": 1})
+    # When it is encoded for the worker and decoded there
+    back = bank_import.decode_handoff("b-1", bank_import.encode_handoff("b-1", prepared))
+    # Then rows, keys, errors, statements and stated balances are the same, Decimals included
+    assert back is not None and [(r.key, r.tx) for r in back.rows] == [(r.key, r.tx) for r in prepared.rows]
+    assert (back.errors, back.statements, back.stated, back.balance_mismatches, back.format, back.dialect) == (
+        prepared.errors, prepared.statements, prepared.stated, prepared.balance_mismatches, prepared.format,
+        prepared.dialect)
+    assert all(isinstance(r.tx["amount"], Decimal) for r in back.rows) and len(back.rows) > 1
+    # and another batch's hand-off is refused
+    assert bank_import.decode_handoff("b-2", bank_import.encode_handoff("b-1", prepared)) is None
+
+
 def test_given_the_environment_then_writes_are_parallel_only_against_dynamodb(monkeypatch: Any) -> None:
     monkeypatch.setenv("STAGE", "local")
     monkeypatch.delenv("IMPORT_WRITE_THREADS", raising=False)

@@ -41,6 +41,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -498,22 +499,58 @@ def _enqueue(message: dict[str, str]) -> None:
 # the exports bucket (private, deleted after a day) as JSON for the worker, which reads it in a
 # fraction of the parse time. It is a copy: when it is missing (not written, expired before a late
 # retry) or does not belong to the batch, the worker parses the stored document as before.
-def _handoff_key(tenant_id: str, batch_id: str) -> str:
+@lru_cache(maxsize=1)
+def _s3() -> Any:
+    import boto3  # lazily, like every AWS client outside the table
+
+    return boto3.client("s3")
+
+
+def handoff_key(tenant_id: str, batch_id: str) -> str:
     return f"tenant/{tenant_id}/imports/{batch_id}.json"
 
 
-def save_handoff(tenant_id: str, batch_id: str, prepared: Prepared) -> bool:
-    import boto3
+_HANDOFF_FIELDS = ("bank_account_id", "booking_date", "value_date", "amount", "currency", "counterparty_name",
+                   "counterparty_iban", "counterparty_bic", "purpose", "end_to_end_id", "mandate_id", "creditor_id",
+                   "bank_reference")
 
+
+def encode_handoff(batch_id: str, prepared: Prepared) -> bytes:
+    # Rows as arrays in _HANDOFF_FIELDS order, amounts as strings: the standard library's C codec
+    # reads that back several times faster than Decimal-aware JSON of objects.
+    rows = [[r.key, *(str(r.tx["amount"]) if f == "amount" else r.tx.get(f) for f in _HANDOFF_FIELDS)]
+            for r in prepared.rows]
+    body = {"batch_id": batch_id, "fields": _HANDOFF_FIELDS, "rows": rows,
+            "rest": dumps({"errors": prepared.errors, "statements": prepared.statements,
+                           "balance_mismatches": prepared.balance_mismatches,
+                           "stated": {a: list(v) for a, v in prepared.stated.items()},
+                           "format": prepared.format, "dialect": prepared.dialect})}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_handoff(batch_id: str, data: bytes) -> Prepared | None:
+    """The Prepared that ``encode_handoff`` stored, or None if it is another batch's or another layout."""
+    body = json.loads(data)
+    if body.get("batch_id") != batch_id or tuple(body.get("fields", ())) != _HANDOFF_FIELDS:
+        return None
+    rows = []
+    for key, *values in body["rows"]:
+        tx = dict(zip(_HANDOFF_FIELDS, values, strict=True))
+        tx["amount"] = Decimal(tx["amount"])
+        rows.append(Row(tx, key))
+    rest = loads(body["rest"])
+    return Prepared(rows=rows, errors=rest["errors"], statements=rest["statements"],
+                    balance_mismatches=rest["balance_mismatches"],
+                    stated={a: (v[0], v[1]) for a, v in rest["stated"].items()}, format=rest["format"],
+                    dialect=rest["dialect"])
+
+
+def save_handoff(tenant_id: str, batch_id: str, prepared: Prepared) -> bool:
     from ledgerlou.api.downloads import exports_bucket
 
-    body = {"batch_id": batch_id, "rows": [[r.key, r.tx] for r in prepared.rows], "errors": prepared.errors,
-            "statements": prepared.statements, "balance_mismatches": prepared.balance_mismatches,
-            "stated": {a: list(v) for a, v in prepared.stated.items()}, "format": prepared.format,
-            "dialect": prepared.dialect}
     try:
-        boto3.client("s3").put_object(Bucket=exports_bucket(), Key=_handoff_key(tenant_id, batch_id),
-                                      Body=dumps(body).encode(), ContentType="application/json")
+        _s3().put_object(Bucket=exports_bucket(), Key=handoff_key(tenant_id, batch_id),
+                         Body=encode_handoff(batch_id, prepared), ContentType="application/json")
         return True
     except Exception:  # noqa: BLE001 - an optimisation only: the worker then parses the document
         logger.warning("import hand-off not stored", extra={"batch_id": batch_id})
@@ -521,19 +558,11 @@ def save_handoff(tenant_id: str, batch_id: str, prepared: Prepared) -> bool:
 
 
 def load_handoff(tenant_id: str, batch_id: str) -> Prepared | None:
-    import boto3
-
     from ledgerlou.api.downloads import exports_bucket
 
     try:
-        raw = boto3.client("s3").get_object(Bucket=exports_bucket(), Key=_handoff_key(tenant_id, batch_id))
-        body = loads(raw["Body"].read())
-        if body.get("batch_id") != batch_id:
-            return None
-        return Prepared(rows=[Row(tx, key) for key, tx in body["rows"]], errors=body["errors"],
-                        statements=body["statements"], balance_mismatches=body["balance_mismatches"],
-                        stated={a: (v[0], v[1]) for a, v in body["stated"].items()}, format=body["format"],
-                        dialect=body["dialect"])
+        raw = _s3().get_object(Bucket=exports_bucket(), Key=handoff_key(tenant_id, batch_id))
+        return decode_handoff(batch_id, raw["Body"].read())
     except Exception:  # noqa: BLE001 - missing or unreadable: parse the document instead
         logger.info("no import hand-off; parsing the document", extra={"batch_id": batch_id})
         return None
