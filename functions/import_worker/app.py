@@ -1,7 +1,8 @@
 """SQS worker: imports the statement file of a queued import batch (files with more than 500
 transactions). Partial batch responses: a failed message is retried alone and reaches the DLQ after
 maxReceiveCount (3); a redelivered message imports nothing twice (the batch records its state and
-every transaction is claimed once by its duplicate key)."""
+every transaction is written once: its id derives from its duplicate key, and imports into one
+bank account run one at a time under a lease)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,13 @@ else:  # loaded on the first message, like the handlers' domain modules
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    outcome = bank_import.process_message(record.body, receive_count)
+    # The messages of one invocation run one after another: a wait for a busy import lease must
+    # leave the import its time (the invocation's timeout is 120 s).
+    remaining_ms = lambda_context.get_remaining_time_in_millis() if lambda_context is not None else None
+    outcome = bank_import.process_message(record.body, receive_count,
+                                          remaining_ms / 1000 if remaining_ms is not None else None)
     logger.info("import message processed", extra={"message_id": record.message_id, "outcome": outcome})
 
 

@@ -755,21 +755,23 @@ def test_given_a_lease_held_too_long_then_409_and_once_it_expires_it_is_taken_ov
     assert account(client, acc["id"])["tx_count"] == 2 == len(all_transactions(client, acc["id"]))
 
 
-def test_given_a_held_lease_then_the_worker_message_is_retried_and_imports_once(client: Any, import_worker: Any,
-                                                                               monkeypatch: Any) -> None:
+def test_given_a_held_lease_then_the_worker_message_is_retried_and_imports_once(client: Any,
+                                                                               import_worker: Any) -> None:
     from ledgerlou.domain import bank_import
     from ledgerlou.store import bank as store
 
-    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "worker", 0.2)
     acc = create_account(client)
     queued = upload(client, _big_camt(510, seed=12), acc["id"]).json()
     tenant_id = _tenant_of(client, acc["id"])
     # Given another import holding the account's lease
     _hold_lease(tenant_id, acc["id"], 60)
-    # When the worker gets the message
+    # When the worker gets the message with 0.4 s of its invocation left
+    started = time.monotonic()
     with pytest.raises(bank_import.ImportInProgress):
-        bank_import.process_message(_message(client, acc, queued), receive_count=1)
-    # Then it raises (SQS delivers it again), and the batch is neither failed nor imported
+        bank_import.process_message(_message(client, acc, queued), receive_count=1, remaining_s=0.4)
+    # Then it waits at most half of that for the lease and raises (SQS delivers the message again),
+    # and the batch is neither failed nor imported
+    assert time.monotonic() - started < 1.5
     assert _batch(client, queued["batch_id"])["status"] == "processing"
     assert account(client, acc["id"])["tx_count"] == 0
     # When the lease is given back and the message comes again

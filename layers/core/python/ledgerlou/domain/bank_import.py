@@ -231,11 +231,11 @@ class Lease:
             raise store.LeaseLost(f"import lease of bank account {self.account.account_id} ran out")
 
 
-def _acquire(tenant_id: str, account_id: str, mode: str) -> Lease:
-    """Take the account's import lease, waiting up to LEASE_WAIT_S[mode] while another import holds
-    it (then 409 IMPORT_IN_PROGRESS; the worker's message is retried by SQS)."""
+def _acquire(tenant_id: str, account_id: str, mode: str, wait_s: float) -> Lease:
+    """Take the account's import lease, waiting up to ``wait_s`` while another import holds it (then
+    409 IMPORT_IN_PROGRESS; the worker's message is retried by SQS)."""
     token = str(uuid.uuid4())
-    give_up = time.monotonic() + LEASE_WAIT_S[mode]
+    give_up = time.monotonic() + wait_s
     delay = 0.05
     while True:
         now = time.time()
@@ -256,15 +256,18 @@ def _acquire(tenant_id: str, account_id: str, mode: str) -> Lease:
 
 
 def _run(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | None,
-         mode: str = "api") -> tuple[int, int]:
+         mode: str = "api", remaining_s: float | None = None) -> tuple[int, int]:
     """Import the rows under ``batch_id``; returns (imported, skipped_duplicates). Idempotent.
 
     Holds the import lease of every account the rows go to, taken in a fixed order (two imports of
     multi-account files cannot wait on each other) and given back at the end, also on failure."""
     leases: dict[str, Lease] = {}
+    # Wait for a busy lease at most half the invocation's time left: the other half is the import's.
+    wait_s = LEASE_WAIT_S[mode] if remaining_s is None else min(LEASE_WAIT_S[mode], remaining_s / 2)
+    give_up = time.monotonic() + wait_s
     try:
         for account_id in sorted(prepared.account_ids):
-            leases[account_id] = _acquire(tenant_id, account_id, mode)
+            leases[account_id] = _acquire(tenant_id, account_id, mode, max(0.0, give_up - time.monotonic()))
         imported = skipped = 0
         for account_id in prepared.account_ids:
             rows = [r for r in prepared.rows if r.tx["bank_account_id"] == account_id]
@@ -572,9 +575,10 @@ def load_handoff(tenant_id: str, batch_id: str) -> Prepared | None:
 MESSAGE_KEYS = ("tenant_id", "batch_id", "document_id", "bank_account_id")
 
 
-def process_message(body: str, receive_count: int = 1) -> str:
+def process_message(body: str, receive_count: int = 1, remaining_s: float | None = None) -> str:
     """Import the file of one queued batch; returns what happened. Raises to have SQS retry it (the
-    queue moves it to the DLQ after MAX_RECEIVES); the last attempt marks the batch failed first."""
+    queue moves it to the DLQ after MAX_RECEIVES); the last attempt marks the batch failed first.
+    ``remaining_s``: the invocation's time left (bounds the wait for a busy lease)."""
     from ledgerlou.formats.detect import parse_statement
     from ledgerlou.formats.statement import UnsupportedFormat
 
@@ -605,7 +609,7 @@ def process_message(body: str, receive_count: int = 1) -> str:
             if len(parsed.statements) != len(account_ids):
                 raise UnsupportedFormat("the stored file no longer reads as it did when it was uploaded")
             prepared = from_statements([accounts[a] for a in account_ids], parsed)  # type: ignore[misc]
-        imported, skipped = _run(tenant_id, batch_id, prepared, document_id, "worker")
+        imported, skipped = _run(tenant_id, batch_id, prepared, document_id, "worker", remaining_s)
         _finish(tenant_id, batch_id, prepared, imported, skipped)
     except (NotFound, UnsupportedFormat) as ex:
         # Deterministic: the account or the stored file is gone or unreadable. Retrying cannot help.
