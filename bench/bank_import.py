@@ -126,7 +126,7 @@ def run() -> dict[str, Any]:
         "batchwrite_floor": {"items": expected, "seconds": r(floor_s), "vs_parse": round(floor_s / parse_s, 2)},
         "note": ("the file is parsed once (the request hands its parse to the worker); under a per-account lease "
                  "the worker checks duplicates with BatchGetItem and batch-writes two items per transaction (by-id "
-                 "item + month item), no conditional write per transaction; a single moto BatchWriteItem item per "
-                 "transaction already costs about 2-3x the parse (batchwrite_floor), so <= 3x end to end is out of "
-                 "reach on moto; see README 'Bank import'"),
+                 "item + month item), no conditional write per transaction; batch-writing one minimal item per "
+                 "transaction already costs about 3-4x the parse on moto (batchwrite_floor), so <= 3x end to end "
+                 "is out of reach there; see README 'Bank import'"),
     }
