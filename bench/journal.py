@@ -4,6 +4,9 @@ Every figure is a ratio against a floor measured in the same run on the same mot
 - handler: bookings/s through functions/journal lambda_handler vs raw conditional PutItem/s  (≥ 0.5)
 - growth: the handler rate with 10,000 entries in the journal vs with 100                   (≥ 0.8)
 - concurrency: 8 writers vs 1 on one tenant, retries per booking reported                   (≥ 0.7)
+  Each writer is its own process (as each Lambda instance is) against one moto server; the same figure
+  with 8 threads in one process is reported too: there the GIL serialises all Python work, so it
+  measures the interpreter more than the journal.
 - batch: postings/s of one 100-booking batch vs 100 single bookings                          (≥ 10)
 """
 
@@ -72,6 +75,79 @@ def _prefill(ctx: Any, entries: int) -> None:
     projector.project_through(ctx.tenant_id)
 
 
+def _process_writer(endpoint: str, api_key: str, worker: int, per: int, ready: Any, go: Any, out: Any) -> None:
+    """One writer process: its own interpreter, boto3 clients and Appender, like one Lambda instance."""
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path[:0] = [str(root), str(root / "layers" / "core" / "python")]
+    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
+    from ledgerlou.api.schemas.journal import BookingRequest
+    from ledgerlou.domain import api_keys, journal, ledger
+    from ledgerlou.store.base import warm_connections
+
+    warm_connections()
+    ctx = api_keys.authenticate(api_key)
+    appender = ledger.Appender()
+    reqs = [BookingRequest.model_validate(_booking(worker * 100_000 + i)) for i in range(per)]
+    ready.put(worker)
+    go.wait()
+    for r in reqs:
+        journal.post_bookings(ctx, [r], appender=appender)
+    out.put(appender.retries)
+
+
+def _process_writers_main(count: int, per: int) -> dict[str, Any]:
+    """In a fresh interpreter (see _process_writers): one moto server, count writer processes, one tenant."""
+    import multiprocessing as mp
+
+    from local.server import start_moto
+
+    server = start_moto()
+    try:
+        from local import resources
+
+        resources.apply_environment(resources.create_all())
+        from ledgerlou.domain import journal, tenants
+
+        tenant = tenants.create_tenant(f"Bench {count} processes")
+        spawn = mp.get_context("spawn")
+        ready, out, go = spawn.Queue(), spawn.Queue(), spawn.Event()
+        procs = [spawn.Process(target=_process_writer, args=(os.environ["AWS_ENDPOINT_URL"], tenant.admin_key, w,
+                                                             per, ready, go, out)) for w in range(count)]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.get(timeout=300)
+        start = time.perf_counter()
+        go.set()
+        retries = sum(out.get(timeout=900) for _ in procs)
+        elapsed = time.perf_counter() - start
+        for p in procs:
+            p.join()
+        verified = journal.verify(tenant.tenant_id)
+        assert verified["verified"] and verified["entries"] == count * per, verified
+        return {"rate": count * per / elapsed, "retries": retries}
+    finally:
+        server.stop()
+
+
+def _process_writers(count: int, per: int) -> tuple[float, int]:
+    # A fresh interpreter: the moto server must not share this process's mock_aws-patched clients.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(root / "layers" / "core" / "python")])
+    done = subprocess.run([sys.executable, "-m", "bench.journal", "--processes", str(count), str(per)], cwd=root,
+                          env=env, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(result["rate"]), int(result["retries"])
+
+
 def run() -> dict[str, Any]:
     from moto import mock_aws
 
@@ -121,8 +197,8 @@ def run() -> dict[str, Any]:
             assert journal.verify(t.tenant_id)["verified"]
             return count * per / elapsed, sum(a.retries for a in appenders)
 
-        one_rate, _ = writers(1, 240)
-        eight_rate, eight_retries = writers(8, 30)
+        one_thread_rate, _ = writers(1, 240)
+        eight_thread_rate, eight_thread_retries = writers(8, 30)
 
         # batch of 100 vs 100 singles
         bt = tenants.create_tenant("Bench batch")
@@ -138,6 +214,8 @@ def run() -> dict[str, Any]:
         batch_rate = 100 / (time.perf_counter() - start)
         projector.project_through(bctx.tenant_id)
 
+    one_rate, _ = _process_writers(1, 240)
+    eight_rate, eight_retries = _process_writers(8, 30)
     return {
         "name": "journal",
         "floor_conditional_putitem_per_s": round(floor, 1),
@@ -147,7 +225,21 @@ def run() -> dict[str, Any]:
         "growth_10k_vs_100": {"ratio": round(rate_big / rate_small, 3), "target": ">= 0.8"},
         "one_writer_per_s": round(one_rate, 1), "eight_writers_per_s": round(eight_rate, 1),
         "eight_vs_one": {"ratio": round(eight_rate / one_rate, 3), "target": ">= 0.7",
-                         "retries_per_booking": round(eight_retries / 240, 3)},
+                         "retries_per_booking": round(eight_retries / 240, 3),
+                         "setup": "one process per writer (as Lambda instances), one moto server"},
+        "eight_vs_one_threads_in_one_process": {
+            "ratio": round(eight_thread_rate / one_thread_rate, 3),
+            "retries_per_booking": round(eight_thread_retries / 240, 3),
+            "one_writer_per_s": round(one_thread_rate, 1), "eight_writers_per_s": round(eight_thread_rate, 1)},
         "single_postings_per_s": round(single_rate, 1), "batch_postings_per_s": round(batch_rate, 1),
         "batch_vs_single": {"ratio": round(batch_rate / single_rate, 2), "target": ">= 10"},
     }
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["--processes"]:
+        print(json.dumps(_process_writers_main(int(sys.argv[2]), int(sys.argv[3]))))
+    else:
+        print(json.dumps(run(), indent=2))

@@ -132,6 +132,16 @@ class Draft:
 Builder = Callable[[JournalState], Draft]
 
 
+def backoff(attempt: int) -> None:
+    """After a lost race: wait a random time (full jitter, doubling per loss, at most 50 ms).
+
+    Retrying at once starved writers: the winner already holds the new head and is first again, while a
+    loser must read the winner's block before it can try. Measured with 8 writer processes on one tenant
+    against one moto server: without jitter some writers lost every race for 10 s (409
+    JOURNAL_CONTENTION); with it all bookings landed (~2 retries per booking)."""
+    time.sleep(random.uniform(0, min(0.002 * (2 ** min(attempt, 5)), 0.05)))  # noqa: S311
+
+
 class Appender:
     """Per-process journal writer with a per-tenant cache of the head (one per warm Lambda)."""
 
@@ -190,10 +200,7 @@ class Appender:
             # anything after), then validate again against the new head.
             self.retries += 1
             _walk_forward(tenant_id, state)
-            # A lost race means another writer made progress, so retry at once; back off with jitter only
-            # when losing repeatedly (many writers on one tenant), to spread them out.
-            if attempt >= 3:
-                time.sleep(random.uniform(0, min(0.001 * (2 ** min(attempt - 3, 6)), 0.05)))  # noqa: S311
+            backoff(attempt)
         raise Conflict("The journal is busy; retry the request.", code="JOURNAL_CONTENTION")
 
 
