@@ -55,12 +55,9 @@ def _fill(ctx: Any, bookings: list[dict[str, Any]]) -> None:
 
 
 def _best(fn: Any, runs: int = 5) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    from bench.bench_chain import best_of
+
+    return best_of(runs, fn)
 
 
 def _hledger(bookings: list[dict[str, Any]]) -> dict[str, Any]:
