@@ -270,6 +270,111 @@ def test_given_8_parallel_writers_then_numbers_are_gapless_and_the_chain_verifie
     assert sorted(numbers) == list(range(1, 8 * per_writer + 1))
 
 
+class _DynamoCalls:
+    """Counts the DynamoDB operations made while it is active (botocore's before-call event)."""
+
+    def __init__(self) -> None:
+        from collections import Counter
+
+        self.ops: Counter[str] = Counter()
+
+    def __enter__(self) -> _DynamoCalls:
+        import botocore.client
+
+        self._original = botocore.client.BaseClient._make_api_call
+        original, ops = self._original, self.ops
+
+        def counting(client: Any, operation: str, params: Any) -> Any:
+            if client.meta.service_model.service_name == "dynamodb":
+                ops[operation] += 1
+            return original(client, operation, params)
+
+        botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import botocore.client
+
+        botocore.client.BaseClient._make_api_call = self._original  # type: ignore[method-assign]
+
+
+def _request(date: str, description: str, amount: str = "10.00") -> Any:
+    from ledgerlou.api.schemas.journal import BookingRequest
+
+    return BookingRequest.model_validate({"booking_date": date, "description": description,
+                                          "lines": simple(amount)})
+
+
+def test_given_a_warm_writer_when_booking_then_one_dynamodb_call(client: Any) -> None:
+    from ledgerlou.domain import journal, ledger
+
+    ctx, appender = _ctx(client), ledger.Appender()
+    journal.post_bookings(ctx, [_request("2026-03-02", "warm-up")], appender=appender)
+    with _DynamoCalls() as calls:
+        journal.post_bookings(ctx, [_request("2026-03-02", "second booking, same day")], appender=appender)
+    # the duplicate check of the date was read once (warm-up); the booking itself is the append alone
+    assert dict(calls.ops) == {"PutItem": 1}
+
+
+def test_given_another_writer_took_the_head_when_appending_then_its_block_comes_back_with_the_lost_write(
+        client: Any) -> None:
+    from ledgerlou.domain import journal, ledger
+
+    ctx, mine, theirs = _ctx(client), ledger.Appender(), ledger.Appender()
+    journal.post_bookings(ctx, [_request("2026-03-03", "mine, first")], appender=mine)
+    journal.post_bookings(ctx, [_request("2026-03-03", "theirs")], appender=theirs)
+    with _DynamoCalls() as calls:
+        journal.post_bookings(ctx, [_request("2026-03-03", "mine, second")], appender=mine)
+    assert mine.retries == 1
+    assert dict(calls.ops) == {"PutItem": 2}  # lost, then won: no read in between
+    assert client.get("/v1/journal/verify").json()["verified"] is True
+
+
+def test_given_another_writer_booked_the_same_when_a_warm_writer_books_it_then_duplicate(client: Any) -> None:
+    from ledgerlou.domain import journal, ledger
+    from ledgerlou.errors import Conflict
+
+    ctx, mine, theirs = _ctx(client), ledger.Appender(), ledger.Appender()
+    journal.post_bookings(ctx, [_request("2026-03-04", "warm-up")], appender=mine)  # day 03-04 now cached
+    [(theirs_intent, _)] = journal.post_bookings(ctx, [_request("2026-03-04", "Miete März")], appender=theirs)
+    with pytest.raises(Conflict) as refused:
+        journal.post_bookings(ctx, [_request("2026-03-04", "Miete März")], appender=mine)
+    assert refused.value.code == "DUPLICATE_BOOKING" and theirs_intent in str(refused.value)
+    # Then the refusal kept the writer warm: its next booking is again one call
+    with _DynamoCalls() as calls:
+        journal.post_bookings(ctx, [_request("2026-03-04", "Miete April")], appender=mine)
+    assert dict(calls.ops) == {"PutItem": 1}
+
+
+def test_given_a_projected_booking_when_a_cold_writer_books_it_again_then_duplicate(client: Any) -> None:
+    from ledgerlou.domain import journal, ledger, projector
+    from ledgerlou.errors import Conflict
+
+    ctx = _ctx(client)
+    journal.post_bookings(ctx, [_request("2026-03-05", "Wartung")], appender=ledger.Appender())
+    projector.project_through(ctx.tenant_id)
+    with pytest.raises(Conflict) as refused:
+        journal.post_bookings(ctx, [_request("2026-03-05", "Wartung")], appender=ledger.Appender())
+    assert refused.value.code == "DUPLICATE_BOOKING"
+    # the same booking on another day is not a duplicate
+    journal.post_bookings(ctx, [_request("2026-03-06", "Wartung")], appender=ledger.Appender())
+
+
+def test_given_a_writer_over_its_day_cache_limit_then_it_reloads_and_still_finds_duplicates(
+        client: Any, monkeypatch: Any) -> None:
+    from ledgerlou.domain import journal, ledger, projector
+    from ledgerlou.errors import Conflict
+
+    monkeypatch.setattr(ledger, "DAY_CACHE_MAX", 1)
+    ctx, writer = _ctx(client), ledger.Appender()
+    for day in ("2026-03-10", "2026-03-11", "2026-03-12"):
+        journal.post_bookings(ctx, [_request(day, "Porto")], appender=writer)
+    projector.project_through(ctx.tenant_id)
+    for day in ("2026-03-10", "2026-03-11", "2026-03-12"):
+        with pytest.raises(Conflict):
+            journal.post_bookings(ctx, [_request(day, "Porto")], appender=writer)
+
+
 # ----------------------------------------------------------------------------- reads
 def test_given_no_projection_yet_then_reads_still_see_the_booking(client: Any, make_client: Any) -> None:
     lazy = make_client(client.token, project=False)

@@ -228,6 +228,7 @@ def _check_locks(state: ledger.JournalState, dates: list[str]) -> None:
 
 def _check_duplicates(ctx: AuthContext, state: ledger.JournalState, intents: list[dict[str, Any]]) -> None:
     seen: dict[str, int] = {}
+    dates: dict[str, str] = {}
     for i, intent in enumerate(intents):
         fp = intent.get("fingerprint")
         if not fp:
@@ -236,9 +237,10 @@ def _check_duplicates(ctx: AuthContext, state: ledger.JournalState, intents: lis
             raise Conflict(f"bookings[{i}] duplicates bookings[{seen[fp]}] of the same batch.",
                            code="DUPLICATE_BOOKING")
         seen[fp] = i
+        dates[fp] = intent["booking_date"]
     if not seen:
         return
-    owners = state.fingerprint_owners(ctx.tenant_id, list(seen))
+    owners = state.fingerprint_owners(ctx.tenant_id, [(dates[fp], fp) for fp in seen])
     for fp, i in seen.items():
         owner = owners.get(fp)
         if owner:

@@ -25,7 +25,8 @@ def apply_block(tenant_id: str, block: store.Block) -> None:
                                         intent_id=intent["intent_id"], seq=block.seq,
                                         booking_date=intent["booking_date"]))
             if intent.get("fingerprint"):
-                batch.save(views.FingerprintItem(*views.fingerprint_key(tenant_id, intent["fingerprint"]),
+                batch.save(views.FingerprintItem(*views.fingerprint_key(tenant_id, intent["booking_date"],
+                                                                          intent["fingerprint"]),
                                                  intent_id=intent["intent_id"]))
         refs = {i["intent_id"]: i.get("external_reference") for i in block.intents}
         for e in block.entries:

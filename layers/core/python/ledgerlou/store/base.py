@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
@@ -67,3 +68,17 @@ def warm_connections() -> None:
             walk(sub)
 
     walk(TableModel)
+
+
+@lru_cache(maxsize=1)
+def ddb() -> Any:
+    """The low-level DynamoDB client, for the few hot paths where pynamodb's model layer costs more
+    than the call (the journal append, bulk bank writes) or lacks a parameter we need
+    (``ReturnValuesOnConditionCheckFailure``)."""
+    import boto3
+    from botocore.config import Config
+
+    region = os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"))
+    # No client-side parameter validation: these requests are built by us, DynamoDB validates them
+    # anyway, and botocore's walk over every attribute costs measurable client time per call.
+    return boto3.client("dynamodb", region_name=region, config=Config(parameter_validation=False))

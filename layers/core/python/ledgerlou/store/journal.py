@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou import config
+from ledgerlou.store.base import TableModel, ddb, tenant_pk
 
 GENESIS_HASH = "0" * 64
 BLOCK_PREFIX = "BLOCK#"
@@ -92,19 +93,45 @@ def genesis() -> Block:
                  locks={}, created_at="")
 
 
-def put_block(tenant_id: str, block: Block, encoded: bytes) -> bool:
-    """The conditional append. True if this writer won the sequence number, False if another did."""
-    item = BlockItem(journal_pk(tenant_id), block_sk(block.seq), seq=block.seq, kind=block.kind,
-                     first_journal_number=block.first_journal_number,
-                     last_journal_number=block.last_journal_number, head_hash=block.head_hash,
-                     locks=json.dumps(block.locks, sort_keys=True), created_at=block.created_at, payload=encoded)
+def _low_level_item(tenant_id: str, block: Block, encoded: bytes) -> dict[str, Any]:
+    """The block as BlockItem stores it (same attribute names and types, so pynamodb reads it)."""
+    return {"PK": {"S": journal_pk(tenant_id)}, "SK": {"S": block_sk(block.seq)}, "seq": {"N": str(block.seq)},
+            "kind": {"S": block.kind}, "first_journal_number": {"N": str(block.first_journal_number)},
+            "last_journal_number": {"N": str(block.last_journal_number)}, "head_hash": {"S": block.head_hash},
+            "locks": {"S": json.dumps(block.locks, sort_keys=True)}, "created_at": {"S": block.created_at},
+            "payload": {"B": encoded}}
+
+
+def _from_low_level(item: dict[str, Any]) -> Block:
+    return Block(seq=int(item["seq"]["N"]), kind=item["kind"]["S"],
+                 first_journal_number=int(item["first_journal_number"]["N"]),
+                 last_journal_number=int(item["last_journal_number"]["N"]), head_hash=item["head_hash"]["S"],
+                 locks=json.loads(item["locks"]["S"]), created_at=item["created_at"]["S"],
+                 payload=json.loads(zlib.decompress(item["payload"]["B"]).decode("utf-8")))
+
+
+def append_block(tenant_id: str, block: Block, encoded: bytes) -> Block | None:
+    """The conditional append. None if this writer won the sequence number; otherwise the block that
+    holds it, returned by the failed write itself (``ReturnValuesOnConditionCheckFailure``), so a
+    writer that lost a race learns the new head without a second call.
+
+    The low-level client, not pynamodb: this is the one call of every booking, pynamodb's model layer
+    adds measurable time to it, and its ``save`` cannot ask for the item on a failed condition."""
+    client = ddb()
     try:
-        item.save(condition=BlockItem.PK.does_not_exist())
-        return True
-    except PutError as ex:
-        if ex.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+        client.put_item(TableName=config.table_name(), Item=_low_level_item(tenant_id, block, encoded),
+                        ConditionExpression="attribute_not_exists(PK)",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        return None
+    except client.exceptions.ConditionalCheckFailedException as ex:
+        existing = ex.response.get("Item")
+        if existing:
+            return _from_low_level(existing)
+    # A backend that does not return the item: read it (it exists: that is why the write failed).
+    winner = get_block(tenant_id, block.seq)
+    if winner is None:  # cannot happen: blocks are never deleted
+        raise RuntimeError(f"journal block {block.seq} failed its condition but does not exist")
+    return winner
 
 
 def get_block(tenant_id: str, seq: int) -> Block | None:

@@ -3,23 +3,27 @@
 | access pattern                        | key                                                        |
 |---------------------------------------|------------------------------------------------------------|
 | intent by id                          | PK=T#<t>#INTENT            SK=<intent_id>                  |
-| duplicate booking fingerprint         | PK=T#<t>#FINGERPRINT       SK=<sha256>                     |
+| duplicate fingerprints of a day       | PK=T#<t>#FINGERPRINT#<YYYY-MM-DD> SK=<sha256>              |
 | journal entries of a month, by number | PK=T#<t>#ENTRIES#<YYYY-MM> SK=<journal_number:012>         |
 | an account's entries of a month       | PK=T#<t>#ACCT#<acct>#<YYYY-MM> SK=<date>#<journal_number>  |
 | account and tax sums of a month       | PK=T#<t>#MONTHSUM          SK=<YYYY-MM> (month_summary.py) |
 | months with bookings                  | PK=T#<t>#JOURNAL           SK=MONTHS                       |
 
-Partitions are per month so that no read (and no moto Query) grows with the whole journal.
+Partitions are per month (fingerprints: per booking date) so that no read (and no moto Query) grows
+with the whole journal. A fingerprint covers the booking date, so the duplicates of a booking can only
+be in its date's partition; a journal writer reads that partition once and keeps it (ledger.py).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou import config
+from ledgerlou.store.base import TableModel, ddb, tenant_pk
 
 
 def _zero() -> Decimal:
@@ -55,8 +59,8 @@ def intent_key(tenant_id: str, intent_id: str) -> tuple[str, str]:
     return tenant_pk(tenant_id, "INTENT"), intent_id
 
 
-def fingerprint_key(tenant_id: str, fingerprint: str) -> tuple[str, str]:
-    return tenant_pk(tenant_id, "FINGERPRINT"), fingerprint
+def fingerprint_key(tenant_id: str, booking_date: str, fingerprint: str) -> tuple[str, str]:
+    return tenant_pk(tenant_id, f"FINGERPRINT#{booking_date}"), fingerprint
 
 
 def entries_pk(tenant_id: str, month: str) -> str:
@@ -86,19 +90,19 @@ def get_intent(tenant_id: str, intent_id: str) -> IntentItem | None:
         return None
 
 
-def get_fingerprint(tenant_id: str, fingerprint: str) -> FingerprintItem | None:
-    try:
-        return FingerprintItem.get(*fingerprint_key(tenant_id, fingerprint), consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
-def get_fingerprints(tenant_id: str, fingerprints: list[str]) -> dict[str, str]:
-    if len(fingerprints) == 1:
-        item = get_fingerprint(tenant_id, fingerprints[0])
-        return {fingerprints[0]: item.intent_id} if item else {}
-    keys = [fingerprint_key(tenant_id, fp) for fp in fingerprints]
-    return {item.SK: item.intent_id for item in FingerprintItem.batch_get(keys, consistent_read=True)}
+def fingerprints_of_day(tenant_id: str, booking_date: str) -> dict[str, str]:
+    """fingerprint → intent_id of every projected booking dated ``booking_date`` (one paged Query)."""
+    pk, _ = fingerprint_key(tenant_id, booking_date, "")
+    request: dict[str, Any] = {"TableName": config.table_name(), "KeyConditionExpression": "PK = :pk",
+                               "ExpressionAttributeValues": {":pk": {"S": pk}}, "ConsistentRead": True,
+                               "ProjectionExpression": "SK, intent_id"}
+    owners: dict[str, str] = {}
+    while True:
+        page_ = ddb().query(**request)
+        owners.update((item["SK"]["S"], item["intent_id"]["S"]) for item in page_["Items"])
+        if "LastEvaluatedKey" not in page_:
+            return owners
+        request["ExclusiveStartKey"] = page_["LastEvaluatedKey"]
 
 
 def months(tenant_id: str) -> list[str]:
