@@ -7,6 +7,7 @@ the production code uses a hand-written fast path that must be byte-identical to
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import random
@@ -759,6 +760,176 @@ def test_hash_over_randomly_altered_bytes_is_never_accepted() -> None:
         forged = [_rehash_raw(line)]
         # Then the production verifier and the reference always agree
         assert summary(verify_jsonl(forged)) == reference_verify(forged), forged
+
+
+# --------------------------------------------------------------------------------------------------
+# Binary streams: verified block by block (ChainVerifier._accept_block), per line on any doubt
+# --------------------------------------------------------------------------------------------------
+
+
+def stream_result(data: bytes) -> dict[str, Any]:
+    """Verify ``data`` as a binary stream (the block path) and, as a list of the lines iterating that
+    stream yields, line by line; the two must agree exactly, detail texts included."""
+    from_stream = verify_jsonl(io.BytesIO(data)).to_dict()
+    assert from_stream == verify_jsonl(list(io.BytesIO(data))).to_dict(), data
+    return from_stream
+
+
+@pytest.fixture(params=[1 << 17, 700, 64], ids=["one_block", "a_line_per_block", "lines_span_reads"])
+def read_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    # Small reads force many blocks, block boundaries inside lines and lines longer than one read.
+    monkeypatch.setattr(chain, "_READ_SIZE", request.param)
+    return int(request.param)
+
+
+def test_stream_of_a_good_export_is_accepted_block_by_block(chain_1000: list[dict[str, Any]], read_size: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the export of 1,000 entries as a binary stream
+    data = b"".join(lines_of(chain_1000))
+    scanned: list[int] = []
+    scan = ChainVerifier._scan
+    monkeypatch.setattr(ChainVerifier, "_scan", lambda self, it: scanned.append(1) or scan(self, it))
+    # When verified
+    result = stream_result(data)
+    # Then it verifies like the line list, and no line needed the per-line path
+    assert result == {"verified": True, "entries": 1000, "head_hash": chain_1000[-1]["audit_hash"],
+                      "first_break": None}
+    assert scanned == [1]  # only the list in stream_result went line by line
+
+
+def test_stream_observer_sees_every_entry_in_order(chain_1000: list[dict[str, Any]], read_size: int) -> None:
+    # Given an observer and the export as a stream
+    seen: list[tuple[int, str | None, str]] = []
+    expected: list[tuple[int, str | None, str]] = []
+    data = b"".join(lines_of(chain_1000))
+    # When verified from the stream and from the lines
+    verify_jsonl(io.BytesIO(data), observer=lambda *args: seen.append(args))
+    verify_jsonl(lines_of(chain_1000), observer=lambda *args: expected.append(args))
+    # Then the observer got the same (journal_number, booking_date, audit_hash) calls
+    assert seen == expected
+    assert [n for n, _, _ in seen] == list(range(1, 1001))
+    assert seen[0] == (1, chain_1000[0]["booking_date"], chain_1000[0]["audit_hash"])
+
+
+def test_stream_continues_a_chain_and_can_be_fed_twice(chain_1000: list[dict[str, Any]]) -> None:
+    # Given a verifier that starts after entry 500
+    verifier = ChainVerifier(expected_number=501, prev_hash=chain_1000[499]["audit_hash"])
+    # When entries 501..750 and 751..1000 arrive as two streams
+    assert verifier.feed_lines(io.BytesIO(b"".join(lines_of(chain_1000[500:750]))))
+    assert verifier.feed_lines(io.BytesIO(b"".join(lines_of(chain_1000[750:]))))
+    # Then the chain verifies through 1000
+    assert verifier.result().to_dict() == {"verified": True, "entries": 500,
+                                           "head_hash": chain_1000[-1]["audit_hash"], "first_break": None}
+
+
+def _forge(line: bytes, old: bytes, new: bytes) -> bytes:
+    return _rehash_raw(line.replace(old, new, 1))
+
+
+def _reorder(line: bytes) -> bytes:
+    obj = json.loads(line)
+    return _rehash_raw(json.dumps(dict(reversed(obj.items())), ensure_ascii=False,
+                                  separators=(",", ":")).encode() + b"\n")
+
+
+_STREAM_TAMPERING = {
+    # kind: (entry whose line is tampered with, the line as a forger would write it). Where the
+    # forger recomputes audit_hash, it is computed over the altered bytes (_rehash_raw).
+    "escaped_non_ascii": (5, lambda line: _forge(line, b"M\xc3\xbcller", b"M\\u00fcller")),
+    "escaped_ascii": (5, lambda line: _forge(line, b"Rechnung", b"\\u0052echnung")),
+    "escaped_quote_as_unicode": (6, lambda line: _forge(line, b'\\"Sch', b"\\u0022Sch")),
+    "long_form_escape": (7, lambda line: _forge(line, b"Zeile\\t", b"Zeile\\u0009")),
+    "raw_control_character": (7, lambda line: _forge(line, b"Zeile\\t", b"Zeile\t")),
+    "invalid_utf8": (5, lambda line: _forge(line, b"M\xc3\xbcller", b"M\xc3ller")),
+    "encoded_surrogate": (5, lambda line: _forge(line, b"M\xc3\xbcller", b"M\xed\xa0\x80ller")),
+    "swapped_key_order": (5, _reorder),
+    "space_after_colon": (5, lambda line: _forge(line, b'"amount":"', b'"amount": "')),
+    "trailing_space": (5, lambda line: _forge(line, b"}\n", b"} \n")),
+    "crlf_line_end": (5, lambda line: _forge(line, b"}\n", b"}\r\n")),
+    "missing_member": (5, lambda line: _forge(line, b',"currency":"EUR"', b"")),
+    "extra_member": (5, lambda line: _forge(line, b',"source":', b',"x":null,"source":')),
+    "wrong_audit_hash": (5, lambda line: re.sub(rb'"audit_hash":"[0-9a-f]', b'"audit_hash":"f', line)),
+    "wrong_prev_hash": (5, lambda line: re.sub(rb'"prev_hash":"[0-9a-f]', b'"prev_hash":"f', line)),
+    "journal_number_gap": (5, lambda line: _forge(line, b'"journal_number":5,', b'"journal_number":6,')),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_STREAM_TAMPERING))
+def test_stream_rejects_each_kind_of_tampering_like_the_line_path(kind: str, read_size: int) -> None:
+    # Given a 12-entry export with one line tampered with (JCS-looking or not)
+    position, tamper = _STREAM_TAMPERING[kind]
+    lines = lines_of(build_chain(12))
+    original = lines[position - 1]
+    lines[position - 1] = tamper(original)
+    assert lines[position - 1] != original
+    data = b"".join(lines)
+    # When verified as a stream
+    result = stream_result(data)
+    # Then the break is at that entry and line, as the reference reports it, and later lines are counted
+    first_break = result["first_break"]
+    assert first_break is not None
+    assert (first_break["journal_number"], first_break["line"]) == (position, position)
+    assert summary(verify_jsonl(io.BytesIO(data))) == reference_verify(list(io.BytesIO(data)))
+    assert result["entries"] == 12
+    assert result["head_hash"] == json.loads(lines[position - 2])["audit_hash"]
+
+
+def test_stream_reencoded_but_equivalent_lines_still_verify(read_size: int) -> None:
+    # Given an export whose 5th line uses an escape JCS would not write, but keeps the honest hash
+    entries = build_chain(12)
+    lines = lines_of(entries)
+    lines[4] = lines[4].replace(b"M\xc3\xbcller", b"M\\u00fcller", 1)
+    assert b"\\u00fc" in lines[4]
+    # When verified as a stream  Then it verifies: the hash is over the canonical form, not the bytes
+    assert stream_result(b"".join(lines))["verified"] is True
+
+
+@pytest.mark.parametrize("tail", [b"", b"\n", b"\n\n", b"   \n"], ids=["no_final_newline", "newline", "blank_line",
+                                                                       "whitespace_line"])
+def test_stream_end_of_file_variants(tail: bytes, read_size: int) -> None:
+    # Given an export whose last line ends without a newline, or is followed by blank lines
+    entries = build_chain(12)
+    data = b"".join(lines_of(entries))[:-1] + tail
+    # When verified as a stream  Then the chain verifies, blank lines skipped
+    assert stream_result(data) == {"verified": True, "entries": 12, "head_hash": entries[-1]["audit_hash"],
+                                   "first_break": None}
+
+
+def test_stream_truncated_last_line_is_malformed(read_size: int) -> None:
+    # Given an export cut off in the middle of its last line
+    entries = build_chain(12)
+    data = b"".join(lines_of(entries))[:-40]
+    # When verified as a stream  Then entry 12 is malformed, the 11 before it verified
+    result = stream_result(data)
+    assert result["first_break"] is not None
+    assert (result["first_break"]["journal_number"], result["first_break"]["reason"]) == (12, "malformed_line")
+    assert result["head_hash"] == entries[10]["audit_hash"]
+
+
+def test_stream_break_late_in_a_long_export_counts_the_rest(chain_1000: list[dict[str, Any]]) -> None:
+    # Given 1,000 entries (many blocks) with entry 900 deleted
+    lines = lines_of(chain_1000)
+    del lines[899]
+    # When verified as a stream
+    result = stream_result(b"".join(lines))
+    # Then the gap is reported at 900 and every later line is still counted
+    assert result["first_break"] == {"journal_number": 900, "reason": "journal_number_gap", "line": 900,
+                                     "expected": 900, "got": 901}
+    assert result["entries"] == 999
+
+
+def test_stream_agrees_with_the_line_path_and_the_reference_on_mutated_exports(read_size: int) -> None:
+    # Given many exports with one or two random mutations (some semantics-preserving)
+    rng = random.Random(4711)
+    base = lines_of(build_chain(12))
+    for _ in range(400):
+        lines = _mutate(rng, base)
+        if rng.random() < 0.3:
+            lines = _mutate(rng, lines)
+        data = b"".join(lines)
+        # When verified as a stream  Then line path, stream path and reference reach the same verdict
+        stream_result(data)
+        assert summary(verify_jsonl(io.BytesIO(data))) == reference_verify(list(io.BytesIO(data))), data
 
 
 # --------------------------------------------------------------------------------------------------

@@ -108,9 +108,13 @@ chain to verify through ``chain_length``; the reasons it fails with are ``chain_
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import hashlib
+import io
+import itertools
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -521,20 +525,83 @@ class ChainVerifier:
     def feed_lines(self, lines: Iterable[bytes | str]) -> bool:
         """Check export lines (JSON Lines, see module docstring); returns whether still intact.
 
-        Blank lines are skipped; ``entries`` counts every other line, also after a break.
+        ``lines`` is any iterable of lines; a binary stream (e.g. a file opened with ``"rb"``) is read
+        in blocks instead, which is faster and reaches the same verdict. Blank lines are skipped;
+        ``entries`` counts every other line, also after a break.
         """
-        it = iter(lines)
-        if self._first_break is None:
-            self._scan(it)
+        rest: Iterator[bytes | str]
+        if isinstance(lines, io.BufferedIOBase):
+            rest = self._scan_stream(lines)
+        else:
+            rest = iter(lines)
+            if self._first_break is None:
+                self._scan(rest)
         if self._first_break is not None:
             # Past the first break nothing is checked; the rest of the lines are only counted.
             entries, line_no = self._entries, self._lines
-            for raw in it:
+            for raw in rest:
                 line_no += 1
                 if raw.strip():
                     entries += 1
             self._entries, self._lines = entries, line_no
         return self._first_break is None
+
+    def _scan_stream(self, stream: io.BufferedIOBase) -> Iterator[bytes]:
+        # Block by block: a block whose lines all pass the fast path is accepted in one go by
+        # _accept_block; any other block is re-checked line by line by _scan, which alone reports.
+        # Returns the lines left unchecked after a break (to be counted), else an exhausted iterator.
+        blocks = _read_blocks(stream)
+        for lines, newline in blocks:
+            if self._first_break is None and self._accept_block(lines):
+                continue
+            # The per-line path sees each line exactly as iterating the stream would have yielded it.
+            it = iter([line + newline for line in lines] if newline else lines)
+            if self._first_break is None:
+                self._scan(it)
+            if self._first_break is not None:
+                return itertools.chain(it, itertools.chain.from_iterable(later for later, _ in blocks))
+        return iter(())
+
+    def _accept_block(self, lines: list[bytes]) -> bool:
+        """Accept ``lines`` iff _scan's fast path would accept every one of them, in order.
+
+        The same checks as the fast path, but each done once for the whole block in C (map, join,
+        one comparison) instead of once per line in Python bytecode. Touches no state unless it
+        accepts; a False return means only "check these lines one by one".
+        """
+        found = list(map(_EXPORT_LINE.fullmatch, lines))
+        if None in found:
+            return False
+        # Joined with newlines (ASCII), the block is valid UTF-8 iff every line is. Strict decoding
+        # refuses encoded surrogates and overlong forms, as the fast path's per-line decode does.
+        if not (text := b"\n".join(lines)).isascii():
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+        befores, audits, afters, bookings, numbers, prevs = zip(*map(_GROUPS, found), strict=True)
+        # The line is JCS, so its canonical bytes are the line minus its audit_hash member. Every
+        # hash slot is exactly 64 bytes wide, so comparing the concatenations compares line by line.
+        digests = b"".join(map(_DIGEST, map(hashlib.sha256, map(operator.add, befores, afters))))
+        audit_run = b"".join(audits)
+        if binascii.hexlify(digests) != audit_run:
+            return False
+        if b"".join(prevs) != self._head.encode("ascii") + audit_run[:-64]:
+            return False
+        # Canonical digit strings (no sign, no leading zero, see _EXPORT_LINE) joined with a
+        # separator they cannot contain: equal iff every number is the expected one.
+        first = self._expected
+        expected = ",".join(map(str, range(first, first + len(lines)))).encode("ascii")
+        if b",".join(numbers) != expected:
+            return False
+        self._head = audit_run[-64:].decode("ascii")
+        self._expected = first + len(lines)
+        self._entries += len(lines)
+        self._lines += len(lines)
+        if self._observer is not None:
+            for number, booking, audit in zip(range(first, self._expected), bookings, audits, strict=True):
+                self._observer(number, None if booking is None else booking.decode("utf-8"), audit.decode("ascii"))
+        return True
 
     def _scan(self, it: Iterator[bytes | str]) -> None:
         # The hot loop, state in locals. The fast path only ever *accepts* a JCS line; every other
@@ -603,6 +670,32 @@ def _json_safe(value: Any) -> Any:
         return value if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT else "<integer out of range>"
     text = value if type(value) is str else repr(value)
     return text if len(text) <= 128 else text[:128] + "..."
+
+
+# Bytes per read() of a binary stream: a few hundred lines per block, enough to amortise the
+# per-block work, few enough that a block stays in the CPU caches between its passes.
+_READ_SIZE: Final = 1 << 17
+_GROUPS: Final = operator.methodcaller("groups")
+_DIGEST: Final = operator.methodcaller("digest")
+
+
+def _read_blocks(stream: io.BufferedIOBase) -> Iterator[tuple[list[bytes], bytes]]:
+    """The stream's lines in blocks, as (lines without their b"\\n", the newline to put back).
+
+    Only b"\\n" ends a line, as when iterating a binary file (bytes.splitlines would also split at
+    b"\\r"). Memory stays bounded by the longest line plus one read.
+    """
+    pending: list[bytes] = []
+    while block := stream.read(_READ_SIZE):
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            pending.append(block)  # a line longer than one read: joined once, when it ends
+            continue
+        pending.append(block[:cut])
+        yield b"".join(pending).split(b"\n"), b"\n"
+        pending = [block[cut + 1:]]
+    if tail := b"".join(pending):
+        yield [tail], b""  # the last line had no newline
 
 
 def verify_jsonl(lines: Iterable[bytes | str], *, expected_number: int = 1, prev_hash: str = GENESIS_HASH,
