@@ -810,22 +810,20 @@ def test_given_two_imports_of_one_file_at_the_same_time_then_one_imports_and_the
     assert account(client, acc["id"])["tx_count"] == 520 == len(txs) == len({t["id"] for t in txs})
 
 
-def _crash_while_writing_month_items(monkeypatch: Any) -> None:
-    """The next import dies (like a Lambda at its timeout) after writing every by-id item and half of
-    the month items, without giving its lease back."""
+def _crash_while_writing_pages(monkeypatch: Any) -> None:
+    """The next import dies (like a Lambda at its timeout) after writing half of its transaction pages
+    (small pages, so that there are several), without giving its lease back."""
     from ledgerlou.store import bank as store
 
-    real_put = store._batch_put
-    calls: list[int] = []
+    real_put = store.put_pages
 
     def put(items: list[Any], threads: int = 1, guard: Any = None) -> None:
-        calls.append(len(items))
-        if len(calls) == 2:  # by-id items first, then the month items
-            real_put(items[: len(items) // 2], threads, guard)
-            raise RuntimeError("Task timed out after 120.00 seconds")
-        real_put(items, threads, guard)
+        assert len(items) >= 2, "the crash should leave some pages written and some not"
+        real_put(items[: len(items) // 2], threads, guard)
+        raise RuntimeError("Task timed out after 120.00 seconds")
 
-    monkeypatch.setattr(store, "_batch_put", put)
+    monkeypatch.setattr(store, "PAGE_BYTES", 1500)
+    monkeypatch.setattr(store, "put_pages", put)
     monkeypatch.setattr(store, "release_lease", lambda *args: False)
 
 
@@ -846,7 +844,7 @@ def test_given_a_worker_that_died_mid_import_then_the_retry_finishes_it_with_exa
     tenant_id = _tenant_of(client, acc["id"])
     message = _message(client, acc, queued)
     # Given a first attempt that died halfway through writing, still holding the lease
-    _crash_while_writing_month_items(monkeypatch)
+    _crash_while_writing_pages(monkeypatch)
     with pytest.raises(RuntimeError):
         bank_import.process_message(message, receive_count=1)
     monkeypatch.undo()
@@ -871,8 +869,8 @@ def test_given_an_import_that_died_mid_way_then_a_new_import_of_its_rows_takes_t
                                                                                        monkeypatch: Any) -> None:
     acc = create_account(client)
     rows = [row(amount=f"{i}.00", purpose=f"RE-{i}") for i in range(1, 11)]
-    # Given a JSON import that died after writing the by-id items and half of the month items
-    _crash_while_writing_month_items(monkeypatch)
+    # Given a JSON import that died after writing half of its pages
+    _crash_while_writing_pages(monkeypatch)
     crashed = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows})
     monkeypatch.undo()
     assert crashed.status == 500 and account(client, acc["id"])["tx_count"] == 0

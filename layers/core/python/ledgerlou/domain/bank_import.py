@@ -121,8 +121,11 @@ def assign_keys(rows: list[Row]) -> None:
         row.key = base[0] + "#" + hashlib.sha256(f"{base}|{occurrence}".encode()).hexdigest()
 
 
-def tx_id_for(tenant_id: str, bank_account_id: str, key: str) -> str:
-    return str(uuid.uuid5(_TX_NAMESPACE, f"{tenant_id}|{bank_account_id}|{key}"))
+def tx_id_for(tenant_id: str, bank_account_id: str, key: str, booking_date: str) -> str:
+    """The id of the transaction with this duplicate key: the same for every import of the row, unique
+    per tenant and bank account, and naming its account and booking month (``store.tx_id``)."""
+    dedup_hash = hashlib.sha256(f"{tenant_id}|{bank_account_id}|{key}".encode()).hexdigest()[:store.DEDUP_LEN]
+    return store.tx_id(bank_account_id, booking_date, dedup_hash)
 
 
 # ------------------------------------------------------------------------------------- sources
@@ -286,68 +289,71 @@ def _run(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | N
 def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], stated: tuple[str, Decimal] | None,
                  document_id: str | None) -> tuple[int, int]:
     """Import one account's rows under its lease: no other import of this account runs meanwhile, so
-    the duplicate check is one BatchGetItem per 100 rows and new rows are batch-written."""
+    the duplicate check reads the duplicate hashes of the months' pages (one Query per month) and the
+    new rows go into new pages (one conditional PutItem per page)."""
     account = lease.account
     account_id = account.account_id
     now = now_iso()
     unique: dict[str, Row] = {}
     skipped = 0
     for row in rows:
-        tx_id = tx_id_for(tenant_id, account_id, row.key)
+        tx_id = tx_id_for(tenant_id, account_id, row.key, row.tx["booking_date"])
         if tx_id in unique:  # the same row in two statements of one file (overlapping statements)
             skipped += 1
             continue
-        row.tx.update(id=tx_id, status="unreconciled", batch_id=batch_id, document_id=document_id, created_at=now,
-                      dedup_key=row.key)
+        row.tx["id"] = tx_id
         unique[tx_id] = row
-    holders = store.transaction_holders(tenant_id, list(unique))
-    fresh: list[Row] = []
-    ours: list[Row] = []  # written by an earlier attempt of this very batch
-    foreign: dict[str, list[Row]] = {}
-    for tx_id, row in unique.items():
-        holder = holders.get(tx_id)
-        if holder is None:
-            fresh.append(row)
-        elif holder == batch_id:
-            ours.append(row)
-        else:
-            foreign.setdefault(holder, []).append(row)
+    months = sorted({row.tx["booking_date"][:7] for row in unique.values()})
+    pages = store.month_pages(tenant_id, account_id, months)
+    holder: dict[str, store.PageInfo] = {h: page for page in pages for h in page.hash_list()}
+    # Pages of other batches that hold rows of this import and whose batch died: ours to finish.
+    foreign = {(p.month, p.number): p for tx_id in unique if (p := holder.get(store.dedup_hash(tx_id)))
+               is not None and p.batch_id != batch_id}
     if foreign:
-        batches = store.get_batches(tenant_id, [h for h in foreign if h])
+        batches = store.get_batches(tenant_id, [p.batch_id for p in foreign.values() if p.batch_id])
         counted = account.counted_batches or set()
-        for holder, held in foreign.items():
-            item = batches.get(holder)
-            # Under the lease no other import of this account runs: a batch that wrote rows here but
+        for page in foreign.values():
+            item = batches.get(page.batch_id)
+            # Under the lease no other import of this account runs: a batch that wrote pages here but
             # neither counted them nor completed has died (or failed and waits for its retry, which
-            # will find them taken over). Its rows are ours to finish and count.
-            dead = bool(holder) and holder not in counted and (item is None or item.state != "completed")
-            for row in held:
-                if dead and store.take_over_transaction(tenant_id, row.tx["id"], holder, batch_id):
-                    ours.append(row)
-                else:
-                    skipped += 1
-    threads = _write_threads()
-    store.write_new_transactions(tenant_id, [r.tx for r in fresh], threads, lease.check)
-    if ours:
-        store.complete_transactions(tenant_id, [r.tx for r in ours], threads, lease.check)
-    imported = fresh + ours
+            # will find them taken over). Its pages are ours to count.
+            dead = bool(page.batch_id) and page.batch_id not in counted and (item is None or item.state != "completed")
+            if dead and store.take_over_page(tenant_id, account_id, page.month, page.number, page.batch_id, batch_id):
+                page.batch_id = batch_id
+    owned = [p for p in pages if p.batch_id == batch_id]  # written by an earlier attempt, or taken over
+    fresh: dict[str, list[dict[str, Any]]] = {}
+    mine = 0
+    for tx_id, row in unique.items():
+        page_of = holder.get(store.dedup_hash(tx_id))
+        if page_of is None:
+            fresh.setdefault(row.tx["booking_date"][:7], []).append(row.tx)
+        elif page_of.batch_id == batch_id:
+            mine += 1
+        else:
+            skipped += 1
+    next_page = {m: max((p.number for p in pages if p.month == m), default=-1) + 1 for m in fresh}
+    new = [page for month, txs in fresh.items() for page in store.build_pages(
+        tenant_id, account_id, month, next_page[month], txs, batch_id=batch_id, document_id=document_id,
+        created_at=now, currency=account.currency)]
+    store.put_pages([item for item, _ in new], _write_threads(), lease.check)
+    counted_pages = owned + [info for _, info in new]
+    imported = mine + sum(len(txs) for txs in fresh.values())
 
     month_totals: dict[str, Decimal] = {}
     month_counts: Counter[str] = Counter()
-    for row in imported:
-        month = row.tx["booking_date"][:7]
-        month_counts[month] += 1
+    for page in counted_pages:
+        month_counts[page.month] += page.rows
         # Balances add up the account's currency only; a month with only foreign rows is still listed.
-        amount = row.tx["amount"] if row.tx["currency"] == account.currency else Decimal(0)
-        month_totals[month] = month_totals.get(month, Decimal(0)) + amount
-    if imported:
+        month_totals[page.month] = month_totals.get(page.month, Decimal(0)) + page.total
+    if counted_pages:
         lease.check()
-        store.apply_batch(tenant_id, account_id, batch_id, len(imported), month_totals, dict(month_counts), now,
-                          lease_token=lease.token)
-        store.raise_date(tenant_id, account_id, "last_tx_date", max(r.tx["booking_date"] for r in imported))
+        store.apply_batch(tenant_id, account_id, batch_id, sum(p.rows for p in counted_pages), month_totals,
+                          dict(month_counts), now, lease_token=lease.token,
+                          unreconciled=sum(p.unreconciled for p in counted_pages))
+        store.raise_date(tenant_id, account_id, "last_tx_date", max(p.last_date for p in counted_pages))
     if stated is not None:
         store.raise_date(tenant_id, account_id, "stated_balance_date", stated[0], {"stated_balance": stated[1]})
-    return len(imported), skipped
+    return imported, skipped
 
 
 def _finish(tenant_id: str, batch_id: str, prepared: Prepared, imported: int, skipped: int) -> None:
