@@ -425,9 +425,11 @@ def month_pages(tenant_id: str, bank_account_id: str, months: Iterable[str]) -> 
             for item in _query_month(tenant_id, bank_account_id, month, _PAGE_META)]
 
 
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder, not one per dumps()
+
+
 def _row_json(tx: dict[str, Any]) -> str:
-    return json.dumps([str(tx["amount"]) if f == "amount" else tx.get(f) for f in ROW_FIELDS],
-                      ensure_ascii=False, separators=(",", ":"))
+    return _ROW_ENCODER.encode([str(tx["amount"]) if f == "amount" else tx.get(f) for f in ROW_FIELDS])
 
 
 def build_pages(tenant_id: str, bank_account_id: str, month: str, first_number: int, txs: list[dict[str, Any]],
@@ -681,6 +683,14 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
                                ExpressionAttributeNames={"#mt": "month_totals", "#mc": "month_counts"},
                                ExpressionAttributeValues={":e": {"M": {}}})
     return False
+
+
+def add_unreconciled(tenant_id: str, bank_account_id: str, delta: int) -> None:
+    """Move the account's unreconciled counter after a status change (``set_status``)."""
+    _ddb().update_item(TableName=config.table_name(),
+                       Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
+                       UpdateExpression="ADD unreconciled_count :d", ConditionExpression="attribute_exists(PK)",
+                       ExpressionAttributeValues={":d": {"N": str(delta)}})
 
 
 def forget_counted(tenant_id: str, bank_account_id: str, batch_id: str) -> None:
