@@ -983,8 +983,9 @@ def test_given_pages_smaller_than_an_import_then_it_splits_them_and_every_row_re
     # Given pages of at most 2,000 bytes (rows of ~250 bytes)
     monkeypatch.setattr(store, "PAGE_BYTES", 2000)
     acc = create_account(client)
-    rows = [row(amount=f"{i}.00", purpose=f"Rechnung RE-{i:04d} " + "x" * 60) for i in range(1, 61)]
-    # When 60 rows of one month are imported
+    rows = [row(amount=f"{i}.00", purpose=f"Rechnung RE-{i:04d} " + "x" * 60,
+                booking_date=f"2026-01-{1 + (i * 5) % 28:02d}") for i in range(1, 61)]
+    # When 60 rows of one month (on 28 days) are imported
     result = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows}).json()
     # Then they fill several pages, none larger than the limit, each written once (version 0)
     pages = _pages(_tenant_of(client, acc["id"]), acc["id"], "2026-01")
@@ -998,6 +999,16 @@ def test_given_pages_smaller_than_an_import_then_it_splits_them_and_every_row_re
     assert sorted(t["amount"] for t in txs) == [Decimal(i) for i in range(1, 61)]
     for tx in txs:
         assert client.get(f"/v1/bank-transactions/{tx['id']}").json()["transaction"] == tx
+    # and small pages of the listing (which read only the newest pages) are slices of the whole order
+    assert [(t["booking_date"], t["id"]) for t in txs] == sorted(((t["booking_date"], t["id"]) for t in txs),
+                                                                 reverse=True)
+    for limit, offset in ((1, 0), (7, 0), (7, 7), (5, 23), (13, 50)):
+        listed = client.get(f"/v1/bank-transactions?bank_account_id={acc['id']}&limit={limit}&offset={offset}").json()
+        assert listed["transactions"] == txs[offset : offset + limit] and listed["total"] == 60
+    ranged = client.get(f"/v1/bank-transactions?bank_account_id={acc['id']}&start_date=2026-01-05"
+                        f"&end_date=2026-01-20&limit=4&offset=2").json()
+    inside = [t for t in txs if "2026-01-05" <= t["booking_date"] <= "2026-01-20"]
+    assert ranged["transactions"] == inside[2:6] and ranged["total"] == len(inside)
     # and a re-import finds all of them in their pages
     again = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows}).json()
     assert (again["imported"], again["skipped_duplicates"]) == (0, 60)

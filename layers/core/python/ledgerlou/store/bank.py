@@ -622,10 +622,35 @@ def month_transactions(tenant_id: str, bank_account_id: str, month: str, start: 
             for values in json.loads(item["d"]["S"]):
                 out.append({"booking_date": values[1], "amount": Decimal(values[3]), "currency": values[4]})
         return out
+    def within(tx: dict[str, Any]) -> bool:
+        return (start is None or tx["booking_date"] >= start) and (end is None or tx["booking_date"] <= end)
+
+    if limit is not None and newest_first:
+        return _newest(tenant_id, bank_account_id, month, within, start, limit)
     txs = [tx for item in _query_month(tenant_id, bank_account_id, month) for tx in _rows_of(bank_account_id, item)
-           if (start is None or tx["booking_date"] >= start) and (end is None or tx["booking_date"] <= end)]
+           if within(tx)]
     txs.sort(key=lambda t: (t["booking_date"], t["id"]), reverse=newest_first)
     return txs if limit is None else txs[:limit]
+
+
+def _newest(tenant_id: str, bank_account_id: str, month: str, within: Callable[[dict[str, Any]], bool],
+            start: str | None, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` transactions of a month (a page of a listing): reads the pages' latest
+    booking dates (projected Query) and then only the pages, latest first, that can still hold one
+    of them — a page whose latest date is before the limit-th newest row found so far cannot."""
+    heads = sorted(((item["hi"]["S"], int(item["SK"]["S"][2:]))
+                    for item in _query_month(tenant_id, bank_account_id, month, "SK, hi")), reverse=True)
+    found: list[dict[str, Any]] = []
+    for latest, number in heads:
+        if start is not None and latest < start:
+            break  # this page and every later one end before the range
+        if len(found) >= limit and latest < found[limit - 1]["booking_date"]:
+            break
+        item = _get_page(tenant_id, bank_account_id, month, number)
+        if item is not None:
+            found.extend(tx for tx in _rows_of(bank_account_id, item) if within(tx))
+            found.sort(key=lambda t: (t["booking_date"], t["id"]), reverse=True)
+    return found[:limit]
 
 
 def count_month(tenant_id: str, bank_account_id: str, month: str, start: str | None, end: str | None) -> int:
