@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+import zlib
 from decimal import Decimal
 from typing import Any
 
@@ -991,7 +992,7 @@ def test_given_pages_smaller_than_an_import_then_it_splits_them_and_every_row_re
     pages = _pages(_tenant_of(client, acc["id"]), acc["id"], "2026-01")
     assert result["imported"] == 60 and len(pages) >= 5
     for page in pages:
-        assert len(page["d"]["S"].encode()) + len(page["k"]["S"]) + len(page["st"]["S"]) <= 2000
+        assert len(zlib.decompress(page["d"]["B"])) + len(page["k"]["S"]) + len(page["st"]["S"]) <= 2000
         assert page["v"]["N"] == "0" and len(page["st"]["S"]) == int(page["n"]["N"])
     assert sum(int(p["n"]["N"]) for p in pages) == 60
     # and every row is listed once and found by its id, exactly as listed
@@ -1027,7 +1028,7 @@ def test_given_a_page_limit_then_a_full_page_stays_far_below_the_dynamodb_item_l
     # Then no page item exceeds PAGE_BYTES of payload, and that is well below 400 KB
     assert len(pages) > 1 and store.PAGE_BYTES * 2 < 400_000
     for item, info in pages:
-        assert len(item["d"]["S"].encode()) + len(item["k"]["S"]) + len(item["st"]["S"]) <= store.PAGE_BYTES
+        assert len(zlib.decompress(item["d"]["B"])) + len(item["k"]["S"]) + len(item["st"]["S"]) <= store.PAGE_BYTES
         assert info.rows == len(item["st"]["S"]) and info.total == Decimal("-1.50") * info.rows
     assert [info.number for _, info in pages] == list(range(len(pages)))
     # and a row larger than a page on its own still gets one (no row is ever dropped)
