@@ -135,7 +135,9 @@ class Prepared:
     def account_ids(self) -> list[str]:
         """The bank accounts the rows go to, in the order of the file (a multi-account MT940 export
         has several)."""
-        return list(dict.fromkeys([r.tx["bank_account_id"] for r in self.rows] + list(self.known) + list(self.stated)))
+        in_file = [s["bank_account_id"] for s in self.statements if s.get("bank_account_id")]
+        return list(dict.fromkeys(in_file + [r.tx["bank_account_id"] for r in self.rows] + list(self.known)
+                                  + list(self.stated)))
 
 
 # ------------------------------------------------------------------------------------- duplicate keys
