@@ -1,8 +1,9 @@
 """SQS worker: imports the statement file of a queued import batch (files with more than 500
 transactions). Partial batch responses: a failed message is retried alone and reaches the DLQ after
 maxReceiveCount (3); a redelivered message imports nothing twice (the batch records its state and
-every transaction is written once: its id derives from its duplicate key, and imports into one
-bank account run one at a time under a lease)."""
+every transaction is written once: its id derives from its duplicate key, new rows go into new page
+items written with a conditional PutItem, and imports into one bank account run one at a time under
+a lease)."""
 
 from __future__ import annotations
 

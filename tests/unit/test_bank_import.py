@@ -59,11 +59,17 @@ def test_given_a_bank_reference_then_it_keys_the_row_with_date_and_amount() -> N
     assert legs[0].key != legs[1].key
 
 
-def test_given_a_key_then_the_transaction_id_is_a_stable_uuid_per_tenant_and_account() -> None:
+def test_given_a_key_then_the_transaction_id_is_stable_per_tenant_and_account_and_names_where_it_is() -> None:
+    from ledgerlou.store import bank as store
+
     key = _rows({})[0].key
-    tx_id = bank_import.tx_id_for("t1", "a1", key)
-    assert tx_id == bank_import.tx_id_for("t1", "a1", key) != bank_import.tx_id_for("t2", "a1", key)
-    assert len(tx_id) == 36 and tx_id != bank_import.tx_id_for("t1", "a2", key)
+    tx_id = bank_import.tx_id_for("t1", "a1", key, "2026-03-05")
+    assert tx_id == bank_import.tx_id_for("t1", "a1", key, "2026-03-05") != bank_import.tx_id_for("t2", "a1", key,
+                                                                                                   "2026-03-05")
+    assert len(tx_id) == 36 and tx_id != bank_import.tx_id_for("t1", "a2", key, "2026-03-05")
+    # and the id says which account (by its tag) and month it is stored in, and its duplicate hash
+    assert store.parse_tx_id(tx_id) == (store.account_tag("a1"), "2026-03", store.dedup_hash(tx_id))
+    assert store.parse_tx_id("not-an-id") is None
 
 
 # ------------------------------------------------------------------------------------- which account

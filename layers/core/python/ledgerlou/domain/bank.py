@@ -217,6 +217,29 @@ def get_transaction(tenant_id: str, tx_id: str) -> dict[str, Any]:
     return tx_view(tx)
 
 
+def set_transaction_status(tenant_id: str, tx_id: str, status: str, expected: str | None = None) -> dict[str, Any]:
+    """Change a transaction's status (reconciliation: reconciled / dismissed / back to unreconciled).
+    The transaction lives in a page item with others; the change is an UpdateItem of the page's status
+    string conditional on its version (``store.set_status``), so concurrent changes of one page all
+    land, and an import never touches existing pages. With ``expected``, 409 when the status is
+    another (someone else changed it). The account's ``unreconciled_count`` follows with an ADD —
+    a second write: a crash between the two leaves the counter off by one (not yet reconciled)."""
+    if status not in STATUSES:
+        raise InvalidInput.field("status", f"must be one of {', '.join(STATUSES)}")
+    try:
+        changed = store.set_status(tenant_id, tx_id.lower(), status, expected)
+    except store.StatusMismatch as ex:
+        raise Conflict(f"The bank transaction is {ex.status}, not {expected}.", code="TRANSACTION_STATUS_CHANGED",
+                       details=[{"field": "status", "issue": f"is {ex.status}"}]) from None
+    if changed is None:
+        raise NotFound("Bank transaction not found.")
+    account_id, before = changed
+    delta = (status == "unreconciled") - (before == "unreconciled")
+    if delta:
+        store.add_unreconciled(tenant_id, account_id, delta)
+    return get_transaction(tenant_id, tx_id)
+
+
 def _months(item: store.BankAccountItem, start: str | None, end: str | None) -> list[str]:
     return sorted((m for m in (item.month_totals or {})
                    if (start is None or m >= start[:7]) and (end is None or m <= end[:7])), reverse=True)

@@ -13,36 +13,44 @@ Duplicates. Each transaction has a duplicate key within its bank account:
 * without: a fingerprint of booking date, amount, currency, counterparty IBAN and name and purpose;
 plus the occurrence index among identical rows of the same statement, so that two identical
 legitimate transactions of one day in one file both import, but a re-import imports neither.
-Transaction ids derive from the key (uuid5), so the by-id item of a transaction is its duplicate
-claim: a row is known iff the item of its id exists.
+Transaction ids derive from the key (``tx_id_for``: account tag, booking month, an 80-bit hash of
+tenant, account and key), and the pages of a month keep their rows' hashes: a row is known iff its
+hash is in a page of its month.
 
 Concurrency. Imports into one bank account are serialised by a lease on the account item (one
 conditional UpdateItem, ``LEASE_S`` longer than the holder function's timeout; given back at the end,
-and a crashed holder's lease expires). Under it the duplicate check is one BatchGetItem per 100 rows
-and the new rows are written with BatchWriteItem — no conditional write per transaction. Both import
+and a crashed holder's lease expires). Under it the duplicate check is one projected Query per month
+and the new rows go into new pages, each a conditional PutItem (a page is never overwritten, so a
+stale holder cannot clobber anything and reconciliation can update pages meanwhile). Both import
 paths take it: the JSON import and an inline file import wait up to ``LEASE_WAIT_S`` and then answer
-409 ``IMPORT_IN_PROGRESS``; the worker raises and SQS retries the message.
+409 ``IMPORT_IN_PROGRESS``; the worker raises and SQS retries the message. Before a file is queued
+the request drops the rows that are stored for good already (``drop_known``), so a re-import hands
+the worker nothing.
 
 Retries. The batch item records its state; a completed batch is never imported again. Counting is
 one UpdateItem per account that records the batch id (so it counts once) and requires the lease to be
-still ours. A batch that died halfway left by-id items naming it: its own retry treats them as its own
-and writes the month items that are missing, and another import that finds them (under the lease, so
-their writer is surely not running) takes them over if that batch never counted them.
+still ours; what it adds comes from the pages the batch owns (rows, sum, unreconciled). A batch that
+died halfway left pages naming it: its own retry finds them (their rows are its own) and writes the
+missing rows into new pages; another import whose rows they hold (under the lease, so their writer is
+surely not running) takes the pages over if that batch never counted them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -65,7 +73,37 @@ LEASE_S = {"api": 60.0, "worker": 150.0}
 LEASE_WAIT_S = {"api": 15.0, "worker": 60.0}  # waiting for another import of the account, then 409 / retry
 LEASE_MARGIN_S = 10.0  # a holder stops writing this long before its lease would run out
 MAX_RECEIVES = 3  # the import queue's maxReceiveCount (template.yaml)
-_TX_NAMESPACE = uuid.UUID("6f1c7c52-2f0b-4c55-9b5e-0d5e3b0c1a77")
+_F = TypeVar("_F")
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+def _gc_paused(func: _F) -> _F:
+    """Run without the cyclic garbage collector. A statement import allocates ~10^5 objects (parsed
+    rows, their dicts and Decimals) that form no cycles — reference counting frees them — and each of
+    them brings the next full collection nearer, a pass over the whole process heap that found
+    nothing here and cost 0.1-0.2 s a time, 2-3 times per 10,000-entry import in the local runtime
+    (measured with gc.callbacks). Process-wide, so counted: the collector comes back when the last
+    paused call of any thread returns."""
+
+    @functools.wraps(func)  # type: ignore[arg-type]
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        global _gc_pausers, _gc_was_enabled
+        with _gc_lock:
+            if _gc_pausers == 0:
+                _gc_was_enabled = gc.isenabled()
+                gc.disable()
+            _gc_pausers += 1
+        try:
+            return func(*args, **kwargs)  # type: ignore[operator]
+        finally:
+            with _gc_lock:
+                _gc_pausers -= 1
+                if _gc_pausers == 0 and _gc_was_enabled:
+                    gc.enable()
+
+    return paused  # type: ignore[return-value]
 
 
 @dataclass
@@ -86,16 +124,20 @@ class Prepared:
     stated: dict[str, tuple[str, Decimal]] = field(default_factory=dict)
     format: str | None = None
     dialect: str | None = None
+    # per bank account: rows the request found stored already (``drop_known``), not handed on
+    known: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
-        return len(self.rows) + len(self.errors)
+        return len(self.rows) + len(self.errors) + sum(self.known.values())
 
     @property
     def account_ids(self) -> list[str]:
         """The bank accounts the rows go to, in the order of the file (a multi-account MT940 export
         has several)."""
-        return list(dict.fromkeys([r.tx["bank_account_id"] for r in self.rows] + list(self.stated)))
+        in_file = [s["bank_account_id"] for s in self.statements if s.get("bank_account_id")]
+        return list(dict.fromkeys(in_file + [r.tx["bank_account_id"] for r in self.rows] + list(self.known)
+                                  + list(self.stated)))
 
 
 # ------------------------------------------------------------------------------------- duplicate keys
@@ -121,8 +163,11 @@ def assign_keys(rows: list[Row]) -> None:
         row.key = base[0] + "#" + hashlib.sha256(f"{base}|{occurrence}".encode()).hexdigest()
 
 
-def tx_id_for(tenant_id: str, bank_account_id: str, key: str) -> str:
-    return str(uuid.uuid5(_TX_NAMESPACE, f"{tenant_id}|{bank_account_id}|{key}"))
+def tx_id_for(tenant_id: str, bank_account_id: str, key: str, booking_date: str) -> str:
+    """The id of the transaction with this duplicate key: the same for every import of the row, unique
+    per tenant and bank account, and naming its account and booking month (``store.tx_id``)."""
+    dedup_hash = hashlib.sha256(f"{tenant_id}|{bank_account_id}|{key}".encode()).hexdigest()[:store.DEDUP_LEN]
+    return store.tx_id(bank_account_id, booking_date, dedup_hash)
 
 
 # ------------------------------------------------------------------------------------- sources
@@ -207,7 +252,7 @@ def from_statements(targets: list[store.BankAccountItem], parsed: Any) -> Prepar
 
 # ------------------------------------------------------------------------------------- the import
 def _write_threads() -> int:
-    # Parallel batch writes pay off against DynamoDB (I/O-bound); moto serialises every request behind
+    # Parallel page writes pay off against DynamoDB (I/O-bound); moto serialises every request behind
     # one lock, where threads only add contention (measured 1.35 → 2.2 ms per put).
     default = "1" if config.stage() == "local" else "8"
     return max(1, min(32, int(os.environ.get("IMPORT_WRITE_THREADS", default))))
@@ -273,7 +318,7 @@ def _run(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | N
             rows = [r for r in prepared.rows if r.tx["bank_account_id"] == account_id]
             counts = _run_account(tenant_id, leases[account_id], batch_id, rows, prepared.stated.get(account_id),
                                   document_id)
-            imported, skipped = imported + counts[0], skipped + counts[1]
+            imported, skipped = imported + counts[0], skipped + counts[1] + prepared.known.get(account_id, 0)
         return imported, skipped
     finally:
         for account_id, lease in leases.items():
@@ -286,68 +331,105 @@ def _run(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | N
 def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], stated: tuple[str, Decimal] | None,
                  document_id: str | None) -> tuple[int, int]:
     """Import one account's rows under its lease: no other import of this account runs meanwhile, so
-    the duplicate check is one BatchGetItem per 100 rows and new rows are batch-written."""
+    the duplicate check reads the duplicate hashes of the months' pages (one Query per month) and the
+    new rows go into new pages (one conditional PutItem per page)."""
     account = lease.account
     account_id = account.account_id
     now = now_iso()
     unique: dict[str, Row] = {}
     skipped = 0
     for row in rows:
-        tx_id = tx_id_for(tenant_id, account_id, row.key)
+        tx_id = tx_id_for(tenant_id, account_id, row.key, row.tx["booking_date"])
         if tx_id in unique:  # the same row in two statements of one file (overlapping statements)
             skipped += 1
             continue
-        row.tx.update(id=tx_id, status="unreconciled", batch_id=batch_id, document_id=document_id, created_at=now,
-                      dedup_key=row.key)
+        row.tx["id"] = tx_id
         unique[tx_id] = row
-    holders = store.transaction_holders(tenant_id, list(unique))
-    fresh: list[Row] = []
-    ours: list[Row] = []  # written by an earlier attempt of this very batch
-    foreign: dict[str, list[Row]] = {}
-    for tx_id, row in unique.items():
-        holder = holders.get(tx_id)
-        if holder is None:
-            fresh.append(row)
-        elif holder == batch_id:
-            ours.append(row)
-        else:
-            foreign.setdefault(holder, []).append(row)
+    months = sorted({row.tx["booking_date"][:7] for row in unique.values()})
+    pages = store.month_pages(tenant_id, account_id, months)
+    holder: dict[str, store.PageInfo] = {h: page for page in pages for h in page.hash_list()}
+    # Pages of other batches that hold rows of this import and whose batch died: ours to finish.
+    foreign = {(p.month, p.number): p for tx_id in unique if (p := holder.get(store.dedup_hash(tx_id)))
+               is not None and p.batch_id != batch_id}
     if foreign:
-        batches = store.get_batches(tenant_id, [h for h in foreign if h])
+        batches = store.get_batches(tenant_id, [p.batch_id for p in foreign.values() if p.batch_id])
         counted = account.counted_batches or set()
-        for holder, held in foreign.items():
-            item = batches.get(holder)
-            # Under the lease no other import of this account runs: a batch that wrote rows here but
+        for page in foreign.values():
+            item = batches.get(page.batch_id)
+            # Under the lease no other import of this account runs: a batch that wrote pages here but
             # neither counted them nor completed has died (or failed and waits for its retry, which
-            # will find them taken over). Its rows are ours to finish and count.
-            dead = bool(holder) and holder not in counted and (item is None or item.state != "completed")
-            for row in held:
-                if dead and store.take_over_transaction(tenant_id, row.tx["id"], holder, batch_id):
-                    ours.append(row)
-                else:
-                    skipped += 1
-    threads = _write_threads()
-    store.write_new_transactions(tenant_id, [r.tx for r in fresh], threads, lease.check)
-    if ours:
-        store.complete_transactions(tenant_id, [r.tx for r in ours], threads, lease.check)
-    imported = fresh + ours
+            # will find them taken over). Its pages are ours to count.
+            dead = bool(page.batch_id) and page.batch_id not in counted and (item is None or item.state != "completed")
+            if dead and store.take_over_page(tenant_id, account_id, page.month, page.number, page.batch_id, batch_id):
+                page.batch_id = batch_id
+    owned = [p for p in pages if p.batch_id == batch_id]  # written by an earlier attempt, or taken over
+    fresh: dict[str, list[dict[str, Any]]] = {}
+    mine = 0
+    for tx_id, row in unique.items():
+        page_of = holder.get(store.dedup_hash(tx_id))
+        if page_of is None:
+            fresh.setdefault(row.tx["booking_date"][:7], []).append(row.tx)
+        elif page_of.batch_id == batch_id:
+            mine += 1
+        else:
+            skipped += 1
+    next_page = {m: max((p.number for p in pages if p.month == m), default=-1) + 1 for m in fresh}
+    new = [page for month, txs in fresh.items() for page in store.build_pages(
+        tenant_id, account_id, month, next_page[month], txs, batch_id=batch_id, document_id=document_id,
+        created_at=now, currency=account.currency)]
+    store.put_pages([item for item, _ in new], _write_threads(), lease.check)
+    counted_pages = owned + [info for _, info in new]
+    imported = mine + sum(len(txs) for txs in fresh.values())
 
     month_totals: dict[str, Decimal] = {}
     month_counts: Counter[str] = Counter()
-    for row in imported:
-        month = row.tx["booking_date"][:7]
-        month_counts[month] += 1
+    for page in counted_pages:
+        month_counts[page.month] += page.rows
         # Balances add up the account's currency only; a month with only foreign rows is still listed.
-        amount = row.tx["amount"] if row.tx["currency"] == account.currency else Decimal(0)
-        month_totals[month] = month_totals.get(month, Decimal(0)) + amount
-    if imported:
+        month_totals[page.month] = month_totals.get(page.month, Decimal(0)) + page.total
+    if counted_pages:
         lease.check()
-        store.apply_batch(tenant_id, account_id, batch_id, len(imported), month_totals, dict(month_counts), now,
-                          lease_token=lease.token)
-        store.raise_date(tenant_id, account_id, "last_tx_date", max(r.tx["booking_date"] for r in imported))
+        store.apply_batch(tenant_id, account_id, batch_id, sum(p.rows for p in counted_pages), month_totals,
+                          dict(month_counts), now, lease_token=lease.token,
+                          unreconciled=sum(p.unreconciled for p in counted_pages))
+        store.raise_date(tenant_id, account_id, "last_tx_date", max(p.last_date for p in counted_pages))
     if stated is not None:
         store.raise_date(tenant_id, account_id, "stated_balance_date", stated[0], {"stated_balance": stated[1]})
-    return len(imported), skipped
+    return imported, skipped
+
+
+def drop_known(tenant_id: str, prepared: Prepared) -> None:
+    """Take the rows out that are stored already, for good, before a file is handed to the worker: a
+    re-imported or overlapping statement then hands on (and the worker reads) only what may be new.
+    "For good": held by a page whose batch completed or was counted — such a page never changes hands
+    (only a dead batch's pages are taken over) and pages are never deleted, so the worker would skip
+    these rows too. The rest (new rows, rows of a batch that may have died) the worker decides under
+    the lease. One Query per month of the file (duplicate hashes only), no lease needed."""
+    by_account: dict[str, list[Row]] = {}
+    for row in prepared.rows:
+        by_account.setdefault(row.tx["bank_account_id"], []).append(row)
+    keep: list[Row] = []
+    for account_id, rows in by_account.items():
+        months = sorted({row.tx["booking_date"][:7] for row in rows})
+        pages = store.month_pages(tenant_id, account_id, months)
+        account = store.get_account(tenant_id, account_id, consistent=True) if pages else None
+        if account is None:
+            keep.extend(rows)
+            continue
+        batches = store.get_batches(tenant_id, {p.batch_id for p in pages if p.batch_id})
+        counted = account.counted_batches or set()
+        settled = {p.batch_id for p in pages if p.batch_id in counted or
+                   (p.batch_id in batches and batches[p.batch_id].state == "completed")}
+        held = {h for p in pages if p.batch_id in settled for h in p.hash_list()}
+        known = 0
+        for row in rows:
+            if store.dedup_hash(tx_id_for(tenant_id, account_id, row.key, row.tx["booking_date"])) in held:
+                known += 1
+            else:
+                keep.append(row)
+        if known:
+            prepared.known[account_id] = prepared.known.get(account_id, 0) + known
+    prepared.rows = keep
 
 
 def _finish(tenant_id: str, batch_id: str, prepared: Prepared, imported: int, skipped: int) -> None:
@@ -446,6 +528,7 @@ def _targets(ctx: AuthContext, parsed: Any, bank_account_id: str | None) -> list
     return [a for a in found if a is not None]
 
 
+@_gc_paused
 def import_file(ctx: AuthContext, data: bytes, filename: str | None,
                 bank_account_id: str | None) -> tuple[int, dict[str, Any]]:
     """(status, body): 201 with the result, or 202 when the worker imports it."""
@@ -473,6 +556,7 @@ def import_file(ctx: AuthContext, data: bytes, filename: str | None,
         return 201, {**_result(batch_id, primary, prepared, imported, skipped),
                      "document_id": document.id, "format": prepared.format, "dialect": prepared.dialect,
                      "statements": prepared.statements, "balance_mismatches": prepared.balance_mismatches}
+    drop_known(ctx.tenant_id, prepared)
     batch_id = _new_batch(ctx, primary, "queued", "file", prepared, document)
     save_handoff(ctx.tenant_id, batch_id, prepared)
     try:
@@ -487,13 +571,18 @@ def import_file(ctx: AuthContext, data: bytes, filename: str | None,
                  "total_rows": prepared.total_rows}
 
 
-def _enqueue(message: dict[str, str]) -> None:
+@lru_cache(maxsize=1)
+def _sqs() -> Any:
     import boto3  # lazily, like every AWS client outside the table
 
+    return boto3.client("sqs")
+
+
+def _enqueue(message: dict[str, str]) -> None:
     url = config.import_queue_url()
     if not url:
         raise RuntimeError("IMPORT_QUEUE_URL is not configured")
-    boto3.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(message, sort_keys=True))
+    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(message, sort_keys=True))
 
 
 # ------------------------------------------------------------------------------------- the hand-off
@@ -502,11 +591,9 @@ def _enqueue(message: dict[str, str]) -> None:
 # the exports bucket (private, deleted after a day) as JSON for the worker, which reads it in a
 # fraction of the parse time. It is a copy: when it is missing (not written, expired before a late
 # retry) or does not belong to the batch, the worker parses the stored document as before.
-@lru_cache(maxsize=1)
 def _s3() -> Any:
-    import boto3  # lazily, like every AWS client outside the table
-
-    return boto3.client("s3")
+    # The documents' client: one S3 client per process (creating one costs ~50 ms, in the request).
+    return documents._s3()
 
 
 def handoff_key(tenant_id: str, batch_id: str) -> str:
@@ -527,7 +614,7 @@ def encode_handoff(batch_id: str, prepared: Prepared) -> bytes:
             "rest": dumps({"errors": prepared.errors, "statements": prepared.statements,
                            "balance_mismatches": prepared.balance_mismatches,
                            "stated": {a: list(v) for a, v in prepared.stated.items()},
-                           "format": prepared.format, "dialect": prepared.dialect})}
+                           "format": prepared.format, "dialect": prepared.dialect, "known": prepared.known})}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -545,7 +632,7 @@ def decode_handoff(batch_id: str, data: bytes) -> Prepared | None:
     return Prepared(rows=rows, errors=rest["errors"], statements=rest["statements"],
                     balance_mismatches=rest["balance_mismatches"],
                     stated={a: (v[0], v[1]) for a, v in rest["stated"].items()}, format=rest["format"],
-                    dialect=rest["dialect"])
+                    dialect=rest["dialect"], known={a: int(n) for a, n in rest.get("known", {}).items()})
 
 
 def save_handoff(tenant_id: str, batch_id: str, prepared: Prepared) -> bool:
@@ -575,6 +662,7 @@ def load_handoff(tenant_id: str, batch_id: str) -> Prepared | None:
 MESSAGE_KEYS = ("tenant_id", "batch_id", "document_id", "bank_account_id")
 
 
+@_gc_paused
 def process_message(body: str, receive_count: int = 1, remaining_s: float | None = None) -> str:
     """Import the file of one queued batch; returns what happened. Raises to have SQS retry it (the
     queue moves it to the DLQ after MAX_RECEIVES); the last attempt marks the batch failed first.

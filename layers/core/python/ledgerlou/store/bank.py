@@ -2,42 +2,47 @@
 
 Access patterns (README "Access patterns"):
 
-* bank account              PK=T#<t>#BANKACCOUNT            SK=<bank account id>    Get / Query (a tenant has few)
-* IBAN uniqueness           PK=T#<t>#BANKIBAN               SK=<IBAN>               conditional Put
-* ledger account link       PK=T#<t>#BANKLEDGER             SK=<account number>     conditional Put
-* transactions of a month   PK=T#<t>#BANKTX#<acct>#<YYYY-MM> SK=<booking_date>#<id>  BatchWrite / Query
-* transaction by id         PK=T#<t>#BANKTXID               SK=<id>                 Get → the month item;
-                                                                                    BatchGet: the duplicate check
-* import batch              PK=T#<t>#IMPORTBATCH            SK=<batch id>           Get / Update
+* bank account              PK=T#<t>#BANKACCOUNT             SK=<bank account id>  Get / Query (a tenant has few)
+* IBAN uniqueness           PK=T#<t>#BANKIBAN                SK=<IBAN>             conditional Put
+* ledger account link       PK=T#<t>#BANKLEDGER              SK=<account number>   conditional Put
+* transaction pages         PK=T#<t>#BANKTX#<acct>#<YYYY-MM> SK=P#<page:05d>        conditional Put (new page);
+                                                                                   Query (a month; projected:
+                                                                                   the duplicate check, by id);
+                                                                                   GetItem + conditional Update
+* import batch              PK=T#<t>#IMPORTBATCH             SK=<batch id>         Get / Update
 
-A transaction is two items: the month item (what lists and balances read) and the by-id item
-(account, booking date and the import batch that wrote it). Transaction ids derive from the
-duplicate key (``bank_import.tx_id_for``), so the by-id item is the duplicate claim too: a row is
-known iff the by-id item of its id exists. There is no separate duplicate-key item and no
-conditional write per transaction: imports into one bank account are serialised by a lease on the
-account item (``acquire_lease``), and under it the duplicate check is a BatchGetItem and new items
-are written with BatchWriteItem, the by-id items of a chunk of work before its month items (so a month
-item never exists without its by-id item, which a retried import relies on).
+Transactions are packed: an import writes its new rows into *page items* per bank account and
+booking month (up to ``PAGE_BYTES``; the layout is described at "transactions" below), one
+conditional PutItem per page — 40 items for a 10,000-entry statement instead of 20,000. A page is
+never overwritten: later changes are UpdateItems of its status string (conditional on its version)
+or of its owning batch (the take-over of a dead batch's page).
 
-Why a by-id item and not GSI1: a GSI is eventually consistent (a client that imports and then GETs a
-transaction by id could get a 404), and moto's index queries walk the whole table (measured 59 ms at
-8,000 items against 1.2 ms for GetItem), which the local runtime would feel.
+A transaction id names its bank account (an 8-hex tag), its booking month and its duplicate hash
+(``tx_id``): ids derive from the duplicate key, so every attempt of an import gives a row the same
+id, and a GET by id reads the month's duplicate hashes (a projected Query of one partition), then
+the page — strongly consistent, no pointer item. Not GSI1: a GSI is eventually consistent (a client
+that imports and then GETs a transaction by id could get a 404), and moto's index queries walk the
+whole table.
 
-The bulk paths (transactions) use the low-level client instead of pynamodb models: pynamodb's
-per-item model objects would cost more than the writes. The small items (accounts, claims, batches)
-are pynamodb models like everywhere else. Per-account counters are maintained with UpdateItem ADD,
-guarded so that a retried import batch counts once and only while it holds the lease (``apply_batch``).
-Items written by earlier versions (``BANKDEDUP`` duplicate-key items, by-id items without
-``batch_id``) are left as they are; a by-id item without ``batch_id`` counts as imported.
+The duplicate check of an import is the same projected Query per month it touches: imports into
+one bank account are serialised by a lease on the account item (``acquire_lease``), under which the
+months' hashes are all there is to compare. The bulk paths use the low-level client instead of
+pynamodb models. The small items (accounts, claims, batches) are pynamodb models like everywhere
+else. Per-account counters are maintained with UpdateItem ADD, guarded so that a retried import
+batch counts once and only while it holds the lease (``apply_batch``). Transactions stored by earlier
+versions (one month item + one ``BANKTXID`` by-id item each) are not read any more.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -49,9 +54,6 @@ from pynamodb.expressions.update import Action
 
 from ledgerlou import config
 from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk
-
-BATCH_GET_MAX = 100  # DynamoDB limits
-BATCH_WRITE_MAX = 25
 
 
 class DecimalMapAttribute(Attribute[dict[str, Decimal]]):
@@ -142,14 +144,6 @@ def ledger_pk(tenant_id: str) -> str:
 
 def tx_pk(tenant_id: str, bank_account_id: str, month: str) -> str:
     return tenant_pk(tenant_id, f"BANKTX#{bank_account_id}#{month}")
-
-
-def tx_sk(booking_date: str, tx_id: str) -> str:
-    return f"{booking_date}#{tx_id}"
-
-
-def tx_id_pk(tenant_id: str) -> str:
-    return tenant_pk(tenant_id, "BANKTXID")
 
 
 def batch_pk(tenant_id: str) -> str:
@@ -323,203 +317,354 @@ def _conditional_failed(ex: Exception) -> bool:
     return cause == "ConditionalCheckFailedException"
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _batch_get(keys: list[dict[str, Any]], projection: str | None = None) -> list[dict[str, Any]]:
-    table = config.table_name()
-    out: list[dict[str, Any]] = []
-    for chunk in _chunks(keys, BATCH_GET_MAX):
-        request: dict[str, Any] = {"Keys": chunk, "ConsistentRead": True}
-        if projection:
-            request["ProjectionExpression"] = projection
-        pending: dict[str, Any] = {table: request}
-        delay = 0.05
-        while pending:
-            resp = _ddb().batch_get_item(RequestItems=pending)
-            out.extend(resp.get("Responses", {}).get(table, []))
-            pending = resp.get("UnprocessedKeys") or {}
-            if pending:  # throttled: back off, as the SDK guide says
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-    return out
-
-
-def _batch_put(items: list[dict[str, Any]], threads: int = 1, guard: Callable[[], None] | None = None) -> None:
-    """BatchWriteItem, 25 per call, unprocessed items retried with backoff. ``guard`` runs before every
-    call (the import lease's expiry check: a holder whose lease ran out stops writing)."""
-    table = config.table_name()
-
-    def put(chunk: list[dict[str, Any]]) -> None:
-        pending: list[dict[str, Any]] = [{"PutRequest": {"Item": i}} for i in chunk]
-        delay = 0.05
-        while pending:
-            if guard is not None:
-                guard()
-            resp = _ddb().batch_write_item(RequestItems={table: pending})
-            pending = (resp.get("UnprocessedItems") or {}).get(table, [])
-            if pending:
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
-
-    chunks = list(_chunks(items, BATCH_WRITE_MAX))
-    if threads > 1 and len(chunks) > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(put, chunks))  # list(): re-raises the first failure
-    else:
-        for chunk in chunks:
-            put(chunk)
-
-
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
 
 # ------------------------------------------------------------------------------------- transactions
-# A month item holds what can change (status), what reads project (amount, currency; the booking
-# date is the start of SK) and, in one JSON attribute ``d``, the rest: the bank's data, which never
-# changes after the import, and the import's provenance. Few attributes keep the items cheap to
-# write — moto's cost per item grows with the square of its attribute count (every attribute set
-# re-sizes the whole item): 0.63 ms for 17 attributes, 0.3 ms for 6, measured — and nothing filters
-# or updates those fields one by one. Items of earlier versions (one attribute per field) still read.
-TX_TEXT_FIELDS = ("bank_account_id", "booking_date", "value_date", "currency", "counterparty_name",
-                  "counterparty_iban", "counterparty_bic", "purpose", "end_to_end_id", "mandate_id", "creditor_id",
-                  "bank_reference", "status", "batch_id", "document_id", "created_at", "dedup_key")
-_TOP_LEVEL = ("currency", "status")  # besides PK, SK, amount and d
+# Transactions are packed into *page items*, per bank account and booking month:
+#   PK=T#<t>#BANKTX#<account>#<YYYY-MM>   SK=P#<page number:05d>
+# A page is written once, by one import batch, with a conditional PutItem (attribute_not_exists), and
+# afterwards only ever updated in place: its status string (``st``, with a version ``v``) or its owner
+# (``b``, when an import takes over the page of a batch that died). Its attributes:
+#   d    the rows, a JSON array of arrays in ROW_FIELDS order (amounts as strings: Decimal-exact),
+#        zlib-compressed (level 1: ~0.3 ms a page; statements compress ~5×, and DynamoDB bills the
+#        item's stored size for every write and read of the page, a status change included)
+#   k    the rows' duplicate hashes (DEDUP_LEN hex each, the same order): the duplicate check and the
+#        by-id lookup read only this (a projection), never the rows
+#   st   one status letter per row (STATUS_CODES), same order — what reconciliation updates
+#   v    version, + 1 with every status change (status updates are conditional on it)
+#   b    the import batch that owns (counts) the page; doc / ca: its document and time of import
+#   n    rows, tot: the sum of the rows in the account's currency, hi: their latest booking date (what
+#        the account's counters need, without d)
+# Few, large items instead of one per transaction: on moto every item written costs ~0.2 ms whatever
+# its size (README "Bank import"), and on DynamoDB a 64 KB page is 64 write units against ~250 one-KB
+# items. The price: a status change rewrites its page (up to PAGE_BYTES of write units on DynamoDB).
+# Transaction ids carry their location (``tx_id``), so a GET by id needs no pointer item and no GSI.
+PAGE_BYTES = 64_000  # a page's size (d uncompressed + k + st); DynamoDB allows 400 KB per item: ample headroom
+DEDUP_LEN = 20  # hex digits (80 bits) of a transaction's duplicate hash kept in k and in its id
+ROW_FIELDS = ("id", "booking_date", "value_date", "amount", "currency", "counterparty_name", "counterparty_iban",
+              "counterparty_bic", "purpose", "end_to_end_id", "mandate_id", "creditor_id", "bank_reference")
+STATUS_CODES = {"unreconciled": "u", "reconciled": "r", "dismissed": "d"}
+_STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
+_PAGE_META = "SK, b, k, n, tot, st, hi"  # what the duplicate check reads of a page
+_HEX = frozenset("0123456789abcdef")
 
 
-def _tx_item(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
-    date = tx["booking_date"]
-    packed = {"id": tx["id"], **{name: tx[name] for name in TX_TEXT_FIELDS
-                                 if name not in _TOP_LEVEL and tx.get(name) is not None}}
-    return {"PK": _s(tx_pk(tenant_id, tx["bank_account_id"], date[:7])), "SK": _s(tx_sk(date, tx["id"])),
-            "amount": {"N": str(tx["amount"])}, "currency": _s(tx["currency"]), "status": _s(tx["status"]),
-            "d": _s(json.dumps(packed, ensure_ascii=False, separators=(",", ":")))}
+def page_sk(number: int) -> str:
+    return f"P#{number:05d}"
 
 
-def _pointer_item(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
-    return {"PK": _s(tx_id_pk(tenant_id)), "SK": _s(tx["id"]), "bank_account_id": _s(tx["bank_account_id"]),
-            "booking_date": _s(tx["booking_date"]), "batch_id": _s(tx["batch_id"])}
+@lru_cache(maxsize=256)
+def account_tag(bank_account_id: str) -> str:
+    """8 hex digits naming a bank account inside its transactions' ids."""
+    return hashlib.sha256(bank_account_id.encode()).hexdigest()[:8]
 
 
-def _month_key(tenant_id: str, tx: dict[str, Any]) -> dict[str, Any]:
-    date = tx["booking_date"]
-    return {"PK": _s(tx_pk(tenant_id, tx["bank_account_id"], date[:7])), "SK": _s(tx_sk(date, tx["id"]))}
+def tx_id(bank_account_id: str, booking_date: str, dedup_hash: str) -> str:
+    """A transaction id, shaped like a UUID (8-4-4-4-12 hex): the account's tag, the booking month
+    (year * 12 + month - 1) and the transaction's duplicate hash. Deterministic, so every attempt of an
+    import gives a row the same id, and it says where the transaction is stored."""
+    month = int(booking_date[:4]) * 12 + int(booking_date[5:7]) - 1
+    h = dedup_hash
+    return f"{account_tag(bank_account_id)}-{month:04x}-{h[:4]}-{h[4:8]}-{h[8:DEDUP_LEN]}"
 
 
-def _tx_from(item: dict[str, Any]) -> dict[str, Any]:
-    if "d" in item:
-        packed = json.loads(item["d"]["S"])
-        tx: dict[str, Any] = {name: packed.get(name) for name in TX_TEXT_FIELDS}
-        tx.update(id=packed["id"], currency=item["currency"]["S"], status=item["status"]["S"])
-    else:  # an item of an earlier version: one attribute per field
-        tx = {"id": item["id"]["S"]}
-        for name in TX_TEXT_FIELDS:
-            value = item.get(name)
-            tx[name] = value["S"] if value else None
-    tx["amount"] = Decimal(item["amount"]["N"])
-    return tx
+def dedup_hash(tx_id_: str) -> str:
+    """The duplicate hash inside a transaction id (``tx_id``)."""
+    return tx_id_[14:18] + tx_id_[19:23] + tx_id_[24:]
 
 
-def transaction_holders(tenant_id: str, tx_ids: list[str]) -> dict[str, str]:
-    """Which of these transactions exist (their by-id items; BatchGetItem, 100 per call), each with the
-    import batch that wrote it ("" for items of earlier versions, which carry none)."""
-    pk = _s(tx_id_pk(tenant_id))
-    # The projection matters on moto, whose response serialiser costs per attribute returned
-    # (measured per found item: 0.40 ms whole, 0.28 ms projected).
-    found = _batch_get([{"PK": pk, "SK": _s(i)} for i in dict.fromkeys(tx_ids)], "SK, batch_id")
-    return {i["SK"]["S"]: i.get("batch_id", {}).get("S", "") for i in found}
+def parse_tx_id(value: str) -> tuple[str, str, str] | None:
+    """(account tag, YYYY-MM, duplicate hash) of a transaction id, or None if it is not one."""
+    if len(value) != 36 or value[8] != "-" or value[13] != "-" or value[18] != "-" or value[23] != "-":
+        return None
+    compact = value.replace("-", "")
+    if len(compact) != 32 or not set(compact) <= _HEX:
+        return None
+    year, month = divmod(int(value[9:13], 16), 12)
+    return value[:8], f"{year:04d}-{month + 1:02d}", value[14:18] + value[19:23] + value[24:]
 
 
-def write_new_transactions(tenant_id: str, txs: list[dict[str, Any]], threads: int = 1,
-                           guard: Callable[[], None] | None = None) -> None:
-    """Write transactions that do not exist yet (no by-id item), with BatchWriteItem: all by-id items
-    first, then the month items. Only under the account's import lease: nobody else writes them then."""
-    _batch_put([_pointer_item(tenant_id, tx) for tx in txs], threads, guard)
-    _batch_put([_tx_item(tenant_id, tx) for tx in txs], threads, guard)
+@dataclass
+class PageInfo:
+    """What the duplicate check reads of a page (no rows)."""
+
+    month: str
+    number: int
+    batch_id: str
+    hashes: str  # DEDUP_LEN hex per row
+    rows: int
+    total: Decimal
+    unreconciled: int
+    last_date: str  # the latest booking date of its rows
+
+    def hash_list(self) -> list[str]:
+        return [self.hashes[i : i + DEDUP_LEN] for i in range(0, len(self.hashes), DEDUP_LEN)]
 
 
-def complete_transactions(tenant_id: str, txs: list[dict[str, Any]], threads: int = 1,
-                          guard: Callable[[], None] | None = None) -> int:
-    """The recovery path of an import that died halfway: these transactions' by-id items exist, their
-    month items may not. Writes the missing month items (an existing one is left alone: it may have
-    been reconciled since); returns how many were written."""
-    found = {i["SK"]["S"] for i in _batch_get([_month_key(tenant_id, tx) for tx in txs], "SK")}
-    missing = [tx for tx in txs if tx_sk(tx["booking_date"], tx["id"]) not in found]
-    _batch_put([_tx_item(tenant_id, tx) for tx in missing], threads, guard)
-    return len(missing)
+def _page_info(month: str, item: dict[str, Any]) -> PageInfo:
+    return PageInfo(month, int(item["SK"]["S"][2:]), item["b"]["S"], item["k"]["S"], int(item["n"]["N"]),
+                    Decimal(item["tot"]["N"]), item["st"]["S"].count("u"), item["hi"]["S"])
 
 
-def take_over_transaction(tenant_id: str, tx_id: str, dead_batch: str, batch_id: str) -> bool:
-    """Move a transaction written by an import batch that died before counting it to ``batch_id``."""
+def _query_month(tenant_id: str, bank_account_id: str, month: str,
+                 projection: str | None = None) -> list[dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "TableName": config.table_name(), "ConsistentRead": True,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+        "ExpressionAttributeValues": {":pk": _s(tx_pk(tenant_id, bank_account_id, month)), ":p": _s("P#")}}
+    if projection:
+        kwargs["ProjectionExpression"] = projection
+    out: list[dict[str, Any]] = []
+    while True:
+        resp = _ddb().query(**kwargs)
+        out.extend(resp.get("Items", []))
+        if "LastEvaluatedKey" not in resp:
+            return out
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def month_pages(tenant_id: str, bank_account_id: str, months: Iterable[str]) -> list[PageInfo]:
+    """The pages of these months of an account, without their rows (one Query per month)."""
+    return [_page_info(month, item) for month in months
+            for item in _query_month(tenant_id, bank_account_id, month, _PAGE_META)]
+
+
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder, not one per dumps()
+
+
+def _row_json(tx: dict[str, Any]) -> str:
+    return _ROW_ENCODER.encode([str(tx["amount"]) if f == "amount" else tx.get(f) for f in ROW_FIELDS])
+
+
+def build_pages(tenant_id: str, bank_account_id: str, month: str, first_number: int, txs: list[dict[str, Any]],
+                *, batch_id: str, document_id: str | None, created_at: str, currency: str,
+                page_bytes: int | None = None) -> list[tuple[dict[str, Any], PageInfo]]:
+    """New page items (and what they count) for one month's new transactions, numbered from
+    ``first_number``, each at most ``page_bytes`` (d + k + st; a row larger than that gets a page of
+    its own). Rows in (booking date, id) order."""
+    limit = page_bytes or PAGE_BYTES
+    pages: list[tuple[dict[str, Any], PageInfo]] = []
+    chunk: list[tuple[dict[str, Any], str]] = []
+    size = 2
+
+    def flush() -> None:
+        number = first_number + len(pages)
+        hashes = "".join(dedup_hash(tx["id"]) for tx, _ in chunk)
+        total = sum((tx["amount"] for tx, _ in chunk if tx["currency"] == currency), Decimal(0))
+        item = {"PK": _s(tx_pk(tenant_id, bank_account_id, month)), "SK": _s(page_sk(number)),
+                "v": {"N": "0"}, "b": _s(batch_id), "ca": _s(created_at), "n": {"N": str(len(chunk))},
+                "tot": {"N": str(total)}, "hi": _s(chunk[-1][0]["booking_date"]), "k": _s(hashes),
+                "st": _s("u" * len(chunk)),
+                "d": {"B": zlib.compress(("[" + ",".join(encoded for _, encoded in chunk) + "]").encode(), 1)}}
+        if document_id:
+            item["doc"] = _s(document_id)
+        pages.append((item, PageInfo(month, number, batch_id, hashes, len(chunk), total, len(chunk),
+                                     chunk[-1][0]["booking_date"])))
+
+    for tx in sorted(txs, key=lambda t: (t["booking_date"], t["id"])):
+        encoded = _row_json(tx)
+        cost = len(encoded.encode()) + 1 + DEDUP_LEN + 1  # the row, its comma, its hash, its status
+        if chunk and size + cost > limit:
+            flush()
+            chunk, size = [], 2
+        chunk.append((tx, encoded))
+        size += cost
+    if chunk:
+        flush()
+    return pages
+
+
+def put_pages(items: list[dict[str, Any]], threads: int = 1, guard: Callable[[], None] | None = None) -> None:
+    """Write new pages, each with a conditional PutItem: a page is never overwritten (it may have been
+    reconciled since; a stale import that lost its lease cannot clobber the next holder's page).
+    ``guard`` runs before every write (the import lease's expiry check)."""
+    table = config.table_name()
+
+    def put(item: dict[str, Any]) -> None:
+        if guard is not None:
+            guard()
+        _ddb().put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+
+    if threads > 1 and len(items) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(put, items))  # list(): re-raises the first failure
+    else:
+        for item in items:
+            put(item)
+
+
+def take_over_page(tenant_id: str, bank_account_id: str, month: str, number: int, dead_batch: str,
+                   batch_id: str) -> bool:
+    """Move a page written by an import batch that died before counting it to ``batch_id``."""
     try:
-        _ddb().update_item(TableName=config.table_name(), Key={"PK": _s(tx_id_pk(tenant_id)), "SK": _s(tx_id)},
-                           UpdateExpression="SET batch_id = :new", ConditionExpression="batch_id = :old",
+        _ddb().update_item(TableName=config.table_name(),
+                           Key={"PK": _s(tx_pk(tenant_id, bank_account_id, month)), "SK": _s(page_sk(number))},
+                           UpdateExpression="SET b = :new", ConditionExpression="b = :old",
                            ExpressionAttributeValues={":new": _s(batch_id), ":old": _s(dead_batch)})
         return True
     except _ddb().exceptions.ConditionalCheckFailedException:
         return False
 
 
-def get_transaction(tenant_id: str, tx_id: str) -> dict[str, Any] | None:
-    table = config.table_name()
-    pointer = _ddb().get_item(TableName=table, Key={"PK": _s(tx_id_pk(tenant_id)), "SK": _s(tx_id)},
-                              ConsistentRead=True).get("Item")
-    if pointer is None:
+def _page_rows(item: dict[str, Any]) -> list[list[Any]]:
+    """A page's rows as stored (arrays in ROW_FIELDS order)."""
+    d = item["d"]
+    return json.loads(zlib.decompress(d["B"]) if "B" in d else d["S"])  # type: ignore[no-any-return]
+
+
+def _rows_of(bank_account_id: str, item: dict[str, Any]) -> list[dict[str, Any]]:
+    statuses = item["st"]["S"]
+    batch, created = item["b"]["S"], item["ca"]["S"]
+    document = item["doc"]["S"] if "doc" in item else None
+    out = []
+    for i, values in enumerate(_page_rows(item)):
+        tx = dict(zip(ROW_FIELDS, values, strict=True))
+        tx.update(amount=Decimal(tx["amount"]), bank_account_id=bank_account_id, status=_STATUS_NAMES[statuses[i]],
+                  batch_id=batch, document_id=document, created_at=created)
+        out.append(tx)
+    return out
+
+
+def _accounts_tagged(tenant_id: str, tag: str) -> list[str]:
+    resp = _ddb().query(TableName=config.table_name(), ConsistentRead=True, ProjectionExpression="SK",
+                        KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": _s(account_pk(tenant_id))})
+    items = resp.get("Items", [])
+    while "LastEvaluatedKey" in resp:
+        resp = _ddb().query(TableName=config.table_name(), ConsistentRead=True, ProjectionExpression="SK",
+                            KeyConditionExpression="PK = :pk", ExclusiveStartKey=resp["LastEvaluatedKey"],
+                            ExpressionAttributeValues={":pk": _s(account_pk(tenant_id))})
+        items.extend(resp.get("Items", []))
+    return [i["SK"]["S"] for i in items if account_tag(i["SK"]["S"]) == tag]
+
+
+def _locate(tenant_id: str, tx_id_: str) -> tuple[str, str, int, int] | None:
+    """(bank account id, month, page number, row index) of a transaction, or None: the id names the
+    account (by its tag) and the month; the month's duplicate hashes (k, a projection) name the page."""
+    parsed = parse_tx_id(tx_id_)
+    if parsed is None:
         return None
-    account, date = pointer["bank_account_id"]["S"], pointer["booking_date"]["S"]
-    item = _ddb().get_item(TableName=table, Key={"PK": _s(tx_pk(tenant_id, account, date[:7])),
-                                                 "SK": _s(tx_sk(date, tx_id))}, ConsistentRead=True).get("Item")
-    return _tx_from(item) if item else None
+    tag, month, h = parsed
+    for account_id in _accounts_tagged(tenant_id, tag):
+        for item in _query_month(tenant_id, account_id, month, "SK, k"):
+            hashes = item["k"]["S"]
+            at = hashes.find(h)
+            while at >= 0 and at % DEDUP_LEN:
+                at = hashes.find(h, at + 1)
+            if at >= 0:
+                return account_id, month, int(item["SK"]["S"][2:]), at // DEDUP_LEN
+    return None
 
 
-def _month_query(tenant_id: str, bank_account_id: str, month: str, start: str | None,
-                 end: str | None) -> dict[str, Any]:
-    lo = (start if start and start > f"{month}-00" else f"{month}-00") + "#"
-    hi = (end if end and end < f"{month}-99" else f"{month}-99") + "#~"  # "~" sorts after every id character
-    return {"TableName": config.table_name(), "ConsistentRead": True,
-            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {":pk": _s(tx_pk(tenant_id, bank_account_id, month)), ":lo": _s(lo),
-                                          ":hi": _s(hi)}}
+def _get_page(tenant_id: str, bank_account_id: str, month: str, number: int,
+              projection: str | None = None) -> dict[str, Any] | None:
+    kwargs: dict[str, Any] = {"TableName": config.table_name(), "ConsistentRead": True,
+                              "Key": {"PK": _s(tx_pk(tenant_id, bank_account_id, month)), "SK": _s(page_sk(number))}}
+    if projection:
+        kwargs["ProjectionExpression"] = projection
+    return _ddb().get_item(**kwargs).get("Item")  # type: ignore[no-any-return]
+
+
+def get_transaction(tenant_id: str, tx_id_: str) -> dict[str, Any] | None:
+    """A transaction by id: strongly consistent (found right after its import), no index."""
+    where = _locate(tenant_id, tx_id_)
+    if where is None:
+        return None
+    account_id, month, number, index = where
+    item = _get_page(tenant_id, account_id, month, number)
+    return _rows_of(account_id, item)[index] if item else None
+
+
+class StatusMismatch(Exception):
+    """The transaction's status is not the one the caller expected (it changed meanwhile)."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the transaction is {status}")
+        self.status = status
+
+
+def set_status(tenant_id: str, tx_id_: str, status: str, expected: str | None = None,
+               attempts: int = 20) -> tuple[str, str] | None:
+    """Change one transaction's status inside its page: read the page's statuses and version, write
+    the new status string with an UpdateItem conditional on the version (another status change of the
+    same page in between → read again and retry). Returns (bank account id, previous status), None
+    when the transaction does not exist; raises StatusMismatch when ``expected`` is given and the
+    transaction's status is another."""
+    if status not in STATUS_CODES:
+        raise ValueError(f"unknown status {status!r}")
+    where = _locate(tenant_id, tx_id_)
+    if where is None:
+        return None
+    account_id, month, number, index = where
+    key = {"PK": _s(tx_pk(tenant_id, account_id, month)), "SK": _s(page_sk(number))}
+    for attempt in range(attempts):
+        item = _get_page(tenant_id, account_id, month, number, "v, st")
+        if item is None:
+            return None
+        version, statuses = item["v"]["N"], item["st"]["S"]
+        before = _STATUS_NAMES[statuses[index]]
+        if expected is not None and before != expected:
+            raise StatusMismatch(before)
+        if before == status:
+            return account_id, before
+        new = statuses[:index] + STATUS_CODES[status] + statuses[index + 1 :]
+        try:
+            _ddb().update_item(TableName=config.table_name(), Key=key,
+                               UpdateExpression="SET st = :st, v = :next", ConditionExpression="v = :v",
+                               ExpressionAttributeValues={":st": _s(new), ":v": {"N": version},
+                                                          ":next": {"N": str(int(version) + 1)}})
+            return account_id, before
+        except _ddb().exceptions.ConditionalCheckFailedException:
+            time.sleep(min(0.2, 0.005 * 2 ** attempt))
+    raise RuntimeError(f"status of bank transaction {tx_id_} not changed: its page kept changing")
 
 
 def month_transactions(tenant_id: str, bank_account_id: str, month: str, start: str | None = None,
                        end: str | None = None, amounts_only: bool = False, newest_first: bool = False,
                        limit: int | None = None) -> list[dict[str, Any]]:
-    """One month partition of an account (paged Query) in SK order (booking date, id), optionally
-    limited to booking dates start..end (inclusive) and to the first ``limit`` items."""
-    kwargs = _month_query(tenant_id, bank_account_id, month, start, end)
-    kwargs["ScanIndexForward"] = not newest_first
+    """One month of an account (its pages, one paged Query) in (booking date, id) order, optionally
+    limited to booking dates start..end (inclusive) and to the first ``limit``."""
     if amounts_only:
-        kwargs["ProjectionExpression"] = "SK, amount, currency"
-    out: list[dict[str, Any]] = []
-    while limit is None or len(out) < limit:
-        if limit is not None:
-            kwargs["Limit"] = limit - len(out)
-        resp = _ddb().query(**kwargs)
-        for item in resp.get("Items", []):
-            if amounts_only:
-                out.append({"booking_date": item["SK"]["S"].split("#", 1)[0], "amount": Decimal(item["amount"]["N"]),
-                            "currency": item["currency"]["S"]})
-            else:
-                out.append(_tx_from(item))
-        if "LastEvaluatedKey" not in resp:
+        out: list[dict[str, Any]] = []
+        for item in _query_month(tenant_id, bank_account_id, month, "d"):
+            for values in _page_rows(item):
+                out.append({"booking_date": values[1], "amount": Decimal(values[3]), "currency": values[4]})
+        return out
+    def within(tx: dict[str, Any]) -> bool:
+        return (start is None or tx["booking_date"] >= start) and (end is None or tx["booking_date"] <= end)
+
+    if limit is not None and newest_first:
+        return _newest(tenant_id, bank_account_id, month, within, start, limit)
+    txs = [tx for item in _query_month(tenant_id, bank_account_id, month) for tx in _rows_of(bank_account_id, item)
+           if within(tx)]
+    txs.sort(key=lambda t: (t["booking_date"], t["id"]), reverse=newest_first)
+    return txs if limit is None else txs[:limit]
+
+
+def _newest(tenant_id: str, bank_account_id: str, month: str, within: Callable[[dict[str, Any]], bool],
+            start: str | None, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` transactions of a month (a page of a listing): reads the pages' latest
+    booking dates (projected Query) and then only the pages, latest first, that can still hold one
+    of them — a page whose latest date is before the limit-th newest row found so far cannot."""
+    heads = sorted(((item["hi"]["S"], int(item["SK"]["S"][2:]))
+                    for item in _query_month(tenant_id, bank_account_id, month, "SK, hi")), reverse=True)
+    found: list[dict[str, Any]] = []
+    for latest, number in heads:
+        if start is not None and latest < start:
+            break  # this page and every later one end before the range
+        if len(found) >= limit and latest < found[limit - 1]["booking_date"]:
             break
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-    return out
+        item = _get_page(tenant_id, bank_account_id, month, number)
+        if item is not None:
+            found.extend(tx for tx in _rows_of(bank_account_id, item) if within(tx))
+            found.sort(key=lambda t: (t["booking_date"], t["id"]), reverse=True)
+    return found[:limit]
 
 
 def count_month(tenant_id: str, bank_account_id: str, month: str, start: str | None, end: str | None) -> int:
-    kwargs = {**_month_query(tenant_id, bank_account_id, month, start, end), "Select": "COUNT"}
-    count = 0
-    while True:
-        resp = _ddb().query(**kwargs)
-        count += int(resp.get("Count", 0))
-        if "LastEvaluatedKey" not in resp:
-            return count
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return sum(1 for tx in month_transactions(tenant_id, bank_account_id, month, amounts_only=True)
+               if (start is None or tx["booking_date"] >= start) and (end is None or tx["booking_date"] <= end))
 
 
 # ------------------------------------------------------------------------------------- counters
@@ -529,15 +674,16 @@ class LeaseLost(Exception):
 
 def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
                 month_totals: dict[str, Decimal], month_counts: dict[str, int], now: str,
-                lease_token: str | None = None) -> bool:
+                lease_token: str | None = None, unreconciled: int | None = None) -> bool:
     """Add an import batch's transactions to the account's counters and month totals, once: the
     batch id goes into ``counted_batches`` in the same UpdateItem, whose condition refuses a second
     time (False). (The import marks the batch completed next and then drops the id again.) With
     ``lease_token`` the update also requires the import lease to be still ours, else LeaseLost: a
     holder whose lease expired must not count what the next holder may have taken over."""
     names: dict[str, str] = {"#mt": "month_totals", "#mc": "month_counts"}
-    values: dict[str, Any] = {":n": {"N": str(count)}, ":b": {"SS": [batch_id]}, ":bid": _s(batch_id),
-                              ":zero": {"N": "0"}, ":now": _s(now)}
+    fresh = count if unreconciled is None else unreconciled
+    values: dict[str, Any] = {":n": {"N": str(count)}, ":u": {"N": str(fresh)}, ":b": {"SS": [batch_id]},
+                              ":bid": _s(batch_id), ":zero": {"N": "0"}, ":now": _s(now)}
     sets = ["updated_at = :now"]
     for i, month in enumerate(sorted(set(month_totals) | set(month_counts))):
         names[f"#m{i}"] = month
@@ -554,7 +700,7 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
         try:
             _ddb().update_item(
                 TableName=config.table_name(), Key=key,
-                UpdateExpression="ADD tx_count :n, unreconciled_count :n, counted_batches :b SET " + ", ".join(sets),
+                UpdateExpression="ADD tx_count :n, unreconciled_count :u, counted_batches :b SET " + ", ".join(sets),
                 ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values)
             return True
         except _ddb().exceptions.ConditionalCheckFailedException:
@@ -574,6 +720,14 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
                                ExpressionAttributeNames={"#mt": "month_totals", "#mc": "month_counts"},
                                ExpressionAttributeValues={":e": {"M": {}}})
     return False
+
+
+def add_unreconciled(tenant_id: str, bank_account_id: str, delta: int) -> None:
+    """Move the account's unreconciled counter after a status change (``set_status``)."""
+    _ddb().update_item(TableName=config.table_name(),
+                       Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
+                       UpdateExpression="ADD unreconciled_count :d", ConditionExpression="attribute_exists(PK)",
+                       ExpressionAttributeValues={":d": {"N": str(delta)}})
 
 
 def forget_counted(tenant_id: str, bank_account_id: str, batch_id: str) -> None:
