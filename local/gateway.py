@@ -74,7 +74,8 @@ class Gateway:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         with self._locks[logical_id]:
-            return self.handler(logical_id)(event, LambdaContext(logical_id))
+            # the function's own Timeout from template.yaml: the import worker has 120 s, the API 29 s
+            return self.handler(logical_id)(event, LambdaContext(logical_id, self.functions[logical_id].timeout_s))
 
     def match(self, method: str, path: str) -> tuple[template.Route, dict[str, str]] | None:
         for route in self.routes:

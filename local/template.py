@@ -66,6 +66,7 @@ class FunctionDef:
     environment: dict[str, Any]
     sqs_sources: tuple[tuple[str, int], ...]  # (queue logical id, batch size)
     stream_sources: tuple[str, ...]  # table logical ids
+    timeout_s: int = 29  # the function's Timeout, else the template's Globals
 
 
 def _path_regex(path: str) -> tuple[re.Pattern[str], int]:
@@ -87,6 +88,7 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
 
 def functions() -> dict[str, FunctionDef]:
     out = {}
+    default_timeout = int(((load().get("Globals") or {}).get("Function") or {}).get("Timeout", 3))  # SAM's default
     for lid, res in resources("AWS::Serverless::Function").items():
         props = res["Properties"]
         sqs, streams = [], []
@@ -97,7 +99,8 @@ def functions() -> dict[str, FunctionDef]:
             elif ev["Type"] == "DynamoDB":
                 streams.append(ev["Properties"]["Stream"]["Fn::GetAtt"][0])
         out[lid] = FunctionDef(lid, props["CodeUri"], props["Handler"],
-                               (props.get("Environment") or {}).get("Variables", {}), tuple(sqs), tuple(streams))
+                               (props.get("Environment") or {}).get("Variables", {}), tuple(sqs), tuple(streams),
+                               int(props.get("Timeout", default_timeout)))
     return out
 
 

@@ -180,7 +180,6 @@ def test_given_text_files_then_only_the_bank_import_accepts_those_that_are_state
     csv = samples_dir("bankcsv", "dkb.csv").read_bytes()
     mt940 = samples_dir("mt940", "sparkasse.sta").read_bytes()
     assert sniff(csv) is None and sniff(mt940) is None  # the documents endpoint: unchanged
-    assert sniff(csv, allow_text=True) == "text/csv"
-    assert sniff(mt940, allow_text=True) == "text/plain"
-    assert sniff(b"just some notes\n", allow_text=True) is None
-    assert sniff(b"%PDF-1.4", allow_text=True) == "application/pdf"
+    assert sniff(csv, statement_format="bankcsv") == "text/csv"
+    assert sniff(mt940, statement_format="mt940") == "text/plain"
+    assert sniff(b"%PDF-1.4", statement_format="mt940") == "application/pdf"

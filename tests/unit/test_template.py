@@ -104,3 +104,17 @@ def test_given_the_routes_then_each_function_module_declares_each_of_its_templat
 
 def _resolver_routes(app: Any) -> list[tuple[str, str]]:
     return [(route.path, route.method) for route in app._static_routes + app._dynamic_routes]
+
+
+def test_given_the_template_then_the_local_runtime_gives_each_function_its_own_timeout() -> None:
+    from local.gateway import Gateway
+
+    functions = template.functions()
+    assert functions["ImportWorkerFunction"].timeout_s == 120  # the worker imports large statements
+    assert functions["ProjectorFunction"].timeout_s == 120
+    assert {functions[route.function].timeout_s for route in template.routes()} == {29}  # API Gateway's limit
+    seen: list[int] = []
+    gateway = Gateway()
+    gateway._handlers["ImportWorkerFunction"] = lambda event, ctx: seen.append(ctx.get_remaining_time_in_millis())
+    gateway.invoke("ImportWorkerFunction", {})
+    assert 119_000 < seen[0] <= 120_000

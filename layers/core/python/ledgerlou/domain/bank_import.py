@@ -548,7 +548,7 @@ def import_file(ctx: AuthContext, data: bytes, filename: str | None,
     targets = _targets(ctx, parsed, bank_account_id)
     prepared = from_statements(targets, parsed)
     primary = targets[0].account_id
-    document = documents.upload(ctx.tenant_id, data, filename, ctx.actor_id, allow_text=True)
+    document = documents.upload(ctx.tenant_id, data, filename, ctx.actor_id, statement_format=parsed.format)
     transactions = sum(len(s.transactions) for s in parsed.statements)
     if transactions <= INLINE_MAX:
         batch_id = _new_batch(ctx, primary, "processing", "file", prepared, document)

@@ -28,25 +28,22 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def sniff(data: bytes, allow_text: bool = False) -> str | None:
-    """The MIME type by content. ``allow_text`` (bank statement imports only) also accepts text files
-    that parse as a bank statement — MT940 (text/plain) and German bank CSV exports (text/csv) have no
-    magic bytes, and any other text stays refused."""
+TEXT_STATEMENT_TYPES = {"bankcsv": "text/csv", "mt940": "text/plain"}
+
+
+def sniff(data: bytes, statement_format: str | None = None) -> str | None:
+    """The MIME type by content. ``statement_format`` (bank statement imports only) is the format the
+    caller has already parsed the file as: MT940 (text/plain) and German bank CSV exports (text/csv)
+    have no magic bytes, so a text file is accepted only as a statement that parsed — any other text
+    stays refused, and the import does not parse the file a second time just to name its type."""
     for magic, mime in SIGNATURES:
         if data.startswith(magic):
             return mime
     head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
     if head.startswith(b"<?xml") or re.match(rb"<[A-Za-z_][\w:.-]*[\s>]", head):
         return "application/xml"
-    if allow_text and b"\x00" not in data:
-        from ledgerlou.formats.detect import parse_statement  # lazily: only the bank import gets here
-        from ledgerlou.formats.statement import UnsupportedFormat
-
-        try:
-            parsed = parse_statement(data)
-        except UnsupportedFormat:
-            return None
-        return "text/csv" if parsed.format == "bankcsv" else "text/plain"
+    if statement_format is not None and b"\x00" not in data:
+        return TEXT_STATEMENT_TYPES.get(statement_format)
     return None
 
 
@@ -75,12 +72,12 @@ def safe_name(name: str | None, mime: str) -> str:
 
 
 def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str,
-           allow_text: bool = False) -> StoredDocument:
+           statement_format: str | None = None) -> StoredDocument:
     if not data:
         raise InvalidInput.field("file", "is empty")
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", code="FILE_TOO_LARGE")
-    mime = sniff(data, allow_text)
+    mime = sniff(data, statement_format)
     if mime is None:
         raise InvalidInput.field("file", "type not allowed: PDF, PNG, JPEG, TIFF or XML",
                                  code="UNSUPPORTED_FILE_TYPE")
