@@ -14,8 +14,8 @@ from ledgerlou.observability import logger
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     targets: dict[str, int] = {}
     for record in event.get("Records", []):
-        image = (record.get("dynamodb") or {}).get("NewImage") or {}
-        pk, sk = image.get("PK", {}).get("S", ""), image.get("SK", {}).get("S", "")
+        keys = (record.get("dynamodb") or {}).get("Keys") or {}  # the stream is KEYS_ONLY (template.yaml)
+        pk, sk = keys.get("PK", {}).get("S", ""), keys.get("SK", {}).get("S", "")
         tenant = projector.tenant_of_journal_pk(pk)
         if tenant and sk.startswith("BLOCK#"):
             targets[tenant] = max(targets.get(tenant, 0), int(sk[len("BLOCK#"):]))

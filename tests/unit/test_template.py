@@ -61,7 +61,7 @@ def test_given_the_template_then_the_table_supports_the_design() -> None:
     assert [k["AttributeName"] for k in table["KeySchema"]] == ["PK", "SK"]
     assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "GSI1"
     assert table["TimeToLiveSpecification"]["Enabled"] is True
-    assert table["StreamSpecification"]["StreamViewType"]
+    assert table["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY"  # the projector reads the blocks
 
 
 def test_given_the_template_then_the_documents_bucket_is_private_versioned_encrypted() -> None:
