@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -53,7 +52,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from ledgerlou import config
-from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk
+from ledgerlou.store.base import DecimalAttribute, TableModel, ddb, tenant_pk
 
 
 class DecimalMapAttribute(Attribute[dict[str, Decimal]]):
@@ -210,12 +209,12 @@ def acquire_lease(tenant_id: str, account_id: str, token: str, until: float, now
 def release_lease(tenant_id: str, account_id: str, token: str) -> bool:
     """Give the lease back (False when it was not ours any more: it expired and was taken over)."""
     try:
-        _ddb().update_item(TableName=config.table_name(),
+        ddb().update_item(TableName=config.table_name(),
                            Key={"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
                            UpdateExpression="REMOVE import_lease, import_lease_until",
                            ConditionExpression="import_lease = :tok", ExpressionAttributeValues={":tok": _s(token)})
         return True
-    except _ddb().exceptions.ConditionalCheckFailedException:
+    except ddb().exceptions.ConditionalCheckFailedException:
         return False
 
 
@@ -300,18 +299,6 @@ def finish_batch(tenant_id: str, batch_id: str, *, state: str, now: str, **field
 
 
 # ------------------------------------------------------------------------------------- low-level bulk
-@lru_cache(maxsize=1)
-def _ddb() -> Any:
-    import boto3  # the bulk paths use the client directly (module docstring)
-    from botocore.config import Config
-
-    region = os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"))
-    # No client-side parameter validation: these requests are built here, DynamoDB validates them
-    # anyway, and botocore's walk over every attribute of every item costs about a quarter of a
-    # BatchWriteItem's client time (measured: 0.65 → 0.48 ms per 18-attribute item on moto).
-    return boto3.client("dynamodb", region_name=region, config=Config(parameter_validation=False))
-
-
 def _conditional_failed(ex: Exception) -> bool:
     cause = getattr(ex, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
@@ -418,7 +405,7 @@ def _query_month(tenant_id: str, bank_account_id: str, month: str,
         kwargs["ProjectionExpression"] = projection
     out: list[dict[str, Any]] = []
     while True:
-        resp = _ddb().query(**kwargs)
+        resp = ddb().query(**kwargs)
         out.extend(resp.get("Items", []))
         if "LastEvaluatedKey" not in resp:
             return out
@@ -485,7 +472,7 @@ def put_pages(items: list[dict[str, Any]], threads: int = 1, guard: Callable[[],
     def put(item: dict[str, Any]) -> None:
         if guard is not None:
             guard()
-        _ddb().put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        ddb().put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(PK)")
 
     if threads > 1 and len(items) > 1:
         with ThreadPoolExecutor(threads) as pool:
@@ -499,12 +486,12 @@ def take_over_page(tenant_id: str, bank_account_id: str, month: str, number: int
                    batch_id: str) -> bool:
     """Move a page written by an import batch that died before counting it to ``batch_id``."""
     try:
-        _ddb().update_item(TableName=config.table_name(),
+        ddb().update_item(TableName=config.table_name(),
                            Key={"PK": _s(tx_pk(tenant_id, bank_account_id, month)), "SK": _s(page_sk(number))},
                            UpdateExpression="SET b = :new", ConditionExpression="b = :old",
                            ExpressionAttributeValues={":new": _s(batch_id), ":old": _s(dead_batch)})
         return True
-    except _ddb().exceptions.ConditionalCheckFailedException:
+    except ddb().exceptions.ConditionalCheckFailedException:
         return False
 
 
@@ -528,11 +515,11 @@ def _rows_of(bank_account_id: str, item: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def _accounts_tagged(tenant_id: str, tag: str) -> list[str]:
-    resp = _ddb().query(TableName=config.table_name(), ConsistentRead=True, ProjectionExpression="SK",
+    resp = ddb().query(TableName=config.table_name(), ConsistentRead=True, ProjectionExpression="SK",
                         KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": _s(account_pk(tenant_id))})
     items = resp.get("Items", [])
     while "LastEvaluatedKey" in resp:
-        resp = _ddb().query(TableName=config.table_name(), ConsistentRead=True, ProjectionExpression="SK",
+        resp = ddb().query(TableName=config.table_name(), ConsistentRead=True, ProjectionExpression="SK",
                             KeyConditionExpression="PK = :pk", ExclusiveStartKey=resp["LastEvaluatedKey"],
                             ExpressionAttributeValues={":pk": _s(account_pk(tenant_id))})
         items.extend(resp.get("Items", []))
@@ -563,7 +550,7 @@ def _get_page(tenant_id: str, bank_account_id: str, month: str, number: int,
                               "Key": {"PK": _s(tx_pk(tenant_id, bank_account_id, month)), "SK": _s(page_sk(number))}}
     if projection:
         kwargs["ProjectionExpression"] = projection
-    return _ddb().get_item(**kwargs).get("Item")  # type: ignore[no-any-return]
+    return ddb().get_item(**kwargs).get("Item")  # type: ignore[no-any-return]
 
 
 def get_transaction(tenant_id: str, tx_id_: str) -> dict[str, Any] | None:
@@ -610,12 +597,12 @@ def set_status(tenant_id: str, tx_id_: str, status: str, expected: str | None = 
             return account_id, before
         new = statuses[:index] + STATUS_CODES[status] + statuses[index + 1 :]
         try:
-            _ddb().update_item(TableName=config.table_name(), Key=key,
+            ddb().update_item(TableName=config.table_name(), Key=key,
                                UpdateExpression="SET st = :st, v = :next", ConditionExpression="v = :v",
                                ExpressionAttributeValues={":st": _s(new), ":v": {"N": version},
                                                           ":next": {"N": str(int(version) + 1)}})
             return account_id, before
-        except _ddb().exceptions.ConditionalCheckFailedException:
+        except ddb().exceptions.ConditionalCheckFailedException:
             time.sleep(min(0.2, 0.005 * 2 ** attempt))
     raise RuntimeError(f"status of bank transaction {tx_id_} not changed: its page kept changing")
 
@@ -698,23 +685,23 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
     key = {"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)}
     for attempt in range(2):
         try:
-            _ddb().update_item(
+            ddb().update_item(
                 TableName=config.table_name(), Key=key,
                 UpdateExpression="ADD tx_count :n, unreconciled_count :u, counted_batches :b SET " + ", ".join(sets),
                 ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values)
             return True
-        except _ddb().exceptions.ConditionalCheckFailedException:
+        except ddb().exceptions.ConditionalCheckFailedException:
             if lease_token is not None:
                 current = get_account(tenant_id, bank_account_id, consistent=True)
                 if current is None or current.import_lease != lease_token:
                     raise LeaseLost(f"import lease of bank account {bank_account_id} lost") from None
             return False
-        except _ddb().exceptions.ClientError as ex:
+        except ddb().exceptions.ClientError as ex:
             # A nested SET needs its map to exist: accounts stored before month_counts existed get it
             # once (a map cannot be created and written into in one expression).
             if attempt or ex.response.get("Error", {}).get("Code") != "ValidationException":
                 raise
-            _ddb().update_item(TableName=config.table_name(), Key=key,
+            ddb().update_item(TableName=config.table_name(), Key=key,
                                UpdateExpression="SET #mt = if_not_exists(#mt, :e), #mc = if_not_exists(#mc, :e)",
                                ConditionExpression="attribute_exists(PK)",
                                ExpressionAttributeNames={"#mt": "month_totals", "#mc": "month_counts"},
@@ -724,14 +711,14 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
 
 def add_unreconciled(tenant_id: str, bank_account_id: str, delta: int) -> None:
     """Move the account's unreconciled counter after a status change (``set_status``)."""
-    _ddb().update_item(TableName=config.table_name(),
+    ddb().update_item(TableName=config.table_name(),
                        Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
                        UpdateExpression="ADD unreconciled_count :d", ConditionExpression="attribute_exists(PK)",
                        ExpressionAttributeValues={":d": {"N": str(delta)}})
 
 
 def forget_counted(tenant_id: str, bank_account_id: str, batch_id: str) -> None:
-    _ddb().update_item(TableName=config.table_name(),
+    ddb().update_item(TableName=config.table_name(),
                        Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
                        UpdateExpression="DELETE counted_batches :b", ConditionExpression="attribute_exists(PK)",
                        ExpressionAttributeValues={":b": {"SS": [batch_id]}})
@@ -747,10 +734,10 @@ def raise_date(tenant_id: str, bank_account_id: str, attr: str, date: str, extra
         values[f":x{i}"] = {"N": str(value)} if isinstance(value, Decimal) else _s(str(value))
         sets.append(f"#x{i} = :x{i}")
     try:
-        _ddb().update_item(TableName=config.table_name(),
+        ddb().update_item(TableName=config.table_name(),
                            Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
                            UpdateExpression="SET " + ", ".join(sets),
                            ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(#a) OR #a <= :d)",
                            ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-    except _ddb().exceptions.ConditionalCheckFailedException:
+    except ddb().exceptions.ConditionalCheckFailedException:
         pass
