@@ -494,3 +494,39 @@ def test_given_a_large_export_then_303_to_a_presigned_url_of_the_same_file(clien
     key = path if url.netloc.startswith("ledgerlou-exports.") else path.split("/", 1)[1]
     stored = boto3.client("s3").get_object(Bucket="ledgerlou-exports", Key=key)["Body"].read()
     assert stored == small.body
+
+
+def test_given_a_booking_when_its_block_is_stored_then_keys_header_and_payload_only(client: Any) -> None:
+    import json
+    import zlib
+
+    from ledgerlou import config
+    from ledgerlou.store import journal as store
+    from ledgerlou.store.base import ddb
+
+    ctx = _ctx(client)
+    book(client, simple("119.00"), description="Layout check")
+    item = ddb().get_item(TableName=config.table_name(), ConsistentRead=True,
+                          Key={"PK": {"S": store.journal_pk(ctx.tenant_id)}, "SK": {"S": store.block_sk(1)}})["Item"]
+    # every attribute adds to the one write of a booking: the block stays keys + header + payload
+    assert set(item) == {"PK", "SK", "h", "p"}
+    header = json.loads(item["h"]["S"])
+    assert header == {**header, "seq": 1, "kind": "bookings", "first_journal_number": 1, "last_journal_number": 1}
+    payload = json.loads(zlib.decompress(item["p"]["B"]))
+    assert payload["entries"][0]["audit_hash"] == header["head_hash"]
+    assert store.get_block(ctx.tenant_id, 1) == store._from_low_level(item)
+
+
+@pytest.mark.parametrize("entries", [1, 2_000])
+def test_given_a_payload_when_encoded_then_any_zlib_reader_gets_it_back(entries: int) -> None:
+    import json
+    import zlib
+
+    from ledgerlou.store import journal as store
+
+    payload = {"intents": [], "entries": [{"journal_number": n, "description": f"Büromaterial {n}"}
+                                          for n in range(entries)]}
+    encoded = store.encode_payload(payload)
+    assert json.loads(zlib.decompress(encoded)) == payload  # the default (largest) window reads any window
+    if entries > 1:
+        assert len(encoded) < len(json.dumps(payload)) // 4  # a small window does not cost the big blocks

@@ -31,7 +31,7 @@ from ledgerlou.store.base import now_iso
 
 MAX_ATTEMPTS = 500
 MAX_WAIT_S = 10.0  # then 409 JOURNAL_CONTENTION: retryable, and far below API Gateway's 29 s
-TAIL_REFRESH_EVERY = 64
+TAIL_REFRESH_EVERY = 256  # appends between watermark reads that trim the cached tail (one GetItem each)
 
 
 @dataclass
