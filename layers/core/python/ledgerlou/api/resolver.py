@@ -25,7 +25,11 @@ JSON = "application/json"
 
 def _json_body(text: str) -> dict[str, Any]:
     # parse_float=Decimal: amounts must never pass through float (PITFALLS.md).
-    return json.loads(text, parse_float=Decimal)  # type: ignore[no-any-return]
+    try:
+        return json.loads(text, parse_float=Decimal)  # type: ignore[no-any-return]
+    except RecursionError:
+        # "[[[[…" a few thousand deep exhausts the parser's recursion: malformed input, not our error
+        raise json.JSONDecodeError("nested too deeply", text[:100], 0) from None
 
 
 def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
@@ -91,6 +95,12 @@ def make_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(ex: json.JSONDecodeError) -> Response[str]:
         return error_response(400, "INVALID_JSON", "The request body is not valid JSON.")
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(ex: UnicodeDecodeError) -> Response[str]:
+        # API Gateway passes a body that is not valid UTF-8 base64-encoded; powertools decodes it as
+        # UTF-8 text when the route reads JSON (RFC 8259: JSON exchanged between systems is UTF-8).
+        return error_response(400, "INVALID_JSON", "The request body is not valid UTF-8 JSON.")
 
     @app.exception_handler(ServiceError)
     def _service(ex: ServiceError) -> Response[str]:
