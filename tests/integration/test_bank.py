@@ -533,6 +533,39 @@ def test_given_a_file_that_is_not_a_statement_then_400_unsupported_format(client
     assert account(client, acc["id"])["tx_count"] == 0
 
 
+HUGE = "9" * 40  # more digits than Decimal's 28-digit context can quantize to cents
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("auszug.sta", (":20:STARTUMSE\r\n:25:37040044/0532013000\r\n:28C:00001/001\r\n"
+                    f":60F:C260114EUR{HUGE},00\r\n:61:2601150115CR119,00NTRFNONREF\r\n:86:Miete\r\n"
+                    ":62F:C260115EUR219,00\r\n-\r\n").encode()),
+    ("auszug.sta", (":20:STARTUMSE\r\n:25:37040044/0532013000\r\n:28C:00001/001\r\n"
+                    ":60F:C260114EUR100,00\r\n:61:2601150115CR119,00NTRFNONREF\r\n:86:Miete\r\n"
+                    f":61:2601150115CR{HUGE[:14]},NTRFNONREF\r\n:86:Riesig\r\n"
+                    ":62F:C260115EUR219,00\r\n-\r\n").encode()),
+    ("auszug.csv", ("Buchung;Valuta;Auftraggeber/Empfänger;Buchungstext;Verwendungszweck;Saldo;Betrag;Währung\n"
+                    f"15.01.2026;15.01.2026;Müller;Gutschrift;Miete;{HUGE},00;119,00;EUR\n"
+                    "16.01.2026;16.01.2026;Stadtwerke;Lastschrift;Strom;219,00;-20,00;EUR\n").encode()),
+])
+def test_given_a_statement_stating_an_absurd_amount_then_the_rest_imports_and_no_500(client: Any, name: str,
+                                                                                    data: bytes) -> None:
+    # Given a bank account and a statement whose balance or one amount has 40 digits (or 14 before
+    # the comma: beyond the API's amount range)
+    acc = create_account(client, iban=None, account_number="37040044/0532013000")
+    # When it is uploaded
+    resp = upload(client, data, acc["id"], name)
+    # Then it is imported without the absurd figure: a balance is dropped (was 500: quantizing the
+    # 40-digit MT940 or CSV balance to cents raised decimal.InvalidOperation), an amount makes its row
+    # a row error (as before, now found by the parser)
+    assert resp.status == 201, resp.body
+    result = resp.json()
+    assert result["imported"] >= 1
+    assert all(s["opening_balance"] is None or abs(s["opening_balance"]) < 10**12 for s in result["statements"])
+    assert all("out of range" in e["reason"] for e in result["errors"])
+    assert account(client, acc["id"])["tx_count"] == result["imported"]
+
+
 def test_given_an_upload_without_multipart_or_file_then_400(client: Any) -> None:
     acc = create_account(client)
     resp = client.request("POST", f"/v1/bank-accounts/{acc['id']}/upload", body=b"{}",

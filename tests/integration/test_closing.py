@@ -284,3 +284,22 @@ def test_given_a_backdated_booking_and_an_unprojected_tail_then_the_datev_export
     feb = [r[13] for r in read_extf(lazy.get("/v1/reports/datev-export?startDate=2026-02-01&endDate=2026-02-28")
                                      .body, "cp1252")[2]]
     assert feb == ["Feb 1"]
+
+
+@pytest.mark.parametrize(("year", "month_end"), [("9999", "12-31"), ("0001", "01-31")])
+def test_given_a_booking_in_the_first_or_last_representable_year_then_its_datev_export_is_a_valid_file(
+        client: Any, year: str, month_end: str) -> None:
+    from ledgerlou.formats.datev import read_extf
+
+    # Given a booking dated in 9999 (whose fiscal year ends where `date` ends) or in 0001
+    day = f"{year}-{month_end}"
+    assert book(client, day, "4930", "1200", "10.00", description="Randjahr").status == 201
+    # When that month is exported
+    resp = client.get(f"/v1/reports/datev-export?startDate={day[:8]}01&endDate={day}")
+    # Then the file is there (was 500: the fiscal year end of 9999 was computed as a date in 10000), with
+    # 8-digit dates in the header (strftime wrote 0001-01-01 as "10101") and the booking in it
+    assert resp.status == 200, resp.body
+    header, _, rows = read_extf(resp.body, "cp1252")
+    assert header[12:16] == [f"{year}0101", "4", f"{year}{month_end[:2]}01", f"{year}{month_end.replace('-', '')}"]
+    assert f'EXTF_Buchungsstapel_{year}{month_end[:2]}01_' in resp.headers["content-disposition"]
+    assert [r[13] for r in rows] == ["Randjahr"]

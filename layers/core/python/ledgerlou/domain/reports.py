@@ -302,16 +302,11 @@ def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, I
         raise InvalidInput.field("startDate", "must not be after endDate")
     tenant = tenants.get(ctx.tenant_id)
     fy_month = int(tenant.fiscal_year_start_month) if tenant else 1
-    fy_start = dt.date(start.year if start.month >= fy_month else start.year - 1, fy_month, 1)
-    fy_end = dt.date(fy_start.year + 1, fy_start.month, 1) - dt.timedelta(days=1)
+    fy_start, fy_end = _fiscal_year(start, fy_month)
     if end > fy_end:
         raise InvalidInput.field("endDate", "a DATEV Buchungsstapel covers one fiscal year; split the export")
     state = ledger.read_state(ctx.tenant_id)
-    months = []
-    cur = dt.date(start.year, start.month, 1)
-    while cur <= end:
-        months.append(cur.isoformat()[:7])
-        cur = dt.date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+    months = _months(start, end)
     locked = all(state.locks.get(m) == "locked" for m in months)
     header = datev.DatevHeader(
         consultant_number=int(tenant.datev_consultant_number) if tenant else 1001,
@@ -320,6 +315,24 @@ def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, I
         label=f"LedgerLou {start.isoformat()[:7]}", created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         locked=locked, skr=ctx.chart[-2:], created_by="LedgerLou")
     return datev.extf_filename(header), datev.iter_extf(header, _datev_rows(ctx, state, months, start, end))
+
+
+def _fiscal_year(day: dt.date, fy_month: int) -> tuple[dt.date, dt.date]:
+    """First and last day of the fiscal year holding ``day``, clamped to what ``date`` can hold: bookings
+    may be dated in 0001 or 9999, and the fiscal year of 9999 would otherwise end in 10000 (ValueError,
+    a 500 on GET /v1/reports/datev-export?startDate=9999-12-01&endDate=9999-12-31)."""
+    year = day.year if day.month >= fy_month else day.year - 1
+    fy_start = dt.date(year, fy_month, 1) if year >= dt.MINYEAR else dt.date.min
+    if year + 1 > dt.MAXYEAR:
+        return fy_start, dt.date.max
+    return fy_start, dt.date(year + 1, fy_month, 1) - dt.timedelta(days=1)
+
+
+def _months(start: dt.date, end: dt.date) -> list[str]:
+    """The months YYYY-MM from start's to end's, counted in integers: stepping a date past 9999-12 would
+    raise (see _fiscal_year)."""
+    first, last = start.year * 12 + start.month - 1, end.year * 12 + end.month - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
 
 
 READ_BLOCKS_AT_ONCE = 100  # one BatchGetItem; bounds the export's memory to ~100 blocks of entries

@@ -33,6 +33,7 @@ from ledgerlou.formats.statement import (
     Statement,
     StatementTransaction,
     UnsupportedFormat,
+    checked_amount,
     clean_text,
     looks_like_bic,
     looks_like_iban,
@@ -355,6 +356,10 @@ def _amount(text: str) -> Decimal:
         number = Decimal(value)  # a decimal point with at most two places cannot be thousands
     else:
         raise _BadRow(f"invalid amount {text!r}")
+    try:
+        checked_amount(number)
+    except ValueError as exc:
+        raise _BadRow(str(exc)) from None
     return -number if negative else number
 
 

@@ -25,6 +25,7 @@ from ledgerlou.formats.statement import (
     Statement,
     StatementTransaction,
     UnsupportedFormat,
+    checked_amount,
     clean_text,
 )
 
@@ -395,7 +396,10 @@ def _decimal(text: str | None) -> Decimal:
         raise _EntryError(f"invalid amount {text!r}") from None
     if not value.is_finite() or value < 0:
         raise _EntryError(f"invalid amount {text!r}")
-    return value
+    try:
+        return checked_amount(value)
+    except ValueError as exc:
+        raise _EntryError(str(exc)) from None
 
 
 def _date(container: _Element | None) -> date | None:

@@ -225,8 +225,8 @@ class DatevHeader:
         _require(1 <= self.client_number <= 99_999, "client_number must be between 1 and 99999")
         _require(4 <= self.account_length <= 8, "account_length must be between 4 and 8")
         _require(self.date_from <= self.date_to, "date_from must not be after date_to")
-        next_fiscal_year = _add_one_year(self.fiscal_year_start)
-        _require(self.fiscal_year_start <= self.date_from and self.date_to < next_fiscal_year,
+        _require(self.fiscal_year_start <= self.date_from and _before_next_fiscal_year(self.date_to,
+                                                                                      self.fiscal_year_start),
                  "date_from and date_to must lie in the fiscal year starting fiscal_year_start")
         _require(len(self.label) <= LABEL_MAX_LEN, f"label must be at most {LABEL_MAX_LEN} chars")
         _require(self.currency == "EUR", "only EUR is supported")
@@ -308,7 +308,7 @@ def iter_extf(header: DatevHeader, rows: Iterable[DatevRow]) -> Iterator[bytes]:
 
 def extf_filename(header: DatevHeader) -> str:
     """DATEV imports files named EXTF_*.csv; the period makes monthly batches distinguishable."""
-    return f"EXTF_{FORMAT_NAME}_{header.date_from:%Y%m%d}_{header.date_to:%Y%m%d}.csv"
+    return f"EXTF_{FORMAT_NAME}_{_yyyymmdd(header.date_from)}_{_yyyymmdd(header.date_to)}.csv"
 
 
 def read_extf(data: bytes, encoding: str) -> tuple[list[str], list[str], list[list[str]]]:
@@ -363,10 +363,10 @@ def _header_line(h: DatevHeader) -> str:
         _quote(""),  # 10 Importiert von (filled by DATEV)
         str(h.consultant_number),  # 11 Beraternummer
         str(h.client_number),  # 12 Mandantennummer
-        f"{h.fiscal_year_start:%Y%m%d}",  # 13 WJ-Beginn
+        _yyyymmdd(h.fiscal_year_start),  # 13 WJ-Beginn
         str(h.account_length),  # 14 Sachkontenlänge
-        f"{h.date_from:%Y%m%d}",  # 15 Datum vom
-        f"{h.date_to:%Y%m%d}",  # 16 Datum bis
+        _yyyymmdd(h.date_from),  # 15 Datum vom
+        _yyyymmdd(h.date_to),  # 16 Datum bis
         _quote(to_cp1252_text(h.label)),  # 17 Bezeichnung
         _quote(h.initials or ""),  # 18 Diktatkürzel
         "1",  # 19 Buchungstyp: 1 = Finanzbuchführung
@@ -466,11 +466,18 @@ def _transliterate(value: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _add_one_year(day: date) -> date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
+def _yyyymmdd(day: date) -> str:
+    """YYYYMMDD with a 4-digit year: strftime's %Y drops the zeros of years before 1000 on glibc
+    ("10101" for 0001-01-01), which no EXTF reader takes as a date."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def _before_next_fiscal_year(day: date, fiscal_year_start: date) -> bool:
+    """day < fiscal_year_start + 1 year, compared as (year, month, day) tuples: the next fiscal year of
+    9999 is not a ``date`` (building it raised ValueError, a 500 on the DATEV export of 9999). Fiscal
+    years start on the first of a month; a 29 February start would end on 28 February of the next year."""
+    nxt = (fiscal_year_start.year + 1, fiscal_year_start.month, fiscal_year_start.day)
+    return (day.year, day.month, day.day) < nxt
 
 
 def _require(condition: bool, message: str) -> None:

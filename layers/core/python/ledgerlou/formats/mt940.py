@@ -26,6 +26,7 @@ from ledgerlou.formats.statement import (
     Statement,
     StatementTransaction,
     UnsupportedFormat,
+    checked_amount,
     clean_text,
     looks_like_bic,
     looks_like_iban,
@@ -330,7 +331,7 @@ def _amount(text: str) -> Decimal:
     if not _AMOUNT.match(text):
         raise ValueError(f"invalid amount {text!r}")
     # MT940 amounts use a decimal comma and may end in it ("300," is 300.00).
-    return Decimal(text.replace(",", ".").rstrip(".") or "0")
+    return checked_amount(Decimal(text.replace(",", ".").rstrip(".") or "0"))
 
 
 def _yymmdd(text: str) -> date:

@@ -16,6 +16,10 @@ from datetime import date
 from decimal import Decimal
 
 _WHITESPACE = re.compile(r"\s+")
+# The largest amount a statement can state: the API's amount range (API.md "Values"). The formats
+# allow less (MT940 15 characters, camt 18 digits, CSV no limit), and Decimal arithmetic on the
+# default 28-digit context fails on more (quantize to cents raised InvalidOperation: a 500).
+MAX_STATEMENT_AMOUNT = Decimal("999999999999.99")
 
 
 class UnsupportedFormat(ValueError):
@@ -114,6 +118,16 @@ class ParsedFile:
                 label += f" ({statement.statement_id})"
             messages.extend(f"{label}: {problem}" for problem in statement.balance_check())
         return messages
+
+
+def checked_amount(value: Decimal) -> Decimal:
+    """An amount or balance as read from a statement, refused (ValueError) beyond MAX_STATEMENT_AMOUNT.
+
+    The parsers treat the ValueError as they treat any unreadable amount: the row becomes a RowError,
+    a balance is dropped (which only disables the balance check)."""
+    if not value.is_finite() or abs(value) > MAX_STATEMENT_AMOUNT:
+        raise ValueError(f"amount {value} is out of range (at most {MAX_STATEMENT_AMOUNT})")
+    return value
 
 
 def _fmt(value: Decimal) -> str:
