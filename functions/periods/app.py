@@ -21,7 +21,9 @@ else:  # loaded on first use: the store (pynamodb) is not needed to route or to 
 app = make_resolver()
 READ, WRITE, APPROVE = "periods:read", "periods:write", "periods:approve"
 TAGS = ["Periods"]
-PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+# Years 0001-9999 (dates have no year 0; no lookahead: pydantic's regex engine has none).
+PeriodPath = Annotated[str, Path(pattern=r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])$",
+                                 description="YYYY-MM")]
 RequestPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 
 

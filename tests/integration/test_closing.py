@@ -147,7 +147,7 @@ def test_given_a_lock_racing_bookings_then_no_booking_lands_in_the_closed_period
     assert set(outcomes) <= {"booked", "PERIOD_LOCKED"}
 
 
-@pytest.mark.parametrize("period", ["2026-13", "26-01", "2026-1"])
+@pytest.mark.parametrize("period", ["2026-13", "26-01", "2026-1", "0000-01", "2026-00"])
 def test_given_a_bad_period_then_400(client: Any, period: str) -> None:
     assert client.post(f"/v1/periods/{period}/soft-lock").status == 400
 
