@@ -1092,15 +1092,20 @@ def test_given_an_import_by_the_worker_then_every_transaction_is_found_by_id_at_
     assert client.get(f"/v1/bank-transactions/{uuid.uuid4()}").status == 404
 
 
+def _account_with_transactions(client: Any, count: int) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+    """A new bank account with ``count`` imported transactions (1.00, 2.00, …; one page): the account, its
+    tenant and the transactions as listed."""
+    acc = create_account(client)
+    client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [
+        row(amount=f"{i}.00") for i in range(1, count + 1)]})
+    return acc, _tenant_of(client, acc["id"]), all_transactions(client, acc["id"])
+
+
 def test_given_a_packed_transaction_then_its_status_changes_alone_and_the_counter_follows(client: Any) -> None:
     from ledgerlou.domain import bank
     from ledgerlou.errors import Conflict
 
-    acc = create_account(client)
-    tenant_id = _tenant_of(client, acc["id"])
-    client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [
-        row(amount=f"{i}.00") for i in range(1, 4)]})
-    txs = all_transactions(client, acc["id"])
+    acc, tenant_id, txs = _account_with_transactions(client, 3)
     assert len(_pages(tenant_id, acc["id"], "2026-01")) == 1  # all three in one page
     # When one of them is reconciled
     changed = bank.set_transaction_status(tenant_id, txs[1]["id"], "reconciled", expected="unreconciled")
@@ -1123,11 +1128,7 @@ def test_given_a_packed_transaction_then_its_status_changes_alone_and_the_counte
 def test_given_concurrent_status_changes_of_one_page_then_every_one_lands(client: Any) -> None:
     from ledgerlou.domain import bank
 
-    acc = create_account(client)
-    tenant_id = _tenant_of(client, acc["id"])
-    client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [
-        row(amount=f"{i}.00") for i in range(1, 9)]})
-    txs = all_transactions(client, acc["id"])
+    acc, tenant_id, txs = _account_with_transactions(client, 8)
     # When 8 threads each reconcile another transaction of the same page at the same time
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []

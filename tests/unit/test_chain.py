@@ -14,6 +14,7 @@ import random
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -682,14 +683,20 @@ def _mutate(rng: random.Random, lines: list[bytes]) -> list[bytes]:
     return lines
 
 
-def test_fast_path_and_reference_agree_on_mutated_exports() -> None:
-    # Given many exports, each with one or two random mutations (some semantics-preserving)
-    rng = random.Random(2026)
+def _mutated_exports(seed: int, count: int) -> Iterator[list[bytes]]:
+    """``count`` exports of a 12-entry chain, each with one or (30 %) two random mutations."""
+    rng = random.Random(seed)
     base = lines_of(build_chain(12))
-    for _ in range(1500):
+    for _ in range(count):
         lines = _mutate(rng, base)
         if rng.random() < 0.3:
             lines = _mutate(rng, lines)
+        yield lines
+
+
+def test_fast_path_and_reference_agree_on_mutated_exports() -> None:
+    # Given many exports, each with one or two random mutations (some semantics-preserving)
+    for lines in _mutated_exports(seed=2026, count=1500):
         # When verified by the production verifier and by the naive json + rfc8785 reference
         # Then both reach the same verdict at the same place
         assert summary(verify_jsonl(lines)) == reference_verify(lines), lines
@@ -920,12 +927,7 @@ def test_stream_break_late_in_a_long_export_counts_the_rest(chain_1000: list[dic
 
 def test_stream_agrees_with_the_line_path_and_the_reference_on_mutated_exports(read_size: int) -> None:
     # Given many exports with one or two random mutations (some semantics-preserving)
-    rng = random.Random(4711)
-    base = lines_of(build_chain(12))
-    for _ in range(400):
-        lines = _mutate(rng, base)
-        if rng.random() < 0.3:
-            lines = _mutate(rng, lines)
+    for lines in _mutated_exports(seed=4711, count=400):
         data = b"".join(lines)
         # When verified as a stream  Then line path, stream path and reference reach the same verdict
         stream_result(data)
