@@ -29,6 +29,7 @@ from ledgerlou.api.schemas.bank import (
     TxStatus,
     UnreconciledCount,
 )
+from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, metrics, tracer
@@ -45,7 +46,7 @@ ACCOUNTS, TRANSACTIONS = ["Bank accounts"], ["Bank transactions"]
 UUID_PATTERN = r"^[0-9a-fA-F-]{36}$"
 IdPath = Annotated[str, Path(pattern=UUID_PATTERN)]
 AccountQuery = Annotated[str | None, Query(pattern=UUID_PATTERN, description="Bank account id")]
-DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+DateQuery = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
 QUEUED: dict[int, Any] = {202: {"description": "More than 500 transactions: queued for the import worker; "
                                "poll GET /v1/bank-transactions/import-batches/{batch_id}",
                 "content": {"application/json": {"model": ImportQueued}}}}

@@ -14,6 +14,7 @@ from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from ledgerlou.api.resolver import json_response, make_resolver, responses
 from ledgerlou.api.schemas.accounts import AccountCreate, AccountList, AccountOut, AccountSearchResult, AccountType
+from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.api.schemas.journal import (
     AccountEntries,
     BatchCreated,
@@ -41,7 +42,7 @@ READ, WRITE = "journal:read", "journal:write"
 ACCOUNTS, BOOKINGS, JOURNAL = ["Accounts"], ["Bookings"], ["Journal"]
 AccountPath = Annotated[str, Path(pattern=r"^[0-9]{4,8}$")]
 IntentPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
-DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+DateQuery = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
 SOURCE_HEADER = "x-ledgerlou-source"
 CLIENT_SOURCES = ("api", "dashboard", "mcp", "import")
 

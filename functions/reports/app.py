@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 
@@ -22,7 +22,8 @@ else:  # loaded on first use: the store (pynamodb) is not needed to route or to 
 app = make_resolver()
 READ = "reports:read"
 TAGS = ["Reports"]
-DateQuery = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+DateQuery = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
+RequiredDate = Annotated[IsoDate, Query(description="YYYY-MM-DD")]
 ReportType = Literal["trial_balance", "profit_and_loss", "balance_sheet", "vat_return"]
 CURRENT_THROUGH = "X-Journal-Current-Through"
 
@@ -56,7 +57,7 @@ def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[
          responses={200: {"description": "text/csv; charset=windows-1252 (EXTF Buchungsstapel)"},
                     303: {"description": "Large file: Location is a presigned download URL (15 min)"},
                     400: {"description": "INVALID_INPUT"}})
-def datev_export(startDate: Annotated[dt.date, Query()], endDate: Annotated[dt.date, Query()]):  # type: ignore[no-untyped-def]
+def datev_export(startDate: RequiredDate, endDate: RequiredDate):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     ctx = caller(app, READ)
     filename, chunks = reports.datev_export(ctx, startDate, endDate)

@@ -249,18 +249,22 @@ def test_given_good_and_bad_rows_when_imported_then_the_good_ones_import_and_the
                 counterparty_iban="de02 1203 0000 0000 2020 51"),
             row(amount="119.001"), "not an object", row(booking_date="2026-02-30"), {"amount": 5},
             row(amount="-42.50", bank_reference="BANKREF-1", value_date="2026-01-16", currency="USD"),
-            row(colour="blue"), row(counterparty_iban="nope"), row(amount="1000000000000.00")]
+            row(colour="blue"), row(counterparty_iban="nope"), row(amount="1000000000000.00"),
+            row(booking_date=0), row(value_date="2026-01-16T00:00:00")]
     # When they are imported
     resp = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows})
     # Then the two good rows are imported and every bad row is reported with its index and field
     assert resp.status == 201, resp.body
     result = resp.json()
-    assert (result["total_rows"], result["imported"], result["skipped_duplicates"]) == (9, 2, 0)
+    assert (result["total_rows"], result["imported"], result["skipped_duplicates"]) == (11, 2, 0)
     reasons = {e["index"]: e["reason"] for e in result["errors"]}
-    assert sorted(reasons) == [1, 2, 3, 4, 6, 7, 8]
+    assert sorted(reasons) == [1, 2, 3, 4, 6, 7, 8, 9, 10]
     assert reasons[1].startswith("amount:") and "2 decimals" in reasons[1]
     assert reasons[4].startswith("booking_date:") and reasons[6].startswith("colour:")
     assert reasons[7].startswith("counterparty_iban:")
+    # a Unix timestamp or a datetime is not a date (pydantic alone would book 0 as 1970-01-01)
+    assert reasons[9] == "booking_date: must be a date written YYYY-MM-DD"
+    assert reasons[10] == "value_date: must be a date written YYYY-MM-DD"
     # and the transactions are stored exactly, unreconciled, with the batch id
     txs = {t["amount"]: t for t in all_transactions(client, acc["id"])}
     assert set(txs) == {Decimal("119.00"), Decimal("-42.50")}

@@ -106,6 +106,31 @@ def test_given_an_invalid_date_or_unknown_document_then_4xx(client: Any) -> None
     assert entry_count(client) == 0
 
 
+@pytest.mark.parametrize("date", [0, 86400, "86400", "2026-01-15T00:00:00", "2026-1-15", " 2026-01-15", None])
+def test_given_a_booking_date_that_is_not_yyyy_mm_dd_then_400_and_nothing_booked(client: Any, date: Any) -> None:
+    # Given a client that sends a Unix timestamp or a datetime instead of a calendar date
+    # When it books
+    resp = book(client, simple(), date=date)
+    # Then nothing is silently booked into 1970: 400 naming booking_date, and the journal stays empty
+    assert resp.status == 400 and resp.json()["error"]["code"] == "INVALID_INPUT"
+    assert resp.json()["error"]["details"][0]["field"] == "booking_date"
+    assert entry_count(client) == 0
+
+
+@pytest.mark.parametrize("path", ["/v1/journal?startDate=0", "/v1/journal?endDate=86400",
+                                  "/v1/accounts/1200/entries?startDate=0", "/v1/journal/export?startDate=0",
+                                  "/v1/reports/monthly-revenue-expenses?startDate=0",
+                                  "/v1/reports/datev-export?startDate=0&endDate=2026-01-31",
+                                  "/v1/bank-transactions?start_date=0"])
+def test_given_a_date_filter_that_is_not_yyyy_mm_dd_then_400_naming_it(client: Any, path: str) -> None:
+    # Given a date filter given as a number (pydantic would read it as seconds since 1970)
+    # When reading
+    resp = client.get(path)
+    # Then 400 names the parameter instead of answering for 1970
+    assert resp.status == 400 and resp.json()["error"]["code"] == "INVALID_INPUT"
+    assert resp.json()["error"]["details"][0]["field"] in ("startDate", "endDate", "start_date")
+
+
 def test_given_a_field_error_then_the_detail_names_the_line(client: Any) -> None:
     resp = book(client, [*simple(), {"account_debit": "4930", "account_credit": "1200", "amount": "1.999"}])
     assert resp.json()["error"]["details"][0]["field"] == "lines[1].amount"

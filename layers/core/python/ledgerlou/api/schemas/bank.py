@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from ledgerlou.api.schemas.common import AccountNumber, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, IsoDate, ShortText, StrictModel
 from ledgerlou.money import Money
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
@@ -74,8 +73,8 @@ class BalanceHistoryOut(BaseModel):
 class BankTransactionIn(StrictModel):
     """One row of a JSON import. Only booking_date and amount are required."""
 
-    booking_date: dt.date
-    value_date: dt.date | None = None
+    booking_date: IsoDate
+    value_date: IsoDate | None = None
     amount: Money = Field(description="Signed: money in is positive")
     currency: Currency | None = Field(default=None, description="Default: the bank account's currency")
     counterparty_name: str | None = Field(default=None, max_length=200)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ledgerlou.api.schemas.common import AccountNumber, OutModel, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, IsoDate, OutModel, StrictModel
 from ledgerlou.money import PositiveMoney, to_decimal
 
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -46,7 +45,7 @@ class Fx(StrictModel):
 
 
 class BookingRequest(StrictModel):
-    booking_date: dt.date
+    booking_date: IsoDate
     description: Description
     lines: list[BookingLine] = Field(min_length=1, max_length=500)
     document_id: str | None = Field(default=None, pattern=r"^[0-9a-fA-F-]{36}$")
@@ -88,7 +87,7 @@ class OpeningBalance(StrictModel):
 
 
 class OpeningBalancesRequest(StrictModel):
-    booking_date: dt.date
+    booking_date: IsoDate
     balances: list[OpeningBalance] = Field(min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=500)
 
