@@ -18,8 +18,9 @@ DESCRIPTION = """GoBD-compliant double-entry bookkeeping for German SMEs (SKR03/
 
 Authentication: `Authorization: Bearer <API key ll_… or session token>`; scopes `<group>:read|write`,
 `periods:approve`, `admin`. Errors: `{"error": {"code", "message", "details": [{"field", "issue"}]}}`.
-Amounts are JSON numbers with at most 2 decimals (parsed exactly, never as float). POSTs that create
-something accept an `Idempotency-Key` header."""
+Amounts are JSON numbers with at most 2 decimals (parsed exactly, never as float), or the same as a plain
+decimal string ("119.00"); dates are `YYYY-MM-DD` and nothing else. POSTs that create something accept an
+`Idempotency-Key` header."""
 
 
 def generate() -> str:
@@ -64,10 +65,57 @@ def generate() -> str:
     public = {"/v1/openapi.json", "/v1/auth/login", "/v1/auth/forgot-password", "/v1/auth/setup-password",
               "/v1/contact"}
     for path, ops in schema.get("paths", {}).items():
-        if path in public:
-            for op in ops.values():
+        for op in ops.values():
+            if path in public:
                 op["security"] = []
+            _complete_operation(op, secured=path not in public)
+    _drop_unreferenced_schemas(schema)
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _complete_operation(op: dict[str, Any], *, secured: bool) -> None:
+    """Make the document say what the API does (checked against the running API by
+    tests/e2e/test_openapi_conformance.py).
+
+    - powertools documents a 422 with its own HTTPValidationError body on every route; this API answers
+      validation errors with 400 and the error body of API.md, and no route gives 422.
+    - every route behind the authorizer can answer 401 and 403, every route with parameters or a body 400,
+      every route with a path parameter 404 - with the one error body.
+    - a route that reads a multipart upload itself declares its body as an extension (resolver.multipart_body).
+    """
+    from ledgerlou.api.resolver import ERROR_RESPONSES, MULTIPART_EXTENSION
+
+    responses = op.setdefault("responses", {})
+    if "HTTPValidationError" in json.dumps(responses.get("422", {})):
+        del responses["422"]
+    errors: set[int] = set()
+    if secured:
+        errors |= {401, 403}
+    parameters = op.get("parameters") or []
+    if parameters or "requestBody" in op or MULTIPART_EXTENSION in op:
+        errors.add(400)
+    if any(p.get("in") == "path" for p in parameters):
+        errors.add(404)
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for status in sorted(errors):
+        responses.setdefault(str(status), {"description": ERROR_RESPONSES[status]["description"]})
+    for status, response in responses.items():
+        if status.startswith("4"):
+            response["content"] = error_body
+    body = op.pop(MULTIPART_EXTENSION, None)
+    if body is not None:
+        op["requestBody"] = body
+
+
+def _drop_unreferenced_schemas(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    while True:
+        text = json.dumps({k: v for k, v in doc.items() if k != "components"}) + json.dumps(schemas)
+        unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in text]
+        if not unused:
+            return
+        for name in unused:
+            del schemas[name]
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
-from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.resolver import json_response, make_resolver, multipart_body, responses
 from ledgerlou.api.schemas.bank import (
     BalanceHistoryOut,
     BankAccountCreate,
@@ -110,7 +110,8 @@ def update_bank_account(account_id: IdPath, body: BankAccountUpdate) -> Response
 @app.post("/v1/bank-accounts/<account_id>/upload", summary="Import a statement file into this bank account",
           description="multipart/form-data, field `file`: camt.053, MT940 or a German bank CSV export.",
           tags=ACCOUNTS, responses=_with_queued(responses(FileImportResult, 201, "Imported", 400, 401, 403, 404, 409,
-                                                          413)))
+                                                          413)),
+          openapi_extensions=multipart_body("camt.053, MT940 or a German bank CSV export"))
 def upload_statement(account_id: IdPath) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "bank-upload", lambda: _import_file(ctx, account_id.lower()))
@@ -150,7 +151,10 @@ def import_transactions(body: BankTransactionsImport) -> Response[str]:
                       "`bank_account_id`; without it the bank account is found by the statement's IBAN or "
                       "account number.",
           tags=TRANSACTIONS,
-          responses=_with_queued(responses(FileImportResult, 201, "Imported", 400, 401, 403, 404, 409, 413)))
+          responses=_with_queued(responses(FileImportResult, 201, "Imported", 400, 401, 403, 404, 409, 413)),
+          openapi_extensions=multipart_body("camt.053, MT940 or a German bank CSV export",
+                                            bank_account_id="Optional: the bank account (UUID); else found by "
+                                                            "the statement's IBAN or account number"))
 def import_statement_file() -> Response[str]:
     ctx = caller(app, WRITE)
 

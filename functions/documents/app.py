@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
-from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.resolver import file_responses, json_response, make_resolver, multipart_body, responses
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
@@ -35,7 +35,8 @@ class DocumentCreated(BaseModel):
 
 
 @app.post("/v1/documents", summary="Upload a document (multipart/form-data, field `file`)", tags=TAGS,
-          responses=responses(DocumentCreated, 201, "Stored", 400, 401, 403, 413))
+          responses=responses(DocumentCreated, 201, "Stored", 400, 401, 403, 413),
+          openapi_extensions=multipart_body("PDF, PNG, JPEG, TIFF, XML, … (checked by content)"))
 def upload_document() -> Response[str]:
     ctx = caller(app, WRITE)
 
@@ -58,14 +59,14 @@ def _download(doc_id: str, disposition: str) -> Response[bytes]:
 
 
 @app.get("/v1/documents/<doc_id>/file", summary="Download the original (attachment)", tags=TAGS,
-         responses={200: {"description": "The file"}, 404: {"description": "NOT_FOUND"}})
+         responses=file_responses("*/*", "The stored original, with the media type found at upload"))
 def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     return _download(doc_id, "attachment")
 
 
 @app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline", tags=TAGS,
-         responses={200: {"description": "The file"}, 404: {"description": "NOT_FOUND"}})
+         responses=file_responses("*/*", "The stored original, with the media type found at upload"))
 def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     return _download(doc_id, "inline")

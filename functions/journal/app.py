@@ -12,7 +12,7 @@ from ledgerlou.api.auth import caller
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
-from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
 from ledgerlou.api.schemas.accounts import AccountCreate, AccountList, AccountOut, AccountSearchResult, AccountType
 from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.api.schemas.journal import (
@@ -151,8 +151,8 @@ def verify_journal() -> Response[str]:
 
 
 @app.get("/v1/journal/export", summary="Export the journal as JSON Lines (canonical fields + audit_hash)",
-         tags=JOURNAL, responses={200: {"description": "application/x-ndjson, one entry per line"},
-                                  303: {"description": "Large file: Location is a presigned download URL"}})
+         tags=JOURNAL, responses=file_responses("application/x-ndjson", "One entry per line", 400, 401, 403,
+                                                redirect=True))
 def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
     body = b"".join(journal.export_lines(ctx.tenant_id, _iso(startDate), _iso(endDate)))

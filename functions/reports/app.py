@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.downloads import file_response
-from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
 from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
@@ -54,9 +54,8 @@ def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[
 
 
 @app.get("/v1/reports/datev-export", summary="DATEV EXTF Buchungsstapel (CSV, Windows-1252)", tags=TAGS,
-         responses={200: {"description": "text/csv; charset=windows-1252 (EXTF Buchungsstapel)"},
-                    303: {"description": "Large file: Location is a presigned download URL (15 min)"},
-                    400: {"description": "INVALID_INPUT"}})
+         responses=file_responses("text/csv; charset=windows-1252", "EXTF Buchungsstapel", 400, 401, 403,
+                                  redirect=True))
 def datev_export(startDate: RequiredDate, endDate: RequiredDate):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     ctx = caller(app, READ)

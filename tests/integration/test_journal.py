@@ -84,7 +84,10 @@ def test_given_rounding_when_splitting_then_half_up_and_net_plus_tax_is_gross(cl
     (simple("0"), 400, "INVALID_INPUT"),
     (simple("-5"), 400, "INVALID_INPUT"),
     (simple("1.005"), 400, "INVALID_INPUT"),
-    (simple("1e3"), 201, None),
+    (simple(Decimal("1E+3")), 201, None),  # a JSON number in exponent form is a number
+    (simple("1e3"), 400, "INVALID_INPUT"),  # a string must be plain: "1000.00"
+    (simple("١٢"), 400, "INVALID_INPUT"),  # Decimal() reads Arabic-Indic digits; we do not
+    (simple(" 5.00"), 400, "INVALID_INPUT"),
     (simple("abc"), 400, "INVALID_INPUT"),
     (simple(tax_code="VSt99"), 404, "TAX_CODE_NOT_FOUND"),
     ([], 400, "INVALID_INPUT"),

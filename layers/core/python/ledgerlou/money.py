@@ -7,14 +7,18 @@ Requests are parsed with ``parse_float=Decimal`` (see ``api.resolver``); respons
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import simplejson
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
+# Decimal() also reads "١٢" (Arabic-Indic digits), " 5.00", "1_000", "1e2" and "+5": a number sent as a
+# string must be written the one plain way, as the journal's canonical amount is (domain/chain.py).
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -24,6 +28,8 @@ def to_decimal(value: Any) -> Decimal:
     if isinstance(value, float):
         # Only reachable from Python callers; a request body never yields floats.
         value = repr(value)
+    elif isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
+        raise ValueError("must be a number (a string must be a plain decimal like \"119.00\")")
     try:
         d = Decimal(value) if not isinstance(value, Decimal) else value
     except (InvalidOperation, TypeError, ValueError):
@@ -60,9 +66,18 @@ def parse_rate(value: Any) -> Decimal:
     return d
 
 
-Money = Annotated[Decimal, BeforeValidator(parse_money)]
-PositiveMoney = Annotated[Decimal, BeforeValidator(parse_positive_money)]
-Rate = Annotated[Decimal, BeforeValidator(parse_rate)]
+def _number_schema(**bounds: float) -> WithJsonSchema:
+    # What the OpenAPI document says a request accepts: a JSON number within the bounds, or a plain
+    # decimal string. "At most 2 decimals" is left to the prose: multipleOf 0.01 is inexact on floats.
+    return WithJsonSchema({"anyOf": [{"type": "number", **bounds},
+                                     {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}]})
+
+
+_LIMIT = float(MAX_AMOUNT)
+Money = Annotated[Decimal, BeforeValidator(parse_money), _number_schema(minimum=-_LIMIT, maximum=_LIMIT)]
+PositiveMoney = Annotated[Decimal, BeforeValidator(parse_positive_money),
+                          _number_schema(exclusiveMinimum=0, maximum=_LIMIT)]
+Rate = Annotated[Decimal, BeforeValidator(parse_rate), _number_schema(minimum=0, maximum=100)]
 
 
 def cents(amount: Decimal) -> Decimal:

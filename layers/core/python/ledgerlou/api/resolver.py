@@ -128,6 +128,7 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     403: {"description": "FORBIDDEN: the token lacks the scope"},
     404: {"description": "NOT_FOUND: no such resource in this tenant"},
     409: {"description": "Conflict (e.g. duplicate, locked period, idempotency key reused)"},
+    413: {"description": "PAYLOAD_TOO_LARGE: the upload or the booking exceeds its size limit"},
 }
 
 
@@ -138,6 +139,36 @@ def responses(model: Any, status: int = 200, description: str = "Success", *erro
         out[code] = {"description": ERROR_RESPONSES.get(code, {"description": "Error"})["description"],
                      "content": {JSON: {"model": ErrorBody}}}
     return out
+
+
+def file_responses(content_type: str, description: str, *errors: int, redirect: bool = False) -> dict[int, Any]:
+    """OpenAPI ``responses=`` for a route that answers a file (not JSON): its media type, the 303 to a
+    presigned URL for large files (``redirect``), and the JSON error responses it can give."""
+    out = responses(ErrorBody, 200, description, *(errors or (400, 401, 403, 404)))
+    out[200] = {"description": description,
+                "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}
+    if redirect:
+        out[303] = {"description": "Large file: the Location header is a presigned download URL (15 min)",
+                    "headers": {"Location": {"description": "Presigned URL", "schema": {"type": "string"}}},
+                    "content": {JSON: {"schema": {
+                        "type": "object", "required": ["download_url", "expires_in", "size"],
+                        "properties": {"download_url": {"type": "string"}, "expires_in": {"type": "integer"},
+                                       "size": {"type": "integer", "description": "bytes"}}}}}}
+    return out
+
+
+MULTIPART_EXTENSION = "x-ledgerlou-multipart"
+
+
+def multipart_body(description: str, **text_fields: str) -> dict[str, Any]:
+    """``openapi_extensions=`` for a route that reads a multipart/form-data upload itself
+    (api/multipart.py): the document generator (local/openapi_gen.py) turns it into the operation's
+    ``requestBody``, with the required ``file`` part and the optional text fields named here."""
+    properties: dict[str, Any] = {"file": {"type": "string", "format": "binary", "description": description}}
+    for name, text in text_fields.items():
+        properties[name] = {"type": "string", "description": text}
+    return {MULTIPART_EXTENSION: {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": properties, "required": ["file"]}}}}}
 
 
 class ErrorDetail(BaseModel):

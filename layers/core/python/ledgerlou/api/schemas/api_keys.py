@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ledgerlou.api.auth import ALL_SCOPES
 from ledgerlou.api.schemas.common import OutModel, ShortText, StrictModel
 
 
 class ApiKeyCreate(StrictModel):
     label: ShortText
-    scopes: list[str] = Field(min_length=1, max_length=40)
+    # Checked by the domain (one message naming every unknown scope); the enum documents them.
+    scopes: list[str] = Field(min_length=1, max_length=40,
+                              json_schema_extra={"items": {"type": "string", "enum": list(ALL_SCOPES)}})
 
 
 class ApiKeyOut(OutModel):

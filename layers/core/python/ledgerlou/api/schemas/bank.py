@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from ledgerlou.api.schemas.common import AccountNumber, IsoDate, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, IsoDate, JsonNumber, ShortText, StrictModel
 from ledgerlou.money import Money
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
@@ -57,13 +57,13 @@ class BankAccountOut(BaseModel):
 
 class BalancePoint(BaseModel):
     date: str
-    balance: Decimal
+    balance: JsonNumber
 
 
 class BalanceHistoryOut(BaseModel):
     history: list[BalancePoint] = Field(description="End-of-day balance of each of the last `days` days")
-    startBalance: Decimal = Field(description="End-of-day balance of the day before the first history day")
-    currentBalance: Decimal = Field(description="End-of-day balance of today")
+    startBalance: JsonNumber = Field(description="End-of-day balance of the day before the first history day")
+    currentBalance: JsonNumber = Field(description="End-of-day balance of today")
     currency: str
     bank_account_id: str | None
     days: int
@@ -122,7 +122,7 @@ class BankTransactionOut(BaseModel):
     bank_account_id: str
     booking_date: str
     value_date: str | None
-    amount: Decimal
+    amount: JsonNumber
     currency: str
     counterparty_name: str | None
     counterparty_iban: str | None
@@ -164,8 +164,8 @@ class StatementSummary(BaseModel):
     account_iban: str | None
     account_number: str | None
     currency: str | None
-    opening_balance: Decimal | None
-    closing_balance: Decimal | None
+    opening_balance: JsonNumber | None
+    closing_balance: JsonNumber | None
     opening_date: str | None
     closing_date: str | None
     transactions: int

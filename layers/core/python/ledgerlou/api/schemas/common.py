@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 AccountNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$"), Field(description="Account number")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=2000)]
+
+# Responses write Decimals as JSON numbers (money.dumps: 119.00, never "119.00"), while pydantic
+# documents a Decimal as a string in its serialisation schema; response models say what is sent.
+JsonNumber = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ISO_DATE_ISSUE = "must be a date written YYYY-MM-DD"

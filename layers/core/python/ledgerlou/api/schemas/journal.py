@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ledgerlou.api.schemas.common import AccountNumber, IsoDate, OutModel, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, IsoDate, JsonNumber, OutModel, StrictModel
 from ledgerlou.money import PositiveMoney, to_decimal
 
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -95,8 +95,8 @@ class OpeningBalancesRequest(StrictModel):
 class OpeningBalancesCreated(OutModel):
     intent_id: str
     event_count: int
-    total_debit: Decimal
-    total_credit: Decimal
+    total_debit: JsonNumber
+    total_credit: JsonNumber
 
 
 class ReverseRequest(StrictModel):
@@ -118,7 +118,7 @@ class JournalEntryOut(OutModel):
     booking_date: str
     account_debit: str
     account_credit: str
-    amount: Decimal
+    amount: JsonNumber
     currency: str
     description: str
     created_at: str
@@ -140,8 +140,8 @@ class JournalList(OutModel):
 class AccountEntries(OutModel):
     account: str
     entries: list[dict[str, Any]]
-    opening_balance: Decimal
-    balance: Decimal
+    opening_balance: JsonNumber
+    balance: JsonNumber
 
 
 class VerifyOut(OutModel):

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from ledgerlou.api.schemas.common import AccountNumber, OutModel, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel
 from ledgerlou.money import Rate
 
 TaxCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,20}$")]
@@ -35,7 +34,7 @@ class TaxCodeOut(OutModel):
     code: str
     label: str
     description: str | None
-    rate: Decimal
+    rate: JsonNumber
     vat_account: str
     self_assess_account: str | None
     direction: str

@@ -1,0 +1,79 @@
+"""The published OpenAPI document (functions/openapi/openapi.json) says what the API does.
+
+tests/e2e/test_openapi_conformance.py checks the running API against it; these tests pin the rules
+the generator (local/openapi_gen.py) applies, on the committed file, without a server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = json.loads((ROOT / "functions" / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+
+
+def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, ops in DOC["paths"].items():
+        for method, op in ops.items():
+            yield path, method, op
+
+
+def test_given_the_document_then_no_route_promises_powertools_422_body() -> None:
+    # Given validation errors are answered 400 with API.md's error body (api/resolver.py)
+    # Then no operation documents powertools' 422 HTTPValidationError, and its schemas are gone
+    assert all("422" not in op["responses"] for _, _, op in operations())
+    assert not {"HTTPValidationError", "ValidationError"} & set(DOC["components"]["schemas"])
+
+
+def test_given_a_secured_route_then_401_403_and_400_are_documented_with_the_error_body() -> None:
+    for path, method, op in operations():
+        codes = op["responses"]
+        if op.get("security") != []:
+            assert {"401", "403"} <= set(codes), (method, path)
+        if op.get("parameters") or "requestBody" in op:
+            assert "400" in codes, (method, path)
+        if any(p["in"] == "path" for p in op.get("parameters", [])):
+            assert "404" in codes, (method, path)
+        for status, response in codes.items():
+            if status.startswith("4"):
+                assert response["content"] == ERROR_BODY, (method, path, status)
+
+
+def test_given_uploads_then_their_multipart_body_is_documented() -> None:
+    for path in ("/v1/documents", "/v1/bank-accounts/{account_id}/upload", "/v1/bank-transactions/import-file"):
+        body = DOC["paths"][path]["post"]["requestBody"]
+        schema = body["content"]["multipart/form-data"]["schema"]
+        assert body["required"] and schema["required"] == ["file"]
+        assert schema["properties"]["file"]["format"] == "binary"
+
+
+def test_given_file_downloads_then_their_media_types_are_documented() -> None:
+    export = DOC["paths"]["/v1/journal/export"]["get"]["responses"]
+    assert set(export["200"]["content"]) == {"application/x-ndjson"}
+    assert export["303"]["content"]["application/json"]["schema"]["required"] == ["download_url", "expires_in",
+                                                                                  "size"]
+    datev = DOC["paths"]["/v1/reports/datev-export"]["get"]["responses"]["200"]["content"]
+    assert set(datev) == {"text/csv; charset=windows-1252"}
+
+
+def test_given_money_in_responses_then_it_is_documented_as_a_json_number() -> None:
+    # Responses write Decimals as JSON numbers (money.dumps); pydantic alone would document strings
+    schemas = DOC["components"]["schemas"]
+    assert schemas["JournalEntryOut"]["properties"]["amount"]["type"] == "number"
+    assert schemas["AccountEntries"]["properties"]["balance"]["type"] == "number"
+    assert schemas["TaxCodeOut"]["properties"]["rate"]["type"] == "number"
+    assert schemas["BalancePoint"]["properties"]["balance"]["type"] == "number"
+
+
+def test_given_dates_and_amounts_in_requests_then_their_form_is_documented() -> None:
+    schemas = DOC["components"]["schemas"]
+    booking_date = schemas["BookingRequest"]["properties"]["booking_date"]
+    assert (booking_date["format"], booking_date["pattern"]) == ("date", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    number, text = schemas["BookingLine"]["properties"]["amount"]["anyOf"]
+    assert number["type"] == "number" and number["exclusiveMinimum"] == 0
+    assert text == {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
+    journal_dates = [p for p in DOC["paths"]["/v1/journal"]["get"]["parameters"] if p["name"] == "startDate"]
+    assert journal_dates[0]["schema"]["anyOf"][0]["format"] == "date"
