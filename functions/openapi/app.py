@@ -21,7 +21,9 @@ def _document() -> str:
     return DOCUMENT.read_text(encoding="utf-8")
 
 
-@app.get("/v1/openapi.json", summary="The OpenAPI 3 document of the whole API (no auth)", tags=["Meta"])
+@app.get("/v1/openapi.json", summary="The OpenAPI 3 document of the whole API (no auth)", tags=["Meta"],
+         responses={200: {"description": "OpenAPI 3.1 document",
+                          "content": {"application/json": {"schema": {"type": "object"}}}}})
 def openapi_document() -> Response[str]:
     return Response(200, "application/json", body=_document(), headers={"Cache-Control": "public, max-age=300"})
 

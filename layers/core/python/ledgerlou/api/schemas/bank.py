@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
@@ -49,7 +48,7 @@ class BankAccountOut(BaseModel):
     tx_count: int
     unreconciled_count: int
     last_tx_date: str | None
-    stated_balance: Decimal | None = Field(description="Latest closing balance stated by an imported statement")
+    stated_balance: JsonNumber | None = Field(description="Latest closing balance stated by an imported statement")
     stated_balance_date: str | None
     created_at: str
     updated_at: str
