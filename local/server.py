@@ -138,7 +138,7 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
             else:
                 resp = runtime.gateway.request(self.command, self.path, dict(self.headers.items()), body)
                 status, headers, raw = resp.status, resp.headers, resp.body
-                if self.command != "GET" and status < 400:
+                if self.command not in ("GET", "HEAD", "OPTIONS") and status < 400:
                     runtime.dirty.set()
             self.send_response(status)
             for k, v in headers.items():
@@ -146,7 +146,8 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
                     self.send_header(k, v)
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
-            self.wfile.write(raw)
+            if self.command != "HEAD":  # a HEAD answer has the headers of the body but never the body
+                self.wfile.write(raw)
 
         def _local(self, body: bytes | None) -> tuple[int, dict[str, Any]]:
             """Local-only operator endpoints (never deployed): create a tenant for `make tenant`."""
@@ -164,7 +165,14 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
                              "api_key": new.admin_key}
             return 404, {"error": {"code": "NOT_FOUND", "message": "No such local endpoint."}}
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+        # Every method goes to the gateway, which answers a JSON 405 METHOD_NOT_ALLOWED (or 404 NOT_FOUND) for
+        # one no route has, as for any other request: not http.server's 501 HTML page.
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_TRACE = do_CONNECT = _handle
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):  # extension methods (PROPFIND, ...): http.server looks up do_<METHOD>
+                return self._handle
+            raise AttributeError(name)
 
     return Handler
 

@@ -4,67 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-KEY = "ll_" + "E2eTestKey0123456789abcdefghijABCDEFGHIJ"
+from tests.e2e.conftest import KEY, ROOT, Server
+
 pytestmark = pytest.mark.e2e
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, state_dir: Path) -> None:
-        self.port = _port()
-        env = {**os.environ, "LEDGERLOU_STATE_DIR": str(state_dir), "LEDGERLOU_DEV_API_KEY": KEY,
-               "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'core' / 'python'}"}
-        for k in ("AWS_ENDPOINT_URL", "TABLE_NAME"):
-            env.pop(k, None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "local", "--port", str(self.port)], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.output: list[str] = []
-        deadline = time.monotonic() + 60
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.output.append(line)
-            if "demo API key" in line:
-                return
-        raise AssertionError("local runtime did not start:\n" + "".join(self.output))
-
-    def call(self, method: str, path: str, body: Any = None, token: str | None = KEY) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw[:1] in (b"{", b"[") else raw
-        except urllib.error.HTTPError as ex:
-            return ex.code, json.loads(ex.read() or b"{}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 @pytest.fixture
@@ -102,3 +51,21 @@ def test_given_make_run_then_the_api_answers_over_http_and_books_survive_a_resta
         assert status == 200 and {c["code"]: c for c in codes["tax_codes"]}["USt19"]["vat_account"] == "3806"
     finally:
         restarted.stop()
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS", "CONNECT", "PROPFIND"])
+def test_given_a_method_no_route_has_when_sent_then_a_json_405_or_404_never_a_501_html_page(
+        local_server: Server, method: str) -> None:
+    status, headers, body = local_server.raw(method, "/v1/accounts")
+    assert status == 405 and headers["content-type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "METHOD_NOT_ALLOWED"
+    status, headers, body = local_server.raw(method, "/v1/no-such-thing")
+    assert status == 404 and json.loads(body)["error"]["code"] == "NOT_FOUND"
+
+
+def test_given_head_on_a_route_when_sent_then_a_json_405_with_its_headers_but_no_body(local_server: Server) -> None:
+    status, headers, body = local_server.raw("HEAD", "/v1/accounts")
+    assert status == 405 and headers["content-type"] == "application/json"
+    assert body == b""  # HTTP forbids a body in the answer to a HEAD
+    assert int(headers["content-length"]) > 0  # the length the body would have had
+    assert local_server.raw("HEAD", "/v1/no-such-thing")[::2] == (404, b"")
