@@ -96,9 +96,13 @@ class Gateway:
             body = body.encode("utf-8")
         found = self.match(method, path)
         if found is None:
-            allowed = any(r.regex.match(path) for r in self.routes)
-            return _json(405 if allowed else 404, "METHOD_NOT_ALLOWED" if allowed else "NOT_FOUND",
-                         "Method not allowed." if allowed else "No such endpoint.")
+            allowed = sorted({r.method for r in self.routes if r.regex.match(path)})
+            if not allowed:
+                return _json(404, "NOT_FOUND", "No such endpoint.")
+            # RFC 9110 15.5.6: a 405 names the methods the resource does support.
+            answer = _json(405, "METHOD_NOT_ALLOWED", "Method not allowed.")
+            answer.headers["allow"] = ", ".join(allowed)
+            return answer
         route, params = found
         event = self._event(route, method, path, parts.query, headers, body, params)
         if not route.public and self.authorizer_id:

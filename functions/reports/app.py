@@ -54,7 +54,7 @@ def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[
 
 
 @app.get("/v1/reports/datev-export", summary="DATEV EXTF Buchungsstapel (CSV, Windows-1252)", tags=TAGS,
-         responses=file_responses("text/csv; charset=windows-1252", "EXTF Buchungsstapel", 400, 401, 403,
+         responses=file_responses("text/csv; charset=windows-1252", "EXTF Buchungsstapel", 400, 401, 403, 422,
                                   redirect=True))
 def datev_export(startDate: RequiredDate, endDate: RequiredDate):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.

@@ -92,6 +92,9 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        if log := os.environ.get("LEDGERLOU_E2E_LOG"):
+            # Where a 500 came from: the runtime logs every unhandled error with its traceback.
+            Path(log).write_text("".join(self.output), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -59,6 +59,7 @@ def test_given_a_method_no_route_has_when_sent_then_a_json_405_or_404_never_a_50
     status, headers, body = local_server.raw(method, "/v1/accounts")
     assert status == 405 and headers["content-type"] == "application/json"
     assert json.loads(body)["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert headers["allow"] == "GET, POST"  # RFC 9110: a 405 names what the resource supports
     status, headers, body = local_server.raw(method, "/v1/no-such-thing")
     assert status == 404 and json.loads(body)["error"]["code"] == "NOT_FOUND"
 

@@ -303,3 +303,25 @@ def test_given_a_booking_in_the_first_or_last_representable_year_then_its_datev_
     assert header[12:16] == [f"{year}0101", "4", f"{year}{month_end[:2]}01", f"{year}{month_end.replace('-', '')}"]
     assert f'EXTF_Buchungsstapel_{year}{month_end[:2]}01_' in resp.headers["content-disposition"]
     assert [r[13] for r in rows] == ["Randjahr"]
+
+
+def test_given_an_entry_above_datevs_amount_limit_then_the_export_names_it_with_422(client: Any) -> None:
+    # Given a booking of 10 billion EUR: valid in the journal (up to 999,999,999,999.99), but DATEV's
+    # Umsatz field holds at most 10 integer digits
+    assert book(client, "2026-03-10", "0200", "1200", "10000000000.00", description="Grundstück").status == 201
+    # When March is exported to DATEV
+    resp = client.get("/v1/reports/datev-export?startDate=2026-03-01&endDate=2026-03-31")
+    # Then no file is cut short or altered: 422 names the entry (was a 500)
+    assert resp.status == 422, resp.body
+    error = resp.json()["error"]
+    assert error["code"] == "DATEV_AMOUNT_TOO_LARGE" and error["details"] == [{"field": "journal_number", "issue": "1"}]
+    # and the limit itself still exports
+    assert book(client, "2026-04-10", "0200", "1200", "9999999999.99", description="Grenze").status == 201
+    assert client.get("/v1/reports/datev-export?startDate=2026-04-01&endDate=2026-04-30").status == 200
+
+
+def test_given_account_number_zero_when_created_then_400(client: Any) -> None:
+    # Given no chart has an account 0 and DATEV refuses one
+    resp = client.post("/v1/accounts", {"number": "0000", "name": "Null", "type": "asset"})
+    # Then it cannot be created, so no entry can ever make the DATEV export fail on it
+    assert resp.status == 400 and resp.json()["error"]["details"] == [{"field": "number", "issue": "must not be 0"}]

@@ -154,6 +154,9 @@ def test_given_a_custom_code_when_created_patched_and_deleted_then_it_is_deactiv
     assert resp.json()["rate"] == 16 and resp.json()["is_system"] is False
     patched = client.patch("/v1/tax-codes/USt16", {"label": "Umsatzsteuer 16 %"})
     assert patched.json() == {"code": "USt16", "label": "Umsatzsteuer 16 %", "is_active": True}
+    # is_active is a JSON boolean: 0 does not deactivate (pydantic alone would read it as false)
+    refused = client.patch("/v1/tax-codes/USt16", {"is_active": 0})
+    assert refused.status == 400 and refused.json()["error"]["details"][0]["field"] == "is_active"
     deleted = client.delete("/v1/tax-codes/USt16")
     assert deleted.json() == {"code": "USt16", "is_active": False}
     assert "USt16" not in {c["code"] for c in client.get("/v1/tax-codes").json()["tax_codes"]}

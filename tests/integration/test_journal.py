@@ -134,6 +134,30 @@ def test_given_a_date_filter_that_is_not_yyyy_mm_dd_then_400_naming_it(client: A
     assert resp.json()["error"]["details"][0]["field"] in ("startDate", "endDate", "start_date")
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", "multipart/form-data"])
+def test_given_a_json_body_sent_under_another_content_type_then_400_and_nothing_booked(
+        client: Any, content_type: str) -> None:
+    # Given a valid booking body sent as text/plain (was a 500) or as a form (was "every field missing")
+    body = '{"booking_date": "2026-01-15", "description": "x", "lines": []}'
+    # When posted
+    resp = client.post("/v1/bookings", body=body, headers={"content-type": content_type})
+    # Then 400 says which Content-Type is wanted, and nothing is booked
+    assert resp.status == 400, resp.body
+    assert resp.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert resp.json()["error"]["details"] == [{"field": "Content-Type", "issue": "must be application/json"}]
+    assert entry_count(client) == 0
+
+
+@pytest.mark.parametrize("flag", [0, 1, "true", "yes"])
+def test_given_a_flag_that_is_not_a_json_boolean_then_400(client: Any, flag: Any) -> None:
+    # Given skip_duplicate_check sent as 1 or "true" (pydantic alone would read them as booleans)
+    resp = book(client, simple(), skip_duplicate_check=flag)
+    # Then it is refused: a flag that skips a safety check must be said plainly
+    assert resp.status == 400 and resp.json()["error"]["details"][0]["field"] == "skip_duplicate_check"
+    assert entry_count(client) == 0
+
+
 def test_given_a_field_error_then_the_detail_names_the_line(client: Any) -> None:
     resp = book(client, [*simple(), {"account_debit": "4930", "account_credit": "1200", "amount": "1.999"}])
     assert resp.json()["error"]["details"][0]["field"] == "lines[1].amount"

@@ -71,6 +71,9 @@ def create(tenant_id: str, chart: str, *, number: str, name: str, type_: str, ca
     length = charts.account_length(chart)
     if not number.isdigit() or len(number) != length:
         raise InvalidInput.field("number", f"must be {length} digits for {chart.upper()}")
+    if not number.strip("0"):
+        # No chart has an account 0, and DATEV refuses one: the DATEV export could never carry its entries.
+        raise InvalidInput.field("number", "must not be 0")
     if report_group is not None and report_group not in charts.REPORT_GROUPS:
         raise InvalidInput.field("report_group", "unknown report group")
     if report_group is not None:

@@ -20,7 +20,7 @@ from typing import Any
 from ledgerlou.api.auth import AuthContext
 from ledgerlou.domain import accounts, ledger, projector
 from ledgerlou.domain.chart import REPORT_GROUPS
-from ledgerlou.errors import InvalidInput
+from ledgerlou.errors import InvalidInput, Unsupported
 from ledgerlou.store import month_summary, views
 
 ZERO = Decimal(0)
@@ -389,6 +389,14 @@ def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str],
             # DATEV splits gross amounts with the BU key itself; for §13b/IGE the tax is computed on top.
             gross = code == "automatic" or (bu is not None and not self_assess)
             amount = sum((Decimal(e["amount"]) for e in group), ZERO) if gross else Decimal(main["amount"])
+            if amount > datev.MAX_AMOUNT:
+                # DATEV's Umsatz has at most 10 integer digits; the journal allows 12. Splitting the row
+                # would change what the tax advisor sees, so the export says which entry cannot go.
+                raise Unsupported(
+                    f"Entry {main['journal_number']} has an amount above 9,999,999,999.99, which a DATEV "
+                    "Buchungsstapel cannot carry; export the other entries by choosing another period.",
+                    code="DATEV_AMOUNT_TOO_LARGE",
+                    details=[{"field": "journal_number", "issue": str(main["journal_number"])}])
             yield datev.DatevRow(amount=amount, debit_credit="S", account=main["account_debit"],
                                  contra_account=main["account_credit"], bu_key=bu,
                                  document_date=dt.date.fromisoformat(main["booking_date"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from ledgerlou.api.schemas.common import AccountNumber, IsoDate, JsonNumber, OutModel, StrictModel
 from ledgerlou.money import PositiveMoney, to_decimal
@@ -51,7 +51,7 @@ class BookingRequest(StrictModel):
     document_id: str | None = Field(default=None, pattern=r"^[0-9a-fA-F-]{36}$")
     external_reference: str | None = Field(default=None, max_length=100)
     custom_metadata: dict[str, Any] | None = None
-    skip_duplicate_check: bool = False
+    skip_duplicate_check: StrictBool = False
     adjustment_period: int | None = Field(
         default=None, ge=13, le=16,
         description="13–16: a year-end adjustment (Abschlussbuchung) of the fiscal year of booking_date, "

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from ledgerlou.api.schemas.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel
 from ledgerlou.money import Rate
@@ -27,7 +27,7 @@ class TaxCodePatch(StrictModel):
     rate: Rate | None = None
     vat_account: AccountNumber | None = None
     self_assess_account: AccountNumber | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class TaxCodeOut(OutModel):
