@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
-from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.api.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
@@ -33,7 +33,8 @@ def list_api_keys() -> Response[str]:
 
 
 @app.post("/v1/api-keys", summary="Create an API key (shown once)", tags=TAGS,
-          responses=responses(ApiKeyCreated, 201, "Created", 400, 401, 403))
+          responses=with_links(responses(ApiKeyCreated, 201, "Created", 400, 401, 403), 201,
+                               RevokeKey=link("DELETE", "/v1/api-keys/{key_id}", key_id="$response.body#/id")))
 def create_api_key(body: ApiKeyCreate) -> Response[str]:
     ctx = caller(app, ADMIN)
 

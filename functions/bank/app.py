@@ -13,7 +13,7 @@ from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
-from ledgerlou.api.resolver import json_response, make_resolver, multipart_body, responses
+from ledgerlou.api.resolver import json_response, link, make_resolver, multipart_body, responses, with_links
 from ledgerlou.api.schemas.bank import (
     BalanceHistoryOut,
     BankAccountCreate,
@@ -52,6 +52,11 @@ QUEUED: dict[int, Any] = {202: {"description": "More than 500 transactions: queu
                 "content": {"application/json": {"model": ImportQueued}}}}
 
 
+# OpenAPI links from what a request created to the operations that read or change it
+ACCOUNT_PATH, NEW_ID = "/v1/bank-accounts/{account_id}", "$response.body#/id"
+IMPORT_BATCH_LINK = link("GET", "/v1/bank-transactions/import-batches/{batch_id}", batch_id="$response.body#/batch_id")
+
+
 def _with_queued(out: dict[int, Any]) -> dict[int, Any]:
     return {**out, **QUEUED}
 
@@ -69,7 +74,11 @@ def list_bank_accounts() -> Response[str]:
 
 
 @app.post("/v1/bank-accounts", summary="Create a bank account (linked to a ledger account of the chart)",
-          tags=ACCOUNTS, responses=responses(BankAccountOut, 201, "Created", 400, 401, 403, 409))
+          tags=ACCOUNTS,
+          responses=with_links(responses(BankAccountOut, 201, "Created", 400, 401, 403, 409), 201,
+                               GetBankAccount=link("GET", ACCOUNT_PATH, account_id=NEW_ID),
+                               RenameBankAccount=link("PUT", ACCOUNT_PATH, account_id=NEW_ID),
+                               UploadStatement=link("POST", ACCOUNT_PATH + "/upload", account_id=NEW_ID)))
 def create_bank_account(body: BankAccountCreate) -> Response[str]:
     ctx = caller(app, WRITE)
 
@@ -134,7 +143,8 @@ def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: Dat
 @app.post("/v1/bank-transactions", summary="Import bank transactions (JSON)", tags=TRANSACTIONS,
           description="409 IMPORT_IN_PROGRESS when another import into the bank account is still running "
                       "(imports into one bank account run one at a time; this one waited 15 s for it).",
-          responses=responses(ImportResult, 201, "Imported", 400, 401, 403, 404, 409))
+          responses=with_links(responses(ImportResult, 201, "Imported", 400, 401, 403, 404, 409), 201,
+                               GetImportBatch=IMPORT_BATCH_LINK))
 def import_transactions(body: BankTransactionsImport) -> Response[str]:
     ctx = caller(app, WRITE)
 

@@ -10,7 +10,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
-from ledgerlou.api.resolver import file_responses, json_response, make_resolver, multipart_body, responses
+from ledgerlou.api.resolver import (
+    file_responses,
+    json_response,
+    link,
+    make_resolver,
+    multipart_body,
+    responses,
+    with_links,
+)
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
@@ -35,7 +43,9 @@ class DocumentCreated(BaseModel):
 
 
 @app.post("/v1/documents", summary="Upload a document (multipart/form-data, field `file`)", tags=TAGS,
-          responses=responses(DocumentCreated, 201, "Stored", 400, 401, 403, 413),
+          responses=with_links(responses(DocumentCreated, 201, "Stored", 400, 401, 403, 413), 201,
+                               GetFile=link("GET", "/v1/documents/{doc_id}/file", doc_id="$response.body#/id"),
+                               GetPreview=link("GET", "/v1/documents/{doc_id}/preview", doc_id="$response.body#/id")),
           openapi_extensions=multipart_body("PDF, PNG, JPEG, TIFF, XML, … (checked by content)"))
 def upload_document() -> Response[str]:
     ctx = caller(app, WRITE)

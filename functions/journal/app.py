@@ -12,7 +12,7 @@ from ledgerlou.api.auth import caller
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
-from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
+from ledgerlou.api.resolver import file_responses, json_response, link, make_resolver, responses, with_links
 from ledgerlou.api.schemas.accounts import AccountCreate, AccountList, AccountOut, AccountSearchResult, AccountType
 from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.api.schemas.journal import (
@@ -76,7 +76,9 @@ def search_accounts(q: Annotated[str | None, Query(max_length=100)] = None,
 
 
 @app.post("/v1/accounts", summary="Create a custom account", tags=ACCOUNTS,
-          responses=responses(AccountOut, 201, "Created", 400, 401, 403, 409))
+          responses=with_links(responses(AccountOut, 201, "Created", 400, 401, 403, 409), 201,
+                               GetEntries=link("GET", "/v1/accounts/{number}/entries",
+                                               number="$response.body#/number")))
 def create_account(body: AccountCreate) -> Response[str]:
     ctx = caller(app, WRITE)
 
@@ -98,7 +100,8 @@ def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: D
 
 # ------------------------------------------------------------------------------------- bookings
 @app.post("/v1/bookings", summary="Post a booking (one intent, one or more Buchungssätze)", tags=BOOKINGS,
-          responses=responses(BookingCreated, 201, "Booked", 400, 401, 403, 404, 409))
+          responses=with_links(responses(BookingCreated, 201, "Booked", 400, 401, 403, 404, 409), 201,
+                               GetIntent=link("GET", "/v1/journal/{intent_id}", intent_id="$response.body#/intent_id")))
 def post_booking(body: BookingRequest) -> Response[str]:
     ctx = caller(app, WRITE)
 
@@ -124,7 +127,8 @@ def post_batch(body: BatchRequest) -> Response[str]:
 
 
 @app.post("/v1/bookings/opening-balances", summary="Book opening balances against account 9000", tags=BOOKINGS,
-          responses=responses(OpeningBalancesCreated, 201, "Booked", 400, 401, 403, 404, 409))
+          responses=with_links(responses(OpeningBalancesCreated, 201, "Booked", 400, 401, 403, 404, 409), 201,
+                               GetIntent=link("GET", "/v1/journal/{intent_id}", intent_id="$response.body#/intent_id")))
 def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "opening-balances",
@@ -167,7 +171,9 @@ def get_intent(intent_id: IntentPath) -> Response[str]:
 
 
 @app.post("/v1/journal/reverse", summary="Reverse (Storno) an intent", tags=JOURNAL,
-          responses=responses(ReverseCreated, 201, "Reversed", 400, 401, 403, 404, 409))
+          responses=with_links(responses(ReverseCreated, 201, "Reversed", 400, 401, 403, 404, 409), 201,
+                               GetReversal=link("GET", "/v1/journal/{intent_id}",
+                                                intent_id="$response.body#/reversal_intent_id")))
 def reverse_intent(body: ReverseRequest) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "reverse", lambda: json_response(journal.reverse(ctx, body), 201))

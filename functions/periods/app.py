@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
-from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
@@ -67,6 +67,11 @@ class PeriodState(BaseModel):
     locked_at: str | None = None
 
 
+# OpenAPI links from a lock request to approving or cancelling it
+LOCK_REQUEST = "/v1/periods/{period}/lock/{request_id}"
+LOCK_REQUEST_IDS = {"period": "$response.body#/period", "request_id": "$response.body#/request_id"}
+
+
 @app.get("/v1/periods", summary="List periods (months) with their lock status", tags=TAGS,
          responses=responses(list[dict[str, Any]], 200, "Periods", 401, 403))
 def list_periods() -> Response[str]:
@@ -75,7 +80,9 @@ def list_periods() -> Response[str]:
 
 
 @app.post("/v1/periods/<period>/lock", summary="Request the Festschreibung (final lock) of a period", tags=TAGS,
-          responses=responses(LockRequested, 201, "Requested", 400, 401, 403, 409))
+          responses=with_links(responses(LockRequested, 201, "Requested", 400, 401, 403, 409), 201,
+                               ApproveLock=link("POST", LOCK_REQUEST + "/approve", **LOCK_REQUEST_IDS),
+                               CancelLock=link("POST", LOCK_REQUEST + "/cancel", **LOCK_REQUEST_IDS)))
 def request_lock(period: PeriodPath) -> Response[str]:
     ctx = caller(app, WRITE)
     return json_response(periods.request_lock(ctx, period), 201)

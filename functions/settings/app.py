@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.idempotency import idempotent
-from ledgerlou.api.resolver import json_response, make_resolver, responses
+from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.api.schemas.tax_codes import (
     TaxCodeCreate,
     TaxCodeDeactivated,
@@ -40,7 +40,9 @@ def list_tax_codes(include_inactive: Annotated[bool, Query()] = False) -> Respon
 
 
 @app.post("/v1/tax-codes", summary="Create a custom tax code", tags=TAGS,
-          responses=responses(TaxCodeOut, 201, "Created", 400, 401, 403, 404, 409))
+          responses=with_links(responses(TaxCodeOut, 201, "Created", 400, 401, 403, 404, 409), 201,
+                               ChangeTaxCode=link("PATCH", "/v1/tax-codes/{code}", code="$response.body#/code"),
+                               DeactivateTaxCode=link("DELETE", "/v1/tax-codes/{code}", code="$response.body#/code")))
 def create_tax_code(body: TaxCodeCreate) -> Response[str]:
     ctx = caller(app, WRITE)
 

@@ -79,3 +79,18 @@ def test_given_dates_and_amounts_in_requests_then_their_form_is_documented() -> 
     assert text == {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
     journal_dates = [p for p in DOC["paths"]["/v1/journal"]["get"]["parameters"] if p["name"] == "startDate"]
     assert journal_dates[0]["schema"]["anyOf"][0]["format"] == "date"
+
+
+def test_given_links_then_each_names_an_operation_and_fills_exactly_its_path_parameters() -> None:
+    # Given the links from what a request creates to what reads or changes it (resolver.link)
+    links = [(path, name, link) for path, _, op in operations() for response in op["responses"].values()
+             for name, link in (response.get("links") or {}).items()]
+    assert len(links) >= 15
+    for path, name, link in links:
+        # Then the target operation exists and every one of its path parameters comes from the response
+        _, _, pointer, method = link["operationRef"].split("/")
+        target_path = pointer.replace("~1", "/").replace("~0", "~")
+        target = DOC["paths"][target_path][method]
+        wanted = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+        assert set(link["parameters"]) == wanted, (path, name)
+        assert all(v.startswith("$response.body#/") for v in link["parameters"].values()), (path, name)

@@ -177,6 +177,20 @@ def file_responses(content_type: str, description: str, *errors: int, redirect: 
     return out
 
 
+def link(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation at ``method path``, its parameters taken from this response,
+    e.g. ``link("GET", "/v1/journal/{intent_id}", intent_id="$response.body#/intent_id")``: clients and
+    schemathesis' stateful tests follow it from what was created to what reads, changes or revokes it."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+
+
+def with_links(out: dict[int, Any], status: int, **links: dict[str, Any]) -> dict[int, Any]:
+    """``responses=`` with OpenAPI ``links`` on the ``status`` response (see ``link``)."""
+    out[status] = {**out[status], "links": links}
+    return out
+
+
 MULTIPART_EXTENSION = "x-ledgerlou-multipart"
 
 
