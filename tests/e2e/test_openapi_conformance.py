@@ -17,6 +17,7 @@ Beyond this fixed budget, against `make run`: `.venv/bin/schemathesis run http:/
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -87,3 +88,25 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_given_the_published_openapi_document_when_every_operation_is_called_then_the_api_keeps_to_it(
         case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)
+
+
+STATEFUL_SCENARIOS = 12  # hypothesis examples of the state machine, each up to STATEFUL_STEPS calls
+STATEFUL_STEPS = 6
+
+
+def test_given_the_documents_links_when_following_them_from_create_to_read_then_the_api_keeps_to_it(
+        api_schema: schemathesis.BaseSchema) -> None:
+    """The links (resolver.link) lead from what a request created to what reads or changes it: a booking to its
+    audit view, a bank account to its upload, a lock request to its approval, ... Following them sends real ids,
+    so the detail routes answer with real data and are checked against the document too (CHECKS as above)."""
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    class Flows(api_schema.as_state_machine()):  # type: ignore[misc]
+        def validate_response(self, response: Any, case: schemathesis.Case, additional_checks: Any = None,
+                              **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
+
+    run_state_machine_as_test(Flows, settings=settings(
+        max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS, derandomize=True, database=None,
+        deadline=None, suppress_health_check=list(HealthCheck)))

@@ -4,12 +4,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from ledgerlou.api.schemas.common import AccountNumber, OutModel, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, OutModel, ShortText, StrictModel, examples
 
 AccountType = Literal["asset", "liability", "equity", "revenue", "expense"]
 
 
 class AccountCreate(StrictModel):
+    model_config = examples(
+        {"number": "4936", "name": "Fachliteratur digital", "type": "expense"})
+
     number: AccountNumber
     name: ShortText
     type: AccountType

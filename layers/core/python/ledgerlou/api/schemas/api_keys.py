@@ -3,10 +3,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from ledgerlou.api.auth import ALL_SCOPES
-from ledgerlou.api.schemas.common import OutModel, ShortText, StrictModel
+from ledgerlou.api.schemas.common import OutModel, ShortText, StrictModel, examples
 
 
 class ApiKeyCreate(StrictModel):
+    model_config = examples(
+        {"label": "Steuerberater Lesezugriff", "scopes": ["journal:read", "reports:read"]})
+
     label: ShortText
     # Checked by the domain (one message naming every unknown scope); the enum documents them.
     scopes: list[str] = Field(min_length=1, max_length=40,

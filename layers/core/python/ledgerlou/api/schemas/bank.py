@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from ledgerlou.api.schemas.common import AccountNumber, IsoDate, JsonNumber, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, IsoDate, JsonNumber, ShortText, StrictModel, examples
 from ledgerlou.money import Money
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
@@ -22,6 +22,8 @@ _BIC_SHAPE = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 
 # ------------------------------------------------------------------------------------- bank accounts
 class BankAccountCreate(StrictModel):
+    model_config = examples({"name": "Geschäftskonto", "iban": "DE89370400440532013000"})
+
     name: ShortText
     iban: str | None = Field(default=None, max_length=42, description="Validated (country, length, checksum)")
     bic: str | None = Field(default=None, max_length=15)
@@ -34,6 +36,8 @@ class BankAccountCreate(StrictModel):
 
 
 class BankAccountUpdate(StrictModel):
+    model_config = examples({"name": "Geschäftskonto Sparkasse"})
+
     name: ShortText
 
 
@@ -109,6 +113,10 @@ class BankTransactionIn(StrictModel):
 
 
 class BankTransactionsImport(StrictModel):
+    model_config = examples({"bank_account_id": "0b9c2a4e-6d1f-4e8a-9c3b-5f7d2e1a8b6c", "transactions": [
+        {"booking_date": "2026-01-15", "amount": "-119.00", "purpose": "RE-4711",
+         "counterparty_name": "Bürobedarf GmbH", "counterparty_iban": "DE02120300000000202051"}]})
+
     bank_account_id: Uuid
     transactions: list[Any] = Field(
         max_length=MAX_JSON_ROWS,

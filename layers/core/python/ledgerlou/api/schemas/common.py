@@ -58,6 +58,12 @@ class IsoDate(dt.date):
         return {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 
 
+def examples(*bodies: dict[str, Any]) -> ConfigDict:
+    """``model_config`` of a request model with example bodies for the OpenAPI document: integrators copy
+    them, and the conformance test (tests/e2e) sends them, so they must be valid on the demo tenant."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
 class StrictModel(BaseModel):
     """Request bodies reject unknown fields: a typo must not be silently ignored in bookkeeping.
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
 
-from ledgerlou.api.schemas.common import AccountNumber, IsoDate, JsonNumber, OutModel, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, IsoDate, JsonNumber, OutModel, StrictModel, examples
 from ledgerlou.money import PositiveMoney, to_decimal
 
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -45,6 +45,10 @@ class Fx(StrictModel):
 
 
 class BookingRequest(StrictModel):
+    model_config = examples(
+        {"booking_date": "2026-01-15", "description": "Büromaterial Rechnung 4711", "external_reference": "RE-4711",
+         "lines": [{"account_debit": "4930", "account_credit": "1200", "amount": "119.00", "tax_code": "VSt19"}]})
+
     booking_date: IsoDate
     description: Description
     lines: list[BookingLine] = Field(min_length=1, max_length=500)
@@ -72,6 +76,12 @@ class BookingCreated(OutModel):
 
 
 class BatchRequest(StrictModel):
+    model_config = examples({"bookings": [
+        {"booking_date": "2026-01-16", "description": "Porto",
+         "lines": [{"account_debit": "4910", "account_credit": "1000", "amount": "8.50"}]},
+        {"booking_date": "2026-01-16", "description": "Bewirtung",
+         "lines": [{"account_debit": "4650", "account_credit": "1000", "amount": "59.50", "tax_code": "VSt19"}]}]})
+
     bookings: list[BookingRequest] = Field(min_length=1, max_length=100)
 
 
@@ -87,6 +97,11 @@ class OpeningBalance(StrictModel):
 
 
 class OpeningBalancesRequest(StrictModel):
+    model_config = examples(
+        {"booking_date": "2026-01-01", "description": "Eröffnungsbilanz 2026",
+         "balances": [{"account": "1200", "amount": "12500.00", "side": "debit"},
+                      {"account": "0800", "amount": "12500.00", "side": "credit"}]})
+
     booking_date: IsoDate
     balances: list[OpeningBalance] = Field(min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=500)
@@ -100,6 +115,10 @@ class OpeningBalancesCreated(OutModel):
 
 
 class ReverseRequest(StrictModel):
+    model_config = examples(
+        {"intent_id": "0b9c2a4e-6d1f-4e8a-9c3b-5f7d2e1a8b6c", "reason": "Falscher Betrag",
+         "posting_mode": "original_date"})
+
     intent_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     posting_mode: Literal["original_date", "current_date"] = "original_date"

@@ -4,13 +4,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StringConstraints
 
-from ledgerlou.api.schemas.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel
+from ledgerlou.api.schemas.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel, examples
 from ledgerlou.money import Rate
 
 TaxCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,20}$")]
 
 
 class TaxCodeCreate(StrictModel):
+    model_config = examples({"code": "USt16", "label": "Umsatzsteuer 16 % (2020)", "rate": "16", "vat_account": "1770"})
+
     code: TaxCode
     label: ShortText
     description: str | None = Field(default=None, max_length=1000)
@@ -22,6 +24,8 @@ class TaxCodeCreate(StrictModel):
 
 
 class TaxCodePatch(StrictModel):
+    model_config = examples({"label": "Umsatzsteuer 16 % (2. Halbjahr 2020)"})
+
     label: ShortText | None = None
     description: str | None = Field(default=None, max_length=1000)
     rate: Rate | None = None
