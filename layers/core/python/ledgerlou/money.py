@@ -18,7 +18,7 @@ CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
 # Decimal() also reads "١٢" (Arabic-Indic digits), " 5.00", "1_000", "1e2" and "+5": a number sent as a
 # string must be written the one plain way, as the journal's canonical amount is (domain/chain.py).
-_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # also the documented pattern (_number_schema)
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -70,7 +70,7 @@ def _number_schema(**bounds: float) -> WithJsonSchema:
     # What the OpenAPI document says a request accepts: a JSON number within the bounds, or a plain
     # decimal string. "At most 2 decimals" is left to the prose: multipleOf 0.01 is inexact on floats.
     return WithJsonSchema({"anyOf": [{"type": "number", **bounds},
-                                     {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}]})
+                                     {"type": "string", "pattern": f"^{_PLAIN_NUMBER.pattern}$"}]})
 
 
 _LIMIT = float(MAX_AMOUNT)

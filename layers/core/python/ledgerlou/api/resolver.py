@@ -154,19 +154,20 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
 
 def responses(model: Any, status: int = 200, description: str = "Success", *errors: int) -> dict[int, Any]:
     """OpenAPI ``responses=`` for a route: the success model plus the error responses it can give."""
-    out: dict[int, Any] = {status: {"description": description, "content": {JSON: {"model": model}}}}
-    for code in errors or (400, 401, 403, 404):
-        out[code] = {"description": ERROR_RESPONSES.get(code, {"description": "Error"})["description"],
-                     "content": {JSON: {"model": ErrorBody}}}
-    return out
+    return {status: {"description": description, "content": {JSON: {"model": model}}}, **_errors(errors)}
+
+
+def _errors(errors: tuple[int, ...]) -> dict[int, Any]:
+    return {code: {"description": ERROR_RESPONSES.get(code, {"description": "Error"})["description"],
+                   "content": {JSON: {"model": ErrorBody}}} for code in errors or (400, 401, 403, 404)}
 
 
 def file_responses(content_type: str, description: str, *errors: int, redirect: bool = False) -> dict[int, Any]:
     """OpenAPI ``responses=`` for a route that answers a file (not JSON): its media type, the 303 to a
     presigned URL for large files (``redirect``), and the JSON error responses it can give."""
-    out = responses(ErrorBody, 200, description, *(errors or (400, 401, 403, 404)))
-    out[200] = {"description": description,
-                "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}
+    out: dict[int, Any] = {200: {"description": description,
+                                 "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}},
+                           **_errors(errors)}
     if redirect:
         out[303] = {"description": "Large file: the Location header is a presigned download URL (15 min)",
                     "headers": {"Location": {"description": "Presigned URL", "schema": {"type": "string"}}},
