@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
+from ledgerlou.api.dates import DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
@@ -29,7 +29,6 @@ from ledgerlou.api.schemas.bank import (
     TxStatus,
     UnreconciledCount,
 )
-from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, metrics, tracer
@@ -46,7 +45,6 @@ ACCOUNTS, TRANSACTIONS = ["Bank accounts"], ["Bank transactions"]
 UUID_PATTERN = r"^[0-9a-fA-F-]{36}$"
 IdPath = Annotated[str, Path(pattern=UUID_PATTERN)]
 AccountQuery = Annotated[str | None, Query(pattern=UUID_PATTERN, description="Bank account id")]
-DateQuery = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
 QUEUED: dict[int, Any] = {202: {"description": "More than 500 transactions: queued for the import worker; "
                                "poll GET /v1/bank-transactions/import-batches/{batch_id}",
                 "content": {"application/json": {"model": ImportQueued}}}}
@@ -59,10 +57,6 @@ IMPORT_BATCH_LINK = link("GET", "/v1/bank-transactions/import-batches/{batch_id}
 
 def _with_queued(out: dict[int, Any]) -> dict[int, Any]:
     return {**out, **QUEUED}
-
-
-def _iso(d: dt.date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 # ------------------------------------------------------------------------------------- bank accounts
@@ -136,7 +130,7 @@ def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: Dat
     ctx = caller(app, READ)
     return json_response(bank.list_transactions(
         ctx.tenant_id, bank_account_id=bank_account_id.lower() if bank_account_id else None,
-        start_date=_iso(start_date), end_date=_iso(end_date), search=search, status=status, limit=limit,
+        start_date=iso(start_date), end_date=iso(end_date), search=search, status=status, limit=limit,
         offset=offset))
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
+from ledgerlou.api.dates import DateQuery, iso
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from ledgerlou.api.resolver import file_responses, json_response, link, make_resolver, responses, with_links
 from ledgerlou.api.schemas.accounts import AccountCreate, AccountList, AccountOut, AccountSearchResult, AccountType
-from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.api.schemas.journal import (
     AccountEntries,
     BatchCreated,
@@ -42,7 +41,6 @@ READ, WRITE = "journal:read", "journal:write"
 ACCOUNTS, BOOKINGS, JOURNAL = ["Accounts"], ["Bookings"], ["Journal"]
 AccountPath = Annotated[str, Path(pattern=r"^[0-9]{4,8}$")]
 IntentPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
-DateQuery = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
 SOURCE_HEADER = "x-ledgerlou-source"
 CLIENT_SOURCES = ("api", "dashboard", "mcp", "import")
 
@@ -51,10 +49,6 @@ def _source() -> str:
     headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
     value = headers.get(SOURCE_HEADER, "api").strip().lower()
     return value if value in CLIENT_SOURCES else "api"
-
-
-def _iso(d: dt.date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 # ------------------------------------------------------------------------------------- accounts
@@ -95,7 +89,7 @@ def create_account(body: AccountCreate) -> Response[str]:
 def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: DateQuery = None,
                     limit: Limit = DEFAULT_LIMIT) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(journal.account_entries(ctx, number, _iso(startDate), _iso(endDate), limit))
+    return json_response(journal.account_entries(ctx, number, iso(startDate), iso(endDate), limit))
 
 
 # ------------------------------------------------------------------------------------- bookings
@@ -143,7 +137,7 @@ def list_journal(account: Annotated[str | None, Query(pattern=r"^[0-9]{4,8}$")] 
                  externalReference: Annotated[str | None, Query(max_length=100)] = None,
                  limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(journal.list_entries(ctx, account, _iso(startDate), _iso(endDate), search,
+    return json_response(journal.list_entries(ctx, account, iso(startDate), iso(endDate), search,
                                               externalReference, limit, offset))
 
 
@@ -159,7 +153,7 @@ def verify_journal() -> Response[str]:
                                                 redirect=True))
 def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
-    body = b"".join(journal.export_lines(ctx.tenant_id, _iso(startDate), _iso(endDate)))
+    body = b"".join(journal.export_lines(ctx.tenant_id, iso(startDate), iso(endDate)))
     return file_response(ctx.tenant_id, body, "application/x-ndjson", "journal.jsonl")
 
 

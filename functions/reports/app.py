@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
+from ledgerlou.api.dates import DateQuery, RequiredDate
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
-from ledgerlou.api.schemas.common import IsoDate
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 
@@ -22,8 +22,6 @@ else:  # loaded on first use: the store (pynamodb) is not needed to route or to 
 app = make_resolver()
 READ = "reports:read"
 TAGS = ["Reports"]
-DateQuery = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
-RequiredDate = Annotated[IsoDate, Query(description="YYYY-MM-DD")]
 ReportType = Literal["trial_balance", "profit_and_loss", "balance_sheet", "vat_return"]
 CURRENT_THROUGH = "X-Journal-Current-Through"
 
