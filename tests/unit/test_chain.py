@@ -935,6 +935,132 @@ def test_stream_agrees_with_the_line_path_and_the_reference_on_mutated_exports(r
 
 
 # --------------------------------------------------------------------------------------------------
+# Verifying a file on several CPUs (verify_file)
+# --------------------------------------------------------------------------------------------------
+
+
+def file_result(tmp_path: Path, data: bytes, jobs: int) -> dict[str, Any]:
+    """verify_file on ``data`` with ``jobs`` processes (no size floor), checked against the sequential pass."""
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(data)
+    result = chain.verify_file(path, jobs=jobs, min_parallel_bytes=0).to_dict()
+    assert result == verify_jsonl(io.BytesIO(data)).to_dict(), data
+    return result
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the children verify_file forks (os.fork still forks)."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(chain.os, "fork", counting_fork)
+    return pids
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 8])
+def test_file_verified_in_segments_gives_the_sequential_result(tmp_path: Path, chain_1000: list[dict[str, Any]],
+                                                               jobs: int, forks: list[int],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a good 1,000-entry export, and no sequential pass to fall back on
+    data = b"".join(lines_of(chain_1000))
+
+    def no_fallback(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a clean file must not be verified a second time")
+
+    monkeypatch.setattr(chain, "verify_jsonl", no_fallback)
+    # When verified with several processes
+    result = file_result(tmp_path, data, jobs)
+    # Then it verifies, with the count and head of the sequential pass, and the work was really split
+    assert result == {"verified": True, "entries": 1000, "head_hash": chain_1000[-1]["audit_hash"],
+                      "first_break": None}
+    assert len(forks) == jobs - 1
+
+
+@pytest.mark.parametrize("position", [1, 2, 333, 334, 500, 501, 667, 999, 1000])
+@pytest.mark.parametrize("kind", ["delete", "tamper", "blank", "swap"])
+def test_file_breaks_in_any_segment_are_reported_as_sequentially(tmp_path: Path, chain_1000: list[dict[str, Any]],
+                                                                 position: int, kind: str) -> None:
+    # Given a 1,000-entry export changed at an entry near a segment boundary of 2 or 3 processes
+    lines = lines_of(chain_1000)
+    i = position - 1
+    if kind == "delete":
+        del lines[i]
+    elif kind == "tamper":
+        lines[i] = lines[i].replace(b'"source":"api"', b'"source":"apx"')
+    elif kind == "blank":
+        lines.insert(i, b"\n")
+    elif i + 1 < len(lines):
+        lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    data = b"".join(lines)
+    for jobs in (2, 3):
+        # When verified in segments  Then the result is the sequential pass's, break report included
+        result = file_result(tmp_path, data, jobs)
+        if kind != "blank":  # a blank line is skipped, not a break
+            # (deleting the last entry is a truncation, which the chain alone cannot see; "swapping" it is a no-op)
+            assert result["verified"] is (position == 1000 and kind in ("delete", "swap"))
+
+
+def test_file_verification_agrees_with_the_reference_on_mutated_exports(tmp_path: Path) -> None:
+    # Given many 12-entry exports with one or two random mutations, cut into 2-4 segments of 3-6 lines
+    for number, lines in enumerate(_mutated_exports(seed=8128, count=150)):
+        data = b"".join(lines)
+        # When verified in segments  Then the verdict is the sequential pass's and the reference's
+        result = file_result(tmp_path, data, 2 + number % 3)
+        assert {k: result[k] for k in ("verified", "entries")} == {
+            k: reference_verify(list(io.BytesIO(data)))[k] for k in ("verified", "entries")}
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"\n\n\n", b"x", b"{}\n{}\n{}\n"], ids=repr)
+def test_file_odd_contents_give_the_sequential_result(tmp_path: Path, data: bytes) -> None:
+    # Given an empty, blank or garbage file  When verified in segments  Then as sequentially
+    for jobs in (2, 4):
+        file_result(tmp_path, data, jobs)
+
+
+def test_file_without_final_newline_and_a_long_last_line(tmp_path: Path, chain_1000: list[dict[str, Any]]) -> None:
+    # Given exports whose last line has no newline, or where one line is longer than a segment
+    data = b"".join(lines_of(chain_1000))
+    file_result(tmp_path, data[:-1], 3)
+    lines = lines_of(build_chain(3))
+    lines[1] = lines[1].replace(b"Rechnung", b"Rechnung" + b"x" * 5000)
+    file_result(tmp_path, b"".join(lines), 8)
+
+
+def test_a_child_that_dies_means_a_sequential_pass(tmp_path: Path, chain_1000: list[dict[str, Any]],
+                                                   monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
+    # Given a good export, and segment children that die before they report
+    def die(path: str, start: int, end: int) -> dict[str, Any]:
+        os._exit(3)
+
+    monkeypatch.setattr(chain, "_verify_segment", die)
+    data = b"".join(lines_of(chain_1000))
+    # When verified in segments  Then it still verifies (sequentially, after the children were reaped)
+    assert file_result(tmp_path, data, 3)["verified"] is True
+    assert len(forks) == 2
+    for pid in forks:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_small_files_and_one_job_do_not_fork(tmp_path: Path, chain_1000: list[dict[str, Any]],
+                                             forks: list[int]) -> None:
+    # Given a 1,000-entry export (about half a megabyte)
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"".join(lines_of(chain_1000)))
+    # When verified below the size floor, or with one job  Then no process is forked
+    assert chain.verify_file(path, jobs=4).verified
+    assert chain.verify_file(path, jobs=1, min_parallel_bytes=0).verified
+    assert forks == []
+
+
+# --------------------------------------------------------------------------------------------------
 # Period closing hash
 # --------------------------------------------------------------------------------------------------
 
@@ -1083,6 +1209,13 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
 
     # When the export comes on standard input  Then the same
     assert run_cli("-", stdin=b"".join(lines)).returncode == 0
+
+    # When the number of processes is chosen  Then the same result; fewer than 1 is a usage error
+    for jobs in ("1", "3"):
+        proc = run_cli(str(bad), "--jobs", jobs)
+        assert proc.returncode == 1
+        assert json.loads(proc.stdout) == out
+    assert run_cli(str(good), "--jobs", "0").returncode == 2
 
     # When used wrongly  Then exit 2
     assert run_cli().returncode == 2
