@@ -43,6 +43,9 @@ AccountPath = Annotated[str, Path(pattern=r"^[0-9]{4,8}$")]
 IntentPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 SOURCE_HEADER = "x-ledgerlou-source"
 CLIENT_SOURCES = ("api", "dashboard", "mcp", "import")
+# OpenAPI link from a booking to its audit view
+INTENT_PATH = "/v1/journal/{intent_id}"
+INTENT_LINK = link("GET", INTENT_PATH, intent_id="$response.body#/intent_id")
 
 
 def _source() -> str:
@@ -95,7 +98,7 @@ def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: D
 # ------------------------------------------------------------------------------------- bookings
 @app.post("/v1/bookings", summary="Post a booking (one intent, one or more Buchungssätze)", tags=BOOKINGS,
           responses=with_links(responses(BookingCreated, 201, "Booked", 400, 401, 403, 404, 409), 201,
-                               GetIntent=link("GET", "/v1/journal/{intent_id}", intent_id="$response.body#/intent_id")))
+                               GetIntent=INTENT_LINK))
 def post_booking(body: BookingRequest) -> Response[str]:
     ctx = caller(app, WRITE)
 
@@ -122,7 +125,7 @@ def post_batch(body: BatchRequest) -> Response[str]:
 
 @app.post("/v1/bookings/opening-balances", summary="Book opening balances against account 9000", tags=BOOKINGS,
           responses=with_links(responses(OpeningBalancesCreated, 201, "Booked", 400, 401, 403, 404, 409), 201,
-                               GetIntent=link("GET", "/v1/journal/{intent_id}", intent_id="$response.body#/intent_id")))
+                               GetIntent=INTENT_LINK))
 def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "opening-balances",
@@ -166,8 +169,7 @@ def get_intent(intent_id: IntentPath) -> Response[str]:
 
 @app.post("/v1/journal/reverse", summary="Reverse (Storno) an intent", tags=JOURNAL,
           responses=with_links(responses(ReverseCreated, 201, "Reversed", 400, 401, 403, 404, 409), 201,
-                               GetReversal=link("GET", "/v1/journal/{intent_id}",
-                                                intent_id="$response.body#/reversal_intent_id")))
+                               GetReversal=link("GET", INTENT_PATH, intent_id="$response.body#/reversal_intent_id")))
 def reverse_intent(body: ReverseRequest) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "reverse", lambda: json_response(journal.reverse(ctx, body), 201))
