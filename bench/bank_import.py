@@ -63,7 +63,7 @@ def run() -> dict[str, Any]:
 
         names = resources.create_all()
         resources.apply_environment(names)
-        from ledgerlou.domain import tenants
+        from ledgerlou.domain.admin import tenants
         from ledgerlou.formats.detect import parse_statement
 
         from local.gateway import Gateway

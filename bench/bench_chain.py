@@ -3,7 +3,7 @@
 The floor is the work no verifier can avoid: reading the file line by line and one SHA-256 (hex digest)
 per entry over the canonical bytes, here precomputed. Target: verify_s / floor_s <= 2.0.
 
-``verify_s`` times what an auditor runs (``python -m ledgerlou.verify`` = ``chain.verify_file``), which
+``verify_s`` times what an auditor runs (``python -m ledgerlou.verify`` = ``ledgerlou.verify.verify_file``), which
 verifies a large file on all the CPUs it may use. The same file verified in one process and the CPU
 seconds of the parallel run (children included) are reported beside it, so the figure cannot hide
 where the time goes.
@@ -23,7 +23,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ledgerlou.domain.chain import GENESIS_HASH, canonical_bytes, chain_entries, default_jobs, export_line, verify_file
+from ledgerlou.domain.chain.canonical import GENESIS_HASH, canonical_bytes, chain_entries, export_line
+from ledgerlou.verify import default_jobs, verify_file
 
 _DESCRIPTIONS = (
     "Rechnung 2026-{i:05d} Müller GmbH, Büromaterial",

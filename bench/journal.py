@@ -70,12 +70,12 @@ def _handler_rate(ctx: Any, n: int) -> float:
 
 
 def _prefill(ctx: Any, entries: int) -> None:
-    from ledgerlou.api.schemas.journal import BookingRequest
-    from ledgerlou.domain import journal, projector
+    from ledgerlou.domain.journal import booking, projector
+    from ledgerlou.models.journal import BookingRequest
 
     for start in range(0, entries, 100):
         reqs = [BookingRequest.model_validate(_booking(start + i)) for i in range(min(100, entries - start))]
-        journal.post_bookings(ctx, reqs, source="batch")
+        booking.post_bookings(ctx, reqs, source="batch")
     projector.project_through(ctx.tenant_id)
 
 
@@ -87,16 +87,18 @@ def _process_writer(endpoint: str, api_key: str, worker: int, per: int, ready: A
     root = Path(__file__).resolve().parents[1]
     sys.path[:0] = [str(root), str(root / "layers" / "core" / "python")]
     os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
-    from ledgerlou.api.schemas.journal import BookingRequest
-    from ledgerlou.domain import api_keys, journal, ledger
+    from ledgerlou.domain.admin import api_keys
+    from ledgerlou.domain.journal import booking
+    from ledgerlou.domain.journal.appender import Appender
+    from ledgerlou.models.journal import BookingRequest
     from ledgerlou.store.base import warm_connections
 
     warm_connections()
     ctx = api_keys.authenticate(api_key)
-    appender = ledger.Appender()
+    appender = Appender()
     reqs = [BookingRequest.model_validate(_booking(worker * 100_000 + i)) for i in range(per)]
     # warm, like a Lambda instance that has served before: head and the day's fingerprints read once
-    journal.post_bookings(ctx, [BookingRequest.model_validate(_booking(worker * 100_000 + 99_999))],
+    booking.post_bookings(ctx, [BookingRequest.model_validate(_booking(worker * 100_000 + 99_999))],
                           appender=appender)
     appender.retries = 0
     ready.put(worker)
@@ -105,7 +107,7 @@ def _process_writer(endpoint: str, api_key: str, worker: int, per: int, ready: A
     cpu = time.process_time()
     for r in reqs:
         started = time.perf_counter()
-        journal.post_bookings(ctx, [r], appender=appender)
+        booking.post_bookings(ctx, [r], appender=appender)
         latencies.append(time.perf_counter() - started)
     out.put((appender.retries, appender.most_attempts, latencies, time.process_time() - cpu))
 
@@ -122,7 +124,8 @@ def _process_writers_main(count: int, per: int, separate: bool = False) -> dict[
         from local import resources
 
         resources.apply_environment(resources.create_all())
-        from ledgerlou.domain import journal, tenants
+        from ledgerlou.domain.admin import tenants
+        from ledgerlou.domain.journal import reads
 
         owners = [tenants.create_tenant(f"Bench {count} processes {w if separate else ''}")
                   for w in range(count if separate else 1)]
@@ -147,7 +150,7 @@ def _process_writers_main(count: int, per: int, separate: bool = False) -> dict[
         for p in procs:
             p.join()
         for owner in owners:
-            verified = journal.verify(owner.tenant_id)
+            verified = reads.verify(owner.tenant_id)
             # each writer's warm-up booking is in the journal too
             assert verified["verified"] and verified["entries"] == count * (per + 1) // len(owners), verified
         latencies = sorted(t for r in results for t in r[2])
@@ -186,8 +189,9 @@ def run() -> dict[str, Any]:
         from local import resources
 
         resources.apply_environment(resources.create_all())
-        from ledgerlou.api.schemas.journal import BookingRequest
-        from ledgerlou.domain import api_keys, journal, ledger, projector, tenants
+        from ledgerlou.domain.admin import api_keys, tenants
+        from ledgerlou.domain.journal import appender, booking, projector, reads
+        from ledgerlou.models.journal import BookingRequest
         from ledgerlou.store.base import warm_connections
 
         warm_connections()  # steady state: client creation is cold-start cost, measured by cold_start
@@ -221,15 +225,15 @@ def run() -> dict[str, Any]:
         def writers(count: int, per: int) -> tuple[float, int]:
             t = tenants.create_tenant(f"Bench {count} writers")
             ctx = api_keys.authenticate(t.admin_key)
-            appenders = [ledger.Appender() for _ in range(count)]
+            appenders = [appender.Appender() for _ in range(count)]
             reqs = [[BookingRequest.model_validate(_booking(w * 1000 + i)) for i in range(per)] for w in range(count)]
             for w in range(count):  # warm writers (read the head and the day once), as in the process bench
-                journal.post_bookings(ctx, [BookingRequest.model_validate(_booking(900_000 + w))],
+                booking.post_bookings(ctx, [BookingRequest.model_validate(_booking(900_000 + w))],
                                       appender=appenders[w])
 
             def work(w: int) -> None:
                 for r in reqs[w]:
-                    journal.post_bookings(ctx, [r], appender=appenders[w])
+                    booking.post_bookings(ctx, [r], appender=appenders[w])
 
             threads = [threading.Thread(target=work, args=(w,)) for w in range(count)]
             start = time.perf_counter()
@@ -238,7 +242,7 @@ def run() -> dict[str, Any]:
             for th in threads:
                 th.join()
             elapsed = time.perf_counter() - start
-            assert journal.verify(t.tenant_id)["verified"]
+            assert reads.verify(t.tenant_id)["verified"]
             return count * per / elapsed, sum(a.retries for a in appenders)
 
         one_thread_rate, _ = writers(1, 240)
@@ -247,7 +251,7 @@ def run() -> dict[str, Any]:
         # batch of 100 vs 100 singles, alternating, best of 5 each (as above: noise only adds time)
         bt = tenants.create_tenant("Bench batch")
         bctx = api_keys.authenticate(bt.admin_key)
-        journal.post_bookings(bctx, [BookingRequest.model_validate(_booking(999_999))])  # warm, as above
+        booking.post_bookings(bctx, [BookingRequest.model_validate(_booking(999_999))])  # warm, as above
         gc.collect()
         gc.freeze()  # as above: a full collection walking moto's table must not land on one side only
         single_rate = batch_rate = 0.0
@@ -255,11 +259,11 @@ def run() -> dict[str, Any]:
             singles = [BookingRequest.model_validate(_booking(round_ * 1000 + i)) for i in range(100)]
             start = time.perf_counter()
             for r in singles:
-                journal.post_bookings(bctx, [r])
+                booking.post_bookings(bctx, [r])
             single_rate = max(single_rate, 100 / (time.perf_counter() - start))
             batch_reqs = [BookingRequest.model_validate(_booking(round_ * 1000 + 500 + i)) for i in range(100)]
             start = time.perf_counter()
-            journal.post_bookings(bctx, batch_reqs, source="batch")
+            booking.post_bookings(bctx, batch_reqs, source="batch")
             batch_rate = max(batch_rate, 100 / (time.perf_counter() - start))
         gc.unfreeze()
         projector.project_through(bctx.tenant_id)

@@ -45,12 +45,12 @@ def _bookings(n: int, seed: int) -> list[dict[str, Any]]:
 
 
 def _fill(ctx: Any, bookings: list[dict[str, Any]]) -> None:
-    from ledgerlou.api.schemas.journal import BookingRequest
-    from ledgerlou.domain import journal, projector
+    from ledgerlou.domain.journal import booking, projector
+    from ledgerlou.models.journal import BookingRequest
 
     for start in range(0, len(bookings), 100):
         reqs = [BookingRequest.model_validate(b) for b in bookings[start: start + 100]]
-        journal.post_bookings(ctx, reqs, source="batch")
+        booking.post_bookings(ctx, reqs, source="batch")
     projector.project_through(ctx.tenant_id)
 
 
@@ -126,7 +126,8 @@ def run(big: int = 100_000, small: int = 1_000) -> dict[str, Any]:
         from local import resources
 
         resources.apply_environment(resources.create_all())
-        from ledgerlou.domain import api_keys, reports, tenants
+        from ledgerlou.domain.admin import api_keys, tenants
+        from ledgerlou.domain.reports import statements as reports
         from ledgerlou.store.base import warm_connections
 
         warm_connections()

@@ -89,7 +89,7 @@ class Runtime:
             print(f"warning: could not save local state: {ex}", file=sys.stderr, flush=True)
 
     def demo_tenant(self) -> tuple[str, str]:
-        from ledgerlou.domain import api_keys, tenants
+        from ledgerlou.domain.admin import api_keys, tenants
 
         demo_file = STATE_DIR / "demo.json"
         wanted = os.environ.get("LEDGERLOU_DEV_API_KEY") or None
@@ -152,7 +152,7 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
         def _local(self, body: bytes | None) -> tuple[int, dict[str, Any]]:
             """Local-only operator endpoints (never deployed): create a tenant for `make tenant`."""
             if self.command == "POST" and self.path == "/_local/tenants":
-                from ledgerlou.domain import tenants
+                from ledgerlou.domain.admin import tenants
                 from ledgerlou.errors import DomainError
 
                 data = json.loads(body or b"{}")

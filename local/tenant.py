@@ -40,7 +40,7 @@ def _aws(name: str, chart: str, stack: str) -> int:
     table = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "TableName")
     os.environ["TABLE_NAME"] = table
     sys.path.insert(0, str(ROOT / "layers" / "core" / "python"))
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     new = tenants.create_tenant(name, chart)
     print(f"tenant {new.tenant_id} ({new.name}, {new.chart.upper()}) in table {table}")

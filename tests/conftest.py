@@ -134,7 +134,7 @@ class Client:
 
 @pytest.fixture
 def tenant(aws: dict[str, str]) -> Any:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     return tenants.create_tenant("Muster GmbH", "skr03")
 

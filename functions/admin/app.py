@@ -15,9 +15,9 @@ from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import api_keys
+    from ledgerlou.domain.admin import api_keys
 else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
-    api_keys = lazy_import("ledgerlou.domain.api_keys")
+    api_keys = lazy_import("ledgerlou.domain.admin.api_keys")
 
 app = make_resolver()
 ADMIN = "admin"

@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponseV2,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ledgerlou.domain import api_keys
+from ledgerlou.api.auth import AuthContext
+from ledgerlou.domain.admin import api_keys
 from ledgerlou.observability import logger
 
 
@@ -35,4 +36,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("authorization denied", extra={"route": auth_event.route_key})
         return APIGatewayAuthorizerResponseV2(authorize=False).asdict()
     logger.append_keys(tenant_id=caller.tenant_id, actor_id=caller.actor_id)
-    return APIGatewayAuthorizerResponseV2(authorize=True, context=caller.to_context()).asdict()
+    return APIGatewayAuthorizerResponseV2(authorize=True, context=AuthContext.of(caller).to_context()).asdict()

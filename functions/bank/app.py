@@ -21,7 +21,6 @@ from ledgerlou.api.schemas.bank import (
     BankAccountUpdate,
     BankTransactionEnvelope,
     BankTransactionList,
-    BankTransactionsImport,
     FileImportResult,
     ImportBatchOut,
     ImportQueued,
@@ -31,13 +30,15 @@ from ledgerlou.api.schemas.bank import (
 )
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.bank import BankTransactionsImport
 from ledgerlou.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import bank, bank_import
+    from ledgerlou.domain.bank import accounts as bank
+    from ledgerlou.domain.bank.importing import run as imports
 else:  # loaded on first use (cold start): the store, the chart and the import are not needed to route
-    bank = lazy_import("ledgerlou.domain.bank")
-    bank_import = lazy_import("ledgerlou.domain.bank_import")
+    bank = lazy_import("ledgerlou.domain.bank.accounts")
+    imports = lazy_import("ledgerlou.domain.bank.importing.run")
 
 app = make_resolver()
 READ, WRITE = "bank:read", "bank:write"
@@ -143,7 +144,7 @@ def import_transactions(body: BankTransactionsImport) -> Response[str]:
     ctx = caller(app, WRITE)
 
     def produce() -> Response[str]:
-        result = bank_import.import_json(ctx, body)
+        result = imports.import_json(ctx, body)
         metrics.add_metric(name="BankTransactionsImported", unit="Count", value=result["imported"])
         return json_response(result, 201)
 
@@ -179,7 +180,7 @@ def unreconciled_count(bank_account_id: AccountQuery = None) -> Response[str]:
          tags=TRANSACTIONS, responses=responses(ImportBatchOut))
 def get_import_batch(batch_id: IdPath) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(bank_import.batch_view(ctx.tenant_id, batch_id))
+    return json_response(imports.batch_view(ctx.tenant_id, batch_id))
 
 
 @app.get("/v1/bank-transactions/<transaction_id>", summary="A bank transaction", tags=TRANSACTIONS,
@@ -196,7 +197,7 @@ def _import_file(ctx: Any, account_id: str | None) -> Response[str]:
         if given and not _is_uuid(given):
             raise InvalidInput.field("bank_account_id", "must be a bank account id (UUID)")
         account_id = given or None
-    status, body = bank_import.import_file(ctx, upload.data, upload.filename, account_id)
+    status, body = imports.import_file(ctx, upload.data, upload.filename, account_id)
     if status == 201:
         metrics.add_metric(name="BankTransactionsImported", unit="Count", value=body["imported"])
     return json_response(body, status)

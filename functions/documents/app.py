@@ -24,9 +24,9 @@ from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import documents
+    from ledgerlou.domain.documents import archive as documents
 else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
-    documents = lazy_import("ledgerlou.domain.documents")
+    documents = lazy_import("ledgerlou.domain.documents.archive")
 
 app = make_resolver()
 READ, WRITE = "documents:read", "documents:write"

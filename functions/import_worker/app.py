@@ -16,9 +16,9 @@ from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import bank_import
+    from ledgerlou.domain.bank.importing import worker as import_worker
 else:  # loaded on the first message, like the handlers' domain modules
-    bank_import = lazy_import("ledgerlou.domain.bank_import")
+    import_worker = lazy_import("ledgerlou.domain.bank.importing.worker")
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -28,7 +28,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     # The messages of one invocation run one after another: a wait for a busy import lease must
     # leave the import its time (the invocation's timeout is 120 s).
     remaining_ms = lambda_context.get_remaining_time_in_millis() if lambda_context is not None else None
-    outcome = bank_import.process_message(record.body, receive_count,
+    outcome = import_worker.process_message(record.body, receive_count,
                                           remaining_ms / 1000 if remaining_ms is not None else None)
     logger.info("import message processed", extra={"message_id": record.message_id, "outcome": outcome})
 

@@ -19,22 +19,23 @@ from ledgerlou.api.schemas.journal import (
     BatchCreated,
     BatchRequest,
     BookingCreated,
-    BookingRequest,
     JournalList,
     OpeningBalancesCreated,
-    OpeningBalancesRequest,
     ReverseCreated,
-    ReverseRequest,
     VerifyOut,
 )
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
 from ledgerlou.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import accounts, journal
+    from ledgerlou.domain.chart import accounts
+    from ledgerlou.domain.journal import booking, reads, reversal
 else:  # loaded on first use: GET /v1/accounts never pays for the journal's modules, and vice versa
-    accounts = lazy_import("ledgerlou.domain.accounts")
-    journal = lazy_import("ledgerlou.domain.journal")
+    accounts = lazy_import("ledgerlou.domain.chart.accounts")
+    booking = lazy_import("ledgerlou.domain.journal.booking")
+    reads = lazy_import("ledgerlou.domain.journal.reads")
+    reversal = lazy_import("ledgerlou.domain.journal.reversal")
 
 app = make_resolver()
 READ, WRITE = "journal:read", "journal:write"
@@ -92,7 +93,7 @@ def create_account(body: AccountCreate) -> Response[str]:
 def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: DateQuery = None,
                     limit: Limit = DEFAULT_LIMIT) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(journal.account_entries(ctx, number, iso(startDate), iso(endDate), limit))
+    return json_response(reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit))
 
 
 # ------------------------------------------------------------------------------------- bookings
@@ -103,7 +104,7 @@ def post_booking(body: BookingRequest) -> Response[str]:
     ctx = caller(app, WRITE)
 
     def produce() -> Response[str]:
-        [(intent_id, count)] = journal.post_bookings(ctx, [body], _source())
+        [(intent_id, count)] = booking.post_bookings(ctx, [body], _source())
         metrics.add_metric(name="BookingsPosted", unit="Count", value=1)
         return json_response({"intent_id": intent_id, "event_count": count}, 201)
 
@@ -116,7 +117,7 @@ def post_batch(body: BatchRequest) -> Response[str]:
     ctx = caller(app, WRITE)
 
     def produce() -> Response[str]:
-        posted = journal.post_bookings(ctx, body.bookings, "batch")
+        posted = booking.post_bookings(ctx, body.bookings, "batch")
         return json_response({"intents": [{"intent_id": i, "event_count": n} for i, n in posted],
                               "event_count": sum(n for _, n in posted)}, 201)
 
@@ -129,7 +130,7 @@ def post_batch(body: BatchRequest) -> Response[str]:
 def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "opening-balances",
-                      lambda: json_response(journal.post_opening_balances(ctx, body), 201))
+                      lambda: json_response(booking.post_opening_balances(ctx, body), 201))
 
 
 # ------------------------------------------------------------------------------------- journal
@@ -140,7 +141,7 @@ def list_journal(account: Annotated[str | None, Query(pattern=r"^[0-9]{4,8}$")] 
                  externalReference: Annotated[str | None, Query(max_length=100)] = None,
                  limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(journal.list_entries(ctx, account, iso(startDate), iso(endDate), search,
+    return json_response(reads.list_entries(ctx, account, iso(startDate), iso(endDate), search,
                                               externalReference, limit, offset))
 
 
@@ -148,7 +149,7 @@ def list_journal(account: Annotated[str | None, Query(pattern=r"^[0-9]{4,8}$")] 
          responses=responses(VerifyOut, 200, "Result", 401, 403))
 def verify_journal() -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(journal.verify(ctx.tenant_id))
+    return json_response(reads.verify(ctx.tenant_id))
 
 
 @app.get("/v1/journal/export", summary="Export the journal as JSON Lines (canonical fields + audit_hash)",
@@ -156,7 +157,7 @@ def verify_journal() -> Response[str]:
                                                 redirect=True))
 def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
-    body = b"".join(journal.export_lines(ctx.tenant_id, iso(startDate), iso(endDate)))
+    body = b"".join(reads.export_lines(ctx.tenant_id, iso(startDate), iso(endDate)))
     return file_response(ctx.tenant_id, body, "application/x-ndjson", "journal.jsonl")
 
 
@@ -164,7 +165,7 @@ def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Re
          responses=responses(dict, 200, "Audit view", 400, 401, 403, 404))
 def get_intent(intent_id: IntentPath) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(journal.intent_view(ctx, intent_id.lower()))
+    return json_response(reads.intent_view(ctx, intent_id.lower()))
 
 
 @app.post("/v1/journal/reverse", summary="Reverse (Storno) an intent", tags=JOURNAL,
@@ -172,7 +173,7 @@ def get_intent(intent_id: IntentPath) -> Response[str]:
                                GetReversal=link("GET", INTENT_PATH, intent_id="$response.body#/reversal_intent_id")))
 def reverse_intent(body: ReverseRequest) -> Response[str]:
     ctx = caller(app, WRITE)
-    return idempotent(app, ctx, "reverse", lambda: json_response(journal.reverse(ctx, body), 201))
+    return idempotent(app, ctx, "reverse", lambda: json_response(reversal.reverse(ctx, body), 201))
 
 
 @logger.inject_lambda_context(clear_state=True)

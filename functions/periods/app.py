@@ -14,9 +14,9 @@ from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import periods
+    from ledgerlou.domain.periods import locking as periods
 else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
-    periods = lazy_import("ledgerlou.domain.periods")
+    periods = lazy_import("ledgerlou.domain.periods.locking")
 
 app = make_resolver()
 READ, WRITE, APPROVE = "periods:read", "periods:write", "periods:approve"

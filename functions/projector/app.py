@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ledgerlou.domain import projector
+from ledgerlou.domain.journal import projector
 from ledgerlou.observability import logger
 
 
@@ -16,9 +16,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     for record in event.get("Records", []):
         keys = (record.get("dynamodb") or {}).get("Keys") or {}  # the stream is KEYS_ONLY (template.yaml)
         pk, sk = keys.get("PK", {}).get("S", ""), keys.get("SK", {}).get("S", "")
-        tenant = projector.tenant_of_journal_pk(pk)
-        if tenant and sk.startswith("BLOCK#"):
-            targets[tenant] = max(targets.get(tenant, 0), int(sk[len("BLOCK#"):]))
+        block = projector.block_of(pk, sk)
+        if block is not None:
+            tenant, seq = block
+            targets[tenant] = max(targets.get(tenant, 0), seq)
     failures = []
     for tenant, seq in targets.items():
         try:

@@ -15,9 +15,9 @@ from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import reports
+    from ledgerlou.domain.reports import statements as reports
 else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
-    reports = lazy_import("ledgerlou.domain.reports")
+    reports = lazy_import("ledgerlou.domain.reports.statements")
 
 app = make_resolver()
 READ = "reports:read"

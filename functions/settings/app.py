@@ -22,9 +22,9 @@ from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
-    from ledgerlou.domain import tax_codes
+    from ledgerlou.domain.chart import tax_codes
 else:  # loaded on first use: the store (pynamodb) is not needed to route or to reject a bad request
-    tax_codes = lazy_import("ledgerlou.domain.tax_codes")
+    tax_codes = lazy_import("ledgerlou.domain.chart.tax_codes")
 
 app = make_resolver()
 READ, WRITE = "settings:read", "settings:write"

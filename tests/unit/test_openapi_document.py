@@ -97,16 +97,19 @@ def test_given_links_then_each_names_an_operation_and_fills_exactly_its_path_par
 
 
 def test_given_the_example_bodies_then_each_is_valid_for_its_own_model() -> None:
-    # Given the example request bodies the document shows (schemas/common.examples)
+    # Given the example request bodies the document shows (models/common.examples)
     import importlib
     import pkgutil
 
     import ledgerlou.api.schemas as schemas_package
+    import ledgerlou.models as models_package
     from pydantic import BaseModel
 
     checked = 0
-    for info in pkgutil.iter_modules(schemas_package.__path__):
-        module = importlib.import_module(f"ledgerlou.api.schemas.{info.name}")
+    names = [f"{package.__name__}.{info.name}" for package in (schemas_package, models_package)
+             for info in pkgutil.iter_modules(package.__path__)]
+    for name in names:
+        module = importlib.import_module(name)
         for model in vars(module).values():
             if not (isinstance(model, type) and issubclass(model, BaseModel)) or model.__module__ != module.__name__:
                 continue

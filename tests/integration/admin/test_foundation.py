@@ -139,7 +139,7 @@ def test_given_a_new_tenant_when_listing_tax_codes_then_the_system_codes_of_api_
 
 
 def test_given_skr04_when_listing_tax_codes_then_skr04_accounts(gateway: Any, make_client: Any) -> None:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     t = tenants.create_tenant("SKR04 GmbH", "skr04")
     codes = {c["code"]: c for c in make_client(t.admin_key).get("/v1/tax-codes").json()["tax_codes"]}
@@ -214,7 +214,7 @@ def test_given_unknown_scopes_or_key_ids_then_4xx(client: Any) -> None:
 # ----------------------------------------------------------------- tenant isolation
 def test_given_two_tenants_then_neither_sees_the_others_accounts_codes_or_keys(
         client: Any, make_client: Any, tenant: Any) -> None:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     client.post("/v1/accounts", {"number": "4995", "name": "Nur Tenant A", "type": "expense"})
     client.post("/v1/tax-codes", {"code": "A16", "label": "A", "rate": 16, "vat_account": "1770"})

@@ -123,7 +123,7 @@ def test_given_a_custom_account_of_category_bank_then_it_can_be_linked(client: A
 
 
 def test_given_an_skr04_tenant_then_the_first_bank_account_is_linked_to_1800(make_client: Any) -> None:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     skr04 = make_client(tenants.create_tenant("SKR04 GmbH", "skr04").admin_key)
     assert create_account(skr04)["ledger_account"] == "1800"
@@ -220,7 +220,7 @@ def test_given_a_read_only_bank_key_then_reads_work_and_writes_are_403(client: A
 
 
 def test_given_another_tenants_ids_then_404_like_unknown_ids(client: Any, make_client: Any) -> None:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     acc = create_account(client)
     imported = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [row()]}).json()
@@ -395,7 +395,7 @@ def test_given_bad_list_parameters_then_400(client: Any, query: str) -> None:
 
 # ------------------------------------------------------------------------------------- statement files
 def _account_for(client: Any, label: str, number: int) -> dict[str, Any]:
-    from ledgerlou.domain.bank import validate_iban
+    from ledgerlou.domain.bank.accounts import validate_iban
     from ledgerlou.errors import InvalidInput
 
     ledger = None
@@ -654,7 +654,8 @@ def test_given_a_message_delivered_twice_then_nothing_is_imported_twice(client: 
 
 def test_given_an_import_that_died_halfway_when_retried_then_counts_are_exact(client: Any, import_worker: Any,
                                                                              monkeypatch: Any) -> None:
-    from ledgerlou.domain import bank_import
+    from ledgerlou.domain.bank.importing import run as imports
+    from ledgerlou.domain.bank.importing import worker
 
     acc = create_account(client)
     queued = upload(client, _big_camt(503, seed=9), acc["id"]).json()
@@ -662,18 +663,18 @@ def test_given_an_import_that_died_halfway_when_retried_then_counts_are_exact(cl
     message = json.dumps({"tenant_id": tenant_id, "batch_id": queued["batch_id"],
                           "document_id": queued["document_id"], "bank_account_id": acc["id"]})
     # Given a first attempt that wrote every transaction and counted them, then crashed
-    real_finish = bank_import._finish
+    real_finish = imports._finish
 
     def crash(*args: Any, **kw: Any) -> None:
         raise RuntimeError("Lambda timed out")
 
-    monkeypatch.setattr(bank_import, "_finish", crash)
+    monkeypatch.setattr(worker, "_finish", crash)
     with pytest.raises(RuntimeError):
-        bank_import.process_message(message, receive_count=1)
+        worker.process_message(message, receive_count=1)
     assert client.get(f"/v1/bank-transactions/import-batches/{queued['batch_id']}").json()["status"] == "processing"
     # When the message is delivered again
-    monkeypatch.setattr(bank_import, "_finish", real_finish)
-    assert bank_import.process_message(message, receive_count=2) == "completed"
+    monkeypatch.setattr(worker, "_finish", real_finish)
+    assert worker.process_message(message, receive_count=2) == "completed"
     # Then the batch reports every row as imported, and the account counts each once
     batch = client.get(f"/v1/bank-transactions/import-batches/{queued['batch_id']}").json()
     assert (batch["status"], batch["imported"], batch["skipped_duplicates"]) == ("completed", 503, 0)
@@ -684,7 +685,7 @@ def test_given_an_import_that_died_halfway_when_retried_then_counts_are_exact(cl
 
 def test_given_a_failing_last_attempt_then_the_batch_is_marked_failed(client: Any, import_worker: Any,
                                                                      monkeypatch: Any) -> None:
-    from ledgerlou.domain import bank_import
+    from ledgerlou.domain.bank.importing import worker
 
     acc = create_account(client)
     queued = upload(client, _big_camt(502, seed=10), acc["id"]).json()
@@ -694,9 +695,9 @@ def test_given_a_failing_last_attempt_then_the_batch_is_marked_failed(client: An
     def broken(*args: Any, **kw: Any) -> None:
         raise ConnectionError("DynamoDB unavailable")
 
-    monkeypatch.setattr(bank_import, "_run", broken)
+    monkeypatch.setattr(worker, "_run", broken)
     with pytest.raises(ConnectionError):
-        bank_import.process_message(message, receive_count=3)
+        worker.process_message(message, receive_count=3)
     batch = client.get(f"/v1/bank-transactions/import-batches/{queued['batch_id']}").json()
     assert batch["status"] == "failed" and "3 attempts" in batch["failure_reason"]
     monkeypatch.undo()
@@ -731,7 +732,7 @@ def _sqs_event(*bodies: str) -> dict[str, Any]:
 
 
 def _tenant_of(client: Any, account_id: str) -> str:
-    from ledgerlou.domain import api_keys
+    from ledgerlou.domain.admin import api_keys
 
     return str(api_keys.authenticate(client.token).tenant_id)
 
@@ -743,9 +744,9 @@ def _message(client: Any, acc: dict[str, Any], queued: dict[str, Any]) -> str:
 
 
 def _hold_lease(tenant_id: str, account_id: str, seconds: float, holder: str = "another-import") -> None:
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import accounts as account_store
 
-    assert store.acquire_lease(tenant_id, account_id, holder, time.time() + seconds, time.time()) is not None
+    assert account_store.acquire_lease(tenant_id, account_id, holder, time.time() + seconds, time.time()) is not None
 
 
 def _batch(client: Any, batch_id: str) -> dict[str, Any]:
@@ -753,13 +754,13 @@ def _batch(client: Any, batch_id: str) -> dict[str, Any]:
 
 
 def test_given_another_import_holds_the_lease_then_a_json_import_waits_for_it_and_imports(client: Any) -> None:
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import accounts as account_store
 
     acc = create_account(client)
     tenant_id = _tenant_of(client, acc["id"])
     # Given another import holding the account's import lease, which it gives back after 0.3 s
     _hold_lease(tenant_id, acc["id"], 60)
-    release = threading.Timer(0.3, store.release_lease, (tenant_id, acc["id"], "another-import"))
+    release = threading.Timer(0.3, account_store.release_lease, (tenant_id, acc["id"], "another-import"))
     release.start()
     # When rows are imported meanwhile
     started = time.monotonic()
@@ -773,9 +774,9 @@ def test_given_another_import_holds_the_lease_then_a_json_import_waits_for_it_an
 
 def test_given_a_lease_held_too_long_then_409_and_once_it_expires_it_is_taken_over(client: Any,
                                                                                    monkeypatch: Any) -> None:
-    from ledgerlou.domain import bank_import
+    from ledgerlou.domain.bank.importing import run as imports
 
-    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "api", 0.2)
+    monkeypatch.setitem(imports.LEASE_WAIT_S, "api", 0.2)
     acc = create_account(client)
     # Given a lease whose holder died: it expires in a second
     _hold_lease(_tenant_of(client, acc["id"]), acc["id"], 1.0)
@@ -795,8 +796,9 @@ def test_given_a_lease_held_too_long_then_409_and_once_it_expires_it_is_taken_ov
 
 def test_given_a_held_lease_then_the_worker_message_is_retried_and_imports_once(client: Any,
                                                                                import_worker: Any) -> None:
-    from ledgerlou.domain import bank_import
-    from ledgerlou.store import bank as store
+    from ledgerlou.domain.bank.importing import run as imports
+    from ledgerlou.domain.bank.importing import worker
+    from ledgerlou.store.bank import accounts as account_store
 
     acc = create_account(client)
     queued = upload(client, _big_camt(510, seed=12), acc["id"]).json()
@@ -805,15 +807,15 @@ def test_given_a_held_lease_then_the_worker_message_is_retried_and_imports_once(
     _hold_lease(tenant_id, acc["id"], 60)
     # When the worker gets the message with 0.4 s of its invocation left
     started = time.monotonic()
-    with pytest.raises(bank_import.ImportInProgress):
-        bank_import.process_message(_message(client, acc, queued), receive_count=1, remaining_s=0.4)
+    with pytest.raises(imports.ImportInProgress):
+        worker.process_message(_message(client, acc, queued), receive_count=1, remaining_s=0.4)
     # Then it waits at most half of that for the lease and raises (SQS delivers the message again),
     # and the batch is neither failed nor imported
     assert time.monotonic() - started < 1.5
     assert _batch(client, queued["batch_id"])["status"] == "processing"
     assert account(client, acc["id"])["tx_count"] == 0
     # When the lease is given back and the message comes again
-    store.release_lease(tenant_id, acc["id"], "another-import")
+    account_store.release_lease(tenant_id, acc["id"], "another-import")
     drain(import_worker)
     # Then the batch imports every row once
     batch = _batch(client, queued["batch_id"])
@@ -822,7 +824,7 @@ def test_given_a_held_lease_then_the_worker_message_is_retried_and_imports_once(
 
 
 def test_given_two_imports_of_one_file_at_the_same_time_then_one_imports_and_the_other_skips(client: Any) -> None:
-    from ledgerlou.domain import bank_import
+    from ledgerlou.domain.bank.importing import worker
 
     acc = create_account(client)
     data = _big_camt(520, seed=13)
@@ -832,7 +834,7 @@ def test_given_two_imports_of_one_file_at_the_same_time_then_one_imports_and_the
     outcomes: list[Any] = []
 
     def work(queued: dict[str, Any]) -> None:
-        outcomes.append(bank_import.process_message(_message(client, acc, queued), receive_count=1))
+        outcomes.append(worker.process_message(_message(client, acc, queued), receive_count=1))
 
     threads = [threading.Thread(target=work, args=(q,)) for q in (first, second)]
     for t in threads:
@@ -851,32 +853,34 @@ def test_given_two_imports_of_one_file_at_the_same_time_then_one_imports_and_the
 def _crash_while_writing_pages(monkeypatch: Any) -> None:
     """The next import dies (like a Lambda at its timeout) after writing half of its transaction pages
     (small pages, so that there are several), without giving its lease back."""
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import accounts as account_store
+    from ledgerlou.store.bank import pages as page_store
 
-    real_put = store.put_pages
+    real_put = page_store.put_pages
 
     def put(items: list[Any], threads: int = 1, guard: Any = None) -> None:
         assert len(items) >= 2, "the crash should leave some pages written and some not"
         real_put(items[: len(items) // 2], threads, guard)
         raise RuntimeError("Task timed out after 120.00 seconds")
 
-    monkeypatch.setattr(store, "PAGE_BYTES", 1500)
-    monkeypatch.setattr(store, "put_pages", put)
-    monkeypatch.setattr(store, "release_lease", lambda *args: False)
+    monkeypatch.setattr(page_store, "PAGE_BYTES", 1500)
+    monkeypatch.setattr(page_store, "put_pages", put)
+    monkeypatch.setattr(account_store, "release_lease", lambda *args: False)
 
 
 def _expire_lease(tenant_id: str, account_id: str) -> None:
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import accounts as account_store
 
-    store.BankAccountItem(store.account_pk(tenant_id), account_id).update(
-        actions=[store.BankAccountItem.import_lease_until.set(time.time() - 1)])
+    account_store.BankAccountItem(account_store.account_pk(tenant_id), account_id).update(
+        actions=[account_store.BankAccountItem.import_lease_until.set(time.time() - 1)])
 
 
 def test_given_a_worker_that_died_mid_import_then_the_retry_finishes_it_with_exact_counts(client: Any,
                                                                                         monkeypatch: Any) -> None:
-    from ledgerlou.domain import bank_import
+    from ledgerlou.domain.bank.importing import run as imports
+    from ledgerlou.domain.bank.importing import worker
 
-    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "worker", 0.2)
+    monkeypatch.setitem(imports.LEASE_WAIT_S, "worker", 0.2)
     acc = create_account(client)
     queued = upload(client, _big_camt(530, seed=14), acc["id"]).json()
     tenant_id = _tenant_of(client, acc["id"])
@@ -884,16 +888,16 @@ def test_given_a_worker_that_died_mid_import_then_the_retry_finishes_it_with_exa
     # Given a first attempt that died halfway through writing, still holding the lease
     _crash_while_writing_pages(monkeypatch)
     with pytest.raises(RuntimeError):
-        bank_import.process_message(message, receive_count=1)
+        worker.process_message(message, receive_count=1)
     monkeypatch.undo()
-    monkeypatch.setitem(bank_import.LEASE_WAIT_S, "worker", 0.2)
+    monkeypatch.setitem(imports.LEASE_WAIT_S, "worker", 0.2)
     assert account(client, acc["id"])["tx_count"] == 0
     # When the message comes again before the dead attempt's lease expired: it is retried later
-    with pytest.raises(bank_import.ImportInProgress):
-        bank_import.process_message(message, receive_count=2)
+    with pytest.raises(imports.ImportInProgress):
+        worker.process_message(message, receive_count=2)
     # When it comes again after the lease expired
     _expire_lease(tenant_id, acc["id"])
-    assert bank_import.process_message(message, receive_count=3) == "completed"
+    assert worker.process_message(message, receive_count=3) == "completed"
     # Then every row is imported once, counted once and readable by id
     batch = _batch(client, queued["batch_id"])
     assert (batch["status"], batch["imported"], batch["skipped_duplicates"]) == ("completed", 530, 0)
@@ -929,13 +933,13 @@ def test_given_no_hand_off_from_the_request_then_the_worker_parses_the_stored_fi
                                                                                  import_worker: Any) -> None:
     import boto3
     from ledgerlou.api.downloads import exports_bucket
-    from ledgerlou.domain import bank_import
+    from ledgerlou.store import blobs
 
     acc = create_account(client)
     queued = upload(client, _big_camt(515, seed=16), acc["id"]).json()
     # Given a queued batch whose hand-off is gone (not stored, or expired before a late retry)
     boto3.client("s3").delete_object(Bucket=exports_bucket(),
-                                     Key=bank_import.handoff_key(_tenant_of(client, acc["id"]), queued["batch_id"]))
+                                     Key=blobs.handoff_key(_tenant_of(client, acc["id"]), queued["batch_id"]))
     # When the worker imports it
     drain(import_worker)
     # Then it parsed the stored document and imported every row once
@@ -1007,19 +1011,19 @@ def test_given_no_stated_balance_then_the_history_sums_the_transactions_of_all_a
 def _pages(tenant_id: str, account_id: str, month: str) -> list[dict[str, Any]]:
     import boto3
     from ledgerlou import config
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import pages as page_store
 
     return boto3.client("dynamodb").query(  # type: ignore[no-any-return]
         TableName=config.table_name(), ConsistentRead=True, KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": store.tx_pk(tenant_id, account_id, month)}})["Items"]
+        ExpressionAttributeValues={":pk": {"S": page_store.tx_pk(tenant_id, account_id, month)}})["Items"]
 
 
 def test_given_pages_smaller_than_an_import_then_it_splits_them_and_every_row_reads_back(client: Any,
                                                                                         monkeypatch: Any) -> None:
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import pages as page_store
 
     # Given pages of at most 2,000 bytes (rows of ~250 bytes)
-    monkeypatch.setattr(store, "PAGE_BYTES", 2000)
+    monkeypatch.setattr(page_store, "PAGE_BYTES", 2000)
     acc = create_account(client)
     rows = [row(amount=f"{i}.00", purpose=f"Rechnung RE-{i:04d} " + "x" * 60,
                 booking_date=f"2026-01-{1 + (i * 5) % 28:02d}") for i in range(1, 61)]
@@ -1053,31 +1057,33 @@ def test_given_pages_smaller_than_an_import_then_it_splits_them_and_every_row_re
 
 
 def test_given_a_page_limit_then_a_full_page_stays_far_below_the_dynamodb_item_limit() -> None:
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import pages as page_store
+    from ledgerlou.store.bank import txids
 
     # Given transactions with the longest texts a statement carries (camt Ustrd 140 × 10 and more)
-    txs = [{"id": store.tx_id("acc", "2026-01-15", f"{i:020x}"), "booking_date": "2026-01-15", "value_date": None,
+    txs = [{"id": txids.tx_id("acc", "2026-01-15", f"{i:020x}"), "booking_date": "2026-01-15", "value_date": None,
             "amount": Decimal("-1.50"), "currency": "EUR", "purpose": "Ü" * 1500, "counterparty_name": "N" * 140}
            for i in range(400)]
     # When they are packed
-    pages = store.build_pages("t", "acc", "2026-01", 0, txs, batch_id="b", document_id=None, created_at="now",
+    pages = page_store.build_pages("t", "acc", "2026-01", 0, txs, batch_id="b", document_id=None, created_at="now",
                               currency="EUR")
     # Then no page item exceeds PAGE_BYTES of payload, and that is well below 400 KB
-    assert len(pages) > 1 and store.PAGE_BYTES * 2 < 400_000
+    assert len(pages) > 1 and page_store.PAGE_BYTES * 2 < 400_000
     for item, info in pages:
-        assert len(zlib.decompress(item["d"]["B"])) + len(item["k"]["S"]) + len(item["st"]["S"]) <= store.PAGE_BYTES
+        size = len(zlib.decompress(item["d"]["B"])) + len(item["k"]["S"]) + len(item["st"]["S"])
+        assert size <= page_store.PAGE_BYTES
         assert info.rows == len(item["st"]["S"]) and info.total == Decimal("-1.50") * info.rows
     assert [info.number for _, info in pages] == list(range(len(pages)))
     # and a row larger than a page on its own still gets one (no row is ever dropped)
-    huge = [{**txs[0], "purpose": "x" * (store.PAGE_BYTES + 10)}]
-    assert len(store.build_pages("t", "acc", "2026-01", 7, huge, batch_id="b", document_id=None, created_at="now",
+    huge = [{**txs[0], "purpose": "x" * (page_store.PAGE_BYTES + 10)}]
+    assert len(page_store.build_pages("t", "acc", "2026-01", 7, huge, batch_id="b", document_id=None, created_at="now",
                                  currency="EUR")) == 1
 
 
 def test_given_an_import_by_the_worker_then_every_transaction_is_found_by_id_at_once(client: Any,
                                                                                      import_worker: Any,
                                                                                      make_client: Any) -> None:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     acc = create_account(client)
     queued = upload(client, _big_camt(505, seed=21), acc["id"]).json()
@@ -1106,7 +1112,7 @@ def _account_with_transactions(client: Any, count: int) -> tuple[dict[str, Any],
 
 
 def test_given_a_packed_transaction_then_its_status_changes_alone_and_the_counter_follows(client: Any) -> None:
-    from ledgerlou.domain import bank
+    from ledgerlou.domain.bank import accounts as bank
     from ledgerlou.errors import Conflict
 
     acc, tenant_id, txs = _account_with_transactions(client, 3)
@@ -1130,7 +1136,7 @@ def test_given_a_packed_transaction_then_its_status_changes_alone_and_the_counte
 
 
 def test_given_concurrent_status_changes_of_one_page_then_every_one_lands(client: Any) -> None:
-    from ledgerlou.domain import bank
+    from ledgerlou.domain.bank import accounts as bank
 
     acc, tenant_id, txs = _account_with_transactions(client, 8)
     # When 8 threads each reconcile another transaction of the same page at the same time
@@ -1157,7 +1163,7 @@ def test_given_concurrent_status_changes_of_one_page_then_every_one_lands(client
 
 
 def test_given_an_import_while_transactions_are_reconciled_then_neither_undoes_the_other(client: Any) -> None:
-    from ledgerlou.domain import bank
+    from ledgerlou.domain.bank import accounts as bank
 
     acc = create_account(client)
     tenant_id = _tenant_of(client, acc["id"])
@@ -1184,7 +1190,7 @@ def test_given_an_import_while_transactions_are_reconciled_then_neither_undoes_t
 
 def test_given_a_page_exists_then_no_import_can_overwrite_it(client: Any) -> None:
     import botocore.exceptions
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import pages as page_store
 
     acc = create_account(client)
     tenant_id = _tenant_of(client, acc["id"])
@@ -1194,5 +1200,5 @@ def test_given_a_page_exists_then_no_import_can_overwrite_it(client: Any) -> Non
     stale = {**existing, "st": {"S": "u"}, "b": {"S": "stale-batch"}}
     # Then the conditional put refuses it and the page stays as it was
     with pytest.raises(botocore.exceptions.ClientError, match="ConditionalCheckFailed"):
-        store.put_pages([stale])
+        page_store.put_pages([stale])
     assert _pages(tenant_id, acc["id"], "2026-01") == [existing]

@@ -63,7 +63,7 @@ def test_given_a_too_large_file_then_413(client: Any) -> None:
 
 
 def test_given_another_tenants_document_then_404(client: Any, make_client: Any) -> None:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     doc = upload(client, PDF).json()
     other = make_client(tenants.create_tenant("Fremd GmbH").admin_key)

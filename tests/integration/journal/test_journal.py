@@ -257,10 +257,10 @@ def test_given_current_date_mode_then_the_reversal_is_dated_today(client: Any) -
 
 
 def test_given_concurrent_reversals_of_one_intent_then_exactly_one_wins(client: Any) -> None:
-    from ledgerlou.api.auth import AuthContext
-    from ledgerlou.api.schemas.journal import ReverseRequest
-    from ledgerlou.domain import journal, ledger
+    from ledgerlou.domain.caller import Caller
+    from ledgerlou.domain.journal import appender, reversal
     from ledgerlou.errors import Conflict
+    from ledgerlou.models.journal import ReverseRequest
 
     original = book(client, simple()).json()["intent_id"]
     tenant_ctx = _ctx(client)
@@ -268,8 +268,8 @@ def test_given_concurrent_reversals_of_one_intent_then_exactly_one_wins(client: 
 
     def worker() -> None:
         try:
-            journal.reverse(tenant_ctx, ReverseRequest(intent_id=original, reason="race"),
-                            appender=ledger.Appender(use_cache=False))
+            reversal.reverse(tenant_ctx, ReverseRequest(intent_id=original, reason="race"),
+                            appender=appender.Appender(use_cache=False))
             results.append("ok")
         except Conflict as ex:
             results.append(ex.code)
@@ -280,11 +280,11 @@ def test_given_concurrent_reversals_of_one_intent_then_exactly_one_wins(client: 
     for t in threads:
         t.join()
     assert sorted(results) == ["ALREADY_REVERSED"] * 3 + ["ok"]
-    assert isinstance(tenant_ctx, AuthContext)
+    assert isinstance(tenant_ctx, Caller)
 
 
 def _ctx(client: Any) -> Any:
-    from ledgerlou.domain import api_keys
+    from ledgerlou.domain.admin import api_keys
 
     ctx = api_keys.authenticate(client.token)
     assert ctx is not None
@@ -293,20 +293,20 @@ def _ctx(client: Any) -> Any:
 
 # ----------------------------------------------------------------------------- chain under concurrency
 def test_given_8_parallel_writers_then_numbers_are_gapless_and_the_chain_verifies(client: Any) -> None:
-    from ledgerlou.api.schemas.journal import BookingRequest
-    from ledgerlou.domain import journal, ledger
+    from ledgerlou.domain.journal import appender, booking
+    from ledgerlou.models.journal import BookingRequest
 
     ctx = _ctx(client)
     per_writer = 15
     errors: list[BaseException] = []
 
     def writer(w: int) -> None:
-        appender = ledger.Appender()  # one per thread: like 8 Lambda instances, each with its own cache
+        own = appender.Appender()  # one per thread: like 8 Lambda instances, each with its own cache
         try:
             for i in range(per_writer):
                 req = BookingRequest.model_validate({"booking_date": "2026-01-20", "description": f"w{w}-{i}",
                                                      "lines": simple(f"{w + 1}.{i:02d}")})
-                journal.post_bookings(ctx, [req], appender=appender)
+                booking.post_bookings(ctx, [req], appender=own)
         except BaseException as ex:  # noqa: BLE001
             errors.append(ex)
 
@@ -351,80 +351,80 @@ class _DynamoCalls:
 
 
 def _request(date: str, description: str, amount: str = "10.00") -> Any:
-    from ledgerlou.api.schemas.journal import BookingRequest
+    from ledgerlou.models.journal import BookingRequest
 
     return BookingRequest.model_validate({"booking_date": date, "description": description,
                                           "lines": simple(amount)})
 
 
 def test_given_a_warm_writer_when_booking_then_one_dynamodb_call(client: Any) -> None:
-    from ledgerlou.domain import journal, ledger
+    from ledgerlou.domain.journal import appender, booking
 
-    ctx, appender = _ctx(client), ledger.Appender()
-    journal.post_bookings(ctx, [_request("2026-03-02", "warm-up")], appender=appender)
+    ctx, appender = _ctx(client), appender.Appender()
+    booking.post_bookings(ctx, [_request("2026-03-02", "warm-up")], appender=appender)
     with _DynamoCalls() as calls:
-        journal.post_bookings(ctx, [_request("2026-03-02", "second booking, same day")], appender=appender)
+        booking.post_bookings(ctx, [_request("2026-03-02", "second booking, same day")], appender=appender)
     # the duplicate check of the date was read once (warm-up); the booking itself is the append alone
     assert dict(calls.ops) == {"PutItem": 1}
 
 
 def test_given_another_writer_took_the_head_when_appending_then_its_block_comes_back_with_the_lost_write(
         client: Any) -> None:
-    from ledgerlou.domain import journal, ledger
+    from ledgerlou.domain.journal import appender, booking
 
-    ctx, mine, theirs = _ctx(client), ledger.Appender(), ledger.Appender()
-    journal.post_bookings(ctx, [_request("2026-03-03", "mine, first")], appender=mine)
-    journal.post_bookings(ctx, [_request("2026-03-03", "theirs")], appender=theirs)
+    ctx, mine, theirs = _ctx(client), appender.Appender(), appender.Appender()
+    booking.post_bookings(ctx, [_request("2026-03-03", "mine, first")], appender=mine)
+    booking.post_bookings(ctx, [_request("2026-03-03", "theirs")], appender=theirs)
     with _DynamoCalls() as calls:
-        journal.post_bookings(ctx, [_request("2026-03-03", "mine, second")], appender=mine)
+        booking.post_bookings(ctx, [_request("2026-03-03", "mine, second")], appender=mine)
     assert mine.retries == 1
     assert dict(calls.ops) == {"PutItem": 2}  # lost, then won: no read in between
     assert client.get("/v1/journal/verify").json()["verified"] is True
 
 
 def test_given_another_writer_booked_the_same_when_a_warm_writer_books_it_then_duplicate(client: Any) -> None:
-    from ledgerlou.domain import journal, ledger
+    from ledgerlou.domain.journal import appender, booking
     from ledgerlou.errors import Conflict
 
-    ctx, mine, theirs = _ctx(client), ledger.Appender(), ledger.Appender()
-    journal.post_bookings(ctx, [_request("2026-03-04", "warm-up")], appender=mine)  # day 03-04 now cached
-    [(theirs_intent, _)] = journal.post_bookings(ctx, [_request("2026-03-04", "Miete März")], appender=theirs)
+    ctx, mine, theirs = _ctx(client), appender.Appender(), appender.Appender()
+    booking.post_bookings(ctx, [_request("2026-03-04", "warm-up")], appender=mine)  # day 03-04 now cached
+    [(theirs_intent, _)] = booking.post_bookings(ctx, [_request("2026-03-04", "Miete März")], appender=theirs)
     with pytest.raises(Conflict) as refused:
-        journal.post_bookings(ctx, [_request("2026-03-04", "Miete März")], appender=mine)
+        booking.post_bookings(ctx, [_request("2026-03-04", "Miete März")], appender=mine)
     assert refused.value.code == "DUPLICATE_BOOKING" and theirs_intent in str(refused.value)
     # Then the refusal kept the writer warm: its next booking is again one call
     with _DynamoCalls() as calls:
-        journal.post_bookings(ctx, [_request("2026-03-04", "Miete April")], appender=mine)
+        booking.post_bookings(ctx, [_request("2026-03-04", "Miete April")], appender=mine)
     assert dict(calls.ops) == {"PutItem": 1}
 
 
 def test_given_a_projected_booking_when_a_cold_writer_books_it_again_then_duplicate(client: Any) -> None:
-    from ledgerlou.domain import journal, ledger, projector
+    from ledgerlou.domain.journal import appender, booking, projector
     from ledgerlou.errors import Conflict
 
     ctx = _ctx(client)
-    journal.post_bookings(ctx, [_request("2026-03-05", "Wartung")], appender=ledger.Appender())
+    booking.post_bookings(ctx, [_request("2026-03-05", "Wartung")], appender=appender.Appender())
     projector.project_through(ctx.tenant_id)
     with pytest.raises(Conflict) as refused:
-        journal.post_bookings(ctx, [_request("2026-03-05", "Wartung")], appender=ledger.Appender())
+        booking.post_bookings(ctx, [_request("2026-03-05", "Wartung")], appender=appender.Appender())
     assert refused.value.code == "DUPLICATE_BOOKING"
     # the same booking on another day is not a duplicate
-    journal.post_bookings(ctx, [_request("2026-03-06", "Wartung")], appender=ledger.Appender())
+    booking.post_bookings(ctx, [_request("2026-03-06", "Wartung")], appender=appender.Appender())
 
 
 def test_given_a_writer_over_its_day_cache_limit_then_it_reloads_and_still_finds_duplicates(
         client: Any, monkeypatch: Any) -> None:
-    from ledgerlou.domain import journal, ledger, projector
+    from ledgerlou.domain.journal import appender, booking, projector
     from ledgerlou.errors import Conflict
 
-    monkeypatch.setattr(ledger, "DAY_CACHE_MAX", 1)
-    ctx, writer = _ctx(client), ledger.Appender()
+    monkeypatch.setattr(appender, "DAY_CACHE_MAX", 1)
+    ctx, writer = _ctx(client), appender.Appender()
     for day in ("2026-03-10", "2026-03-11", "2026-03-12"):
-        journal.post_bookings(ctx, [_request(day, "Porto")], appender=writer)
+        booking.post_bookings(ctx, [_request(day, "Porto")], appender=writer)
     projector.project_through(ctx.tenant_id)
     for day in ("2026-03-10", "2026-03-11", "2026-03-12"):
         with pytest.raises(Conflict):
-            journal.post_bookings(ctx, [_request(day, "Porto")], appender=writer)
+            booking.post_bookings(ctx, [_request(day, "Porto")], appender=writer)
 
 
 # ----------------------------------------------------------------------------- reads
@@ -466,7 +466,7 @@ def test_given_entries_when_reading_an_account_then_balance_includes_everything_
 
 # ----------------------------------------------------------------------------- export and verify
 def test_given_a_journal_when_exported_then_the_offline_verifier_accepts_it(client: Any, tmp_path: Any) -> None:
-    from ledgerlou.domain import chain
+    from ledgerlou.domain.chain.verify import verify_jsonl
 
     for i in range(5):
         book(client, simple(f"{i + 1}.00", tax_code="VSt19"), description=f"Beleg {i}")
@@ -474,16 +474,16 @@ def test_given_a_journal_when_exported_then_the_offline_verifier_accepts_it(clie
     assert resp.status == 200 and resp.headers["content-type"].startswith("application/x-ndjson")
     lines = resp.body.splitlines()
     assert len(lines) == 10
-    result = chain.verify_jsonl(lines)
+    result = verify_jsonl(lines)
     assert result.verified and result.entries == 10
     assert result.head_hash == client.get("/v1/journal/verify").json()["head_hash"]
     tampered = [*lines[:3], lines[3].replace(b'"amount":"', b'"amount":"1'), *lines[4:]]
-    broken = chain.verify_jsonl(tampered)
+    broken = verify_jsonl(tampered)
     assert broken.verified is False and broken.first_break["journal_number"] == 4
 
 
 def test_given_two_tenants_then_intents_are_invisible_across_tenants(client: Any, make_client: Any) -> None:
-    from ledgerlou.domain import tenants
+    from ledgerlou.domain.admin import tenants
 
     intent = book(client, simple()).json()["intent_id"]
     other = make_client(tenants.create_tenant("B GmbH").admin_key)
@@ -553,8 +553,8 @@ def test_given_a_booking_when_its_block_is_stored_then_keys_header_and_payload_o
     import zlib
 
     from ledgerlou import config
-    from ledgerlou.store import journal as store
     from ledgerlou.store.base import ddb
+    from ledgerlou.store.journal import blocks as store
 
     ctx = _ctx(client)
     book(client, simple("119.00"), description="Layout check")
@@ -574,7 +574,7 @@ def test_given_a_payload_when_encoded_then_any_zlib_reader_gets_it_back(entries:
     import json
     import zlib
 
-    from ledgerlou.store import journal as store
+    from ledgerlou.store.journal import blocks as store
 
     payload = {"intents": [], "entries": [{"journal_number": n, "description": f"Büromaterial {n}"}
                                           for n in range(entries)]}

@@ -90,7 +90,7 @@ def test_given_a_final_lock_then_nothing_can_be_booked_reversed_or_reopened(clie
 
 
 def test_given_a_closing_hash_then_an_auditor_recomputes_it_from_the_export(client: Any, approver: Any) -> None:
-    from ledgerlou.domain import chain
+    from ledgerlou.domain.chain.closing import verify_closing
 
     book(client, "2026-01-10", "4930", "1200", "119.00", "VSt19")
     book(client, "2026-02-03", "4930", "1200", "5.00")
@@ -99,9 +99,9 @@ def test_given_a_closing_hash_then_an_auditor_recomputes_it_from_the_export(clie
     book(client, "2026-02-05", "4930", "1200", "7.00")
     feb = lock(client, approver, "2026-02")
     lines = client.get("/v1/journal/export").body.splitlines()
-    assert chain.verify_closing(lines, "2026-01", jan["closing_hash"], jan["chain_length"], None)
-    assert chain.verify_closing(lines, "2026-02", feb["closing_hash"], feb["chain_length"], jan["closing_hash"])
-    assert not chain.verify_closing(lines, "2026-02", feb["closing_hash"], feb["chain_length"], None)
+    assert verify_closing(lines, "2026-01", jan["closing_hash"], jan["chain_length"], None)
+    assert verify_closing(lines, "2026-02", feb["closing_hash"], feb["chain_length"], jan["closing_hash"])
+    assert not verify_closing(lines, "2026-02", feb["closing_hash"], feb["chain_length"], None)
 
 
 def test_given_unlocked_earlier_months_then_a_later_month_cannot_be_festgeschrieben(client: Any,
@@ -116,9 +116,11 @@ def test_given_unlocked_earlier_months_then_a_later_month_cannot_be_festgeschrie
 
 
 def test_given_a_lock_racing_bookings_then_no_booking_lands_in_the_closed_period(client: Any, approver: Any) -> None:
-    from ledgerlou.api.schemas.journal import BookingRequest
-    from ledgerlou.domain import api_keys, chain, journal, ledger
+    from ledgerlou.domain.admin import api_keys
+    from ledgerlou.domain.chain.closing import verify_closing
+    from ledgerlou.domain.journal import appender, booking
     from ledgerlou.errors import Conflict
+    from ledgerlou.models.journal import BookingRequest
 
     ctx = api_keys.authenticate(client.token)
     book(client, "2026-03-01", "4930", "1200", "1.00")
@@ -126,12 +128,12 @@ def test_given_a_lock_racing_bookings_then_no_booking_lands_in_the_closed_period
     outcomes: list[str] = []
 
     def writer() -> None:
-        appender = ledger.Appender()
+        own = appender.Appender()
         for i in range(20):
             body = {"booking_date": "2026-03-15", "description": f"race {i}", "skip_duplicate_check": True,
                     "lines": [{"account_debit": "4930", "account_credit": "1200", "amount": "1.00"}]}
             try:
-                journal.post_bookings(ctx, [BookingRequest.model_validate(body)], appender=appender)
+                booking.post_bookings(ctx, [BookingRequest.model_validate(body)], appender=own)
                 outcomes.append("booked")
             except Conflict as ex:
                 outcomes.append(ex.code)
@@ -143,7 +145,7 @@ def test_given_a_lock_racing_bookings_then_no_booking_lands_in_the_closed_period
     for t in threads:
         t.join()
     lines = client.get("/v1/journal/export").body.splitlines()
-    assert chain.verify_closing(lines, "2026-03", locked["closing_hash"], locked["chain_length"], None)
+    assert verify_closing(lines, "2026-03", locked["closing_hash"], locked["chain_length"], None)
     assert set(outcomes) <= {"booked", "PERIOD_LOCKED"}
 
 

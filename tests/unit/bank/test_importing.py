@@ -8,9 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from ledgerlou.domain import bank_import
-from ledgerlou.domain.bank import statement_is_account
-from ledgerlou.store.bank import BankAccountItem
+from ledgerlou.domain.bank.accounts import statement_is_account
+from ledgerlou.domain.bank.importing import handoff
+from ledgerlou.domain.bank.importing import keys as import_keys
+from ledgerlou.domain.bank.importing import run as imports
+from ledgerlou.domain.bank.importing import sources as import_sources
+from ledgerlou.store.bank.accounts import BankAccountItem
 
 from tests.conftest import samples_dir
 
@@ -22,10 +25,10 @@ def _account(currency: str = "EUR", account_id: str = "acc-1") -> BankAccountIte
                            ledger_account="1200", created_at="", created_by="", updated_at="")
 
 
-def _rows(*txs: dict[str, Any]) -> list[bank_import.Row]:
+def _rows(*txs: dict[str, Any]) -> list[import_keys.Row]:
     base = {"booking_date": "2026-01-15", "amount": Decimal("119.00"), "currency": "EUR"}
-    rows = [bank_import.Row({**base, **t}) for t in txs]
-    bank_import.assign_keys(rows)
+    rows = [import_keys.Row({**base, **t}) for t in txs]
+    import_keys.assign_keys(rows)
     return rows
 
 
@@ -60,16 +63,16 @@ def test_given_a_bank_reference_then_it_keys_the_row_with_date_and_amount() -> N
 
 
 def test_given_a_key_then_the_transaction_id_is_stable_per_tenant_and_account_and_names_where_it_is() -> None:
-    from ledgerlou.store import bank as store
+    from ledgerlou.store.bank import txids
 
     key = _rows({})[0].key
-    tx_id = bank_import.tx_id_for("t1", "a1", key, "2026-03-05")
-    assert tx_id == bank_import.tx_id_for("t1", "a1", key, "2026-03-05") != bank_import.tx_id_for("t2", "a1", key,
+    tx_id = import_keys.tx_id_for("t1", "a1", key, "2026-03-05")
+    assert tx_id == import_keys.tx_id_for("t1", "a1", key, "2026-03-05") != import_keys.tx_id_for("t2", "a1", key,
                                                                                                    "2026-03-05")
-    assert len(tx_id) == 36 and tx_id != bank_import.tx_id_for("t1", "a2", key, "2026-03-05")
+    assert len(tx_id) == 36 and tx_id != import_keys.tx_id_for("t1", "a2", key, "2026-03-05")
     # and the id says which account (by its tag) and month it is stored in, and its duplicate hash
-    assert store.parse_tx_id(tx_id) == (store.account_tag("a1"), "2026-03", store.dedup_hash(tx_id))
-    assert store.parse_tx_id("not-an-id") is None
+    assert txids.parse_tx_id(tx_id) == (txids.account_tag("a1"), "2026-03", txids.dedup_hash(tx_id))
+    assert txids.parse_tx_id("not-an-id") is None
 
 
 # ------------------------------------------------------------------------------------- which account
@@ -95,7 +98,7 @@ def test_given_an_account_and_a_statement_then_whether_they_match(account: tuple
 
 # ------------------------------------------------------------------------------------- sources
 def test_given_json_rows_then_good_rows_become_transactions_and_bad_rows_errors() -> None:
-    prepared = bank_import.from_json(_account("USD"), [
+    prepared = import_sources.from_json(_account("USD"), [
         {"booking_date": "2026-01-15", "amount": "1.5", "counterparty_iban": "de02 1203 0000 0000 2020 51"},
         {"booking_date": "2026-01-15", "amount": 1.005},
         {"booking_date": "15.01.2026", "amount": "1"},
@@ -114,7 +117,7 @@ def test_given_a_parsed_statement_then_rows_errors_summaries_and_the_stated_bala
     from ledgerlou.formats.detect import parse_statement
 
     parsed = parse_statement(samples_dir("camt053", "de_vrbank-rottal-inn_camt.053.001.02.xml").read_bytes())
-    prepared = bank_import.from_statements([_account()], parsed)
+    prepared = import_sources.from_statements([_account()], parsed)
     assert len(prepared.rows) == 5 and len({r.key for r in prepared.rows}) == 5
     assert prepared.stated == {"acc-1": ("2013-12-27", Decimal("23.06"))}
     summary = prepared.statements[0]
@@ -129,8 +132,8 @@ def test_given_a_statement_in_another_currency_then_its_balance_is_no_anchor() -
     from local.statement_gen import camt053
 
     parsed = parse_statement(camt053(3, start=dt.date(2026, 1, 1), days=3))
-    assert bank_import.from_statements([_account("CHF")], parsed).stated == {}
-    assert bank_import.from_statements([_account("EUR")], parsed).stated["acc-1"][0] == "2026-01-03"
+    assert import_sources.from_statements([_account("CHF")], parsed).stated == {}
+    assert import_sources.from_statements([_account("EUR")], parsed).stated["acc-1"][0] == "2026-01-03"
 
 
 def test_given_the_generator_then_its_statements_are_consistent_and_deterministic() -> None:
@@ -149,10 +152,10 @@ def test_given_a_parsed_file_then_the_worker_hand_off_gives_back_exactly_what_th
 
     # Given a multi-statement file with a row error (a damaged amount in the second statement)
     parsed = parse_statement(samples_dir("mt940", "betterplace_de-multi-statement.sta").read_bytes())
-    prepared = bank_import.from_statements([_account()] * len(parsed.statements), parsed)
+    prepared = import_sources.from_statements([_account()] * len(parsed.statements), parsed)
     prepared.errors.append({"index": 3, "reason": "amount: bad", "statement": 1})
     # When it is encoded for the worker and decoded there
-    back = bank_import.decode_handoff("b-1", bank_import.encode_handoff("b-1", prepared))
+    back = handoff.decode_handoff("b-1", handoff.encode_handoff("b-1", prepared))
     # Then rows, keys, errors, statements and stated balances are the same, Decimals included
     assert back is not None and [(r.key, r.tx) for r in back.rows] == [(r.key, r.tx) for r in prepared.rows]
     assert (back.errors, back.statements, back.stated, back.balance_mismatches, back.format, back.dialect) == (
@@ -160,22 +163,22 @@ def test_given_a_parsed_file_then_the_worker_hand_off_gives_back_exactly_what_th
         prepared.dialect)
     assert all(isinstance(r.tx["amount"], Decimal) for r in back.rows) and len(back.rows) > 1
     # and another batch's hand-off is refused
-    assert bank_import.decode_handoff("b-2", bank_import.encode_handoff("b-1", prepared)) is None
+    assert handoff.decode_handoff("b-2", handoff.encode_handoff("b-1", prepared)) is None
 
 
 def test_given_the_environment_then_writes_are_parallel_only_against_dynamodb(monkeypatch: Any) -> None:
     monkeypatch.setenv("STAGE", "local")
     monkeypatch.delenv("IMPORT_WRITE_THREADS", raising=False)
-    assert bank_import._write_threads() == 1
+    assert imports._write_threads() == 1
     monkeypatch.setenv("STAGE", "prod")
-    assert bank_import._write_threads() == 8
+    assert imports._write_threads() == 8
     monkeypatch.setenv("IMPORT_WRITE_THREADS", "100")
-    assert bank_import._write_threads() == 32
+    assert imports._write_threads() == 32
 
 
 # ------------------------------------------------------------------------------------- document types
 def test_given_text_files_then_only_the_bank_import_accepts_those_that_are_statements() -> None:
-    from ledgerlou.domain.documents import sniff
+    from ledgerlou.domain.documents.archive import sniff
 
     csv = samples_dir("bankcsv", "dkb.csv").read_bytes()
     mt940 = samples_dir("mt940", "sparkasse.sta").read_bytes()

@@ -21,27 +21,25 @@ from typing import Any
 
 import pytest
 import rfc8785
-from ledgerlou.domain import chain
-from ledgerlou.domain.chain import (
+from ledgerlou import verify as offline
+from ledgerlou.domain.chain import canonical
+from ledgerlou.domain.chain import verify as chain_verify
+from ledgerlou.domain.chain.canonical import (
     CANONICAL_FIELDS,
     EXPORT_FIELDS,
     GENESIS_HASH,
-    ChainVerifier,
     canonical_bytes,
     chain_entries,
-    check_closing,
-    closing_hash,
     entry_hash,
     export_line,
     format_amount,
     format_timestamp,
     jcs_flat,
-    period_entries_digest,
-    verify_closing,
-    verify_jsonl,
 )
+from ledgerlou.domain.chain.closing import check_closing, closing_hash, period_entries_digest, verify_closing
+from ledgerlou.domain.chain.verify import ChainVerifier, VerifyResult, verify_jsonl
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CORE = REPO / "layers" / "core" / "python"
 
 
@@ -141,7 +139,7 @@ def reference_verify(lines: list[bytes]) -> dict[str, Any]:
     return {"verified": first_break is None, "entries": entries, "head_hash": head, "first_break": first_break}
 
 
-def summary(result: chain.VerifyResult) -> dict[str, Any]:
+def summary(result: VerifyResult) -> dict[str, Any]:
     d = result.to_dict()
     if d["first_break"] is not None:
         d["first_break"] = {k: d["first_break"][k] for k in ("journal_number", "reason", "line")}
@@ -222,7 +220,7 @@ def test_known_answer_vector() -> None:
     # Then bytes and hash are exactly the documented ones
     assert got_bytes == VECTOR_BYTES
     assert got_hash == expected == VECTOR_HASH
-    assert VECTOR_HASH in (chain.__doc__ or "")
+    assert VECTOR_HASH in (canonical.__doc__ or "")
 
 
 def test_genesis() -> None:
@@ -785,7 +783,7 @@ def stream_result(data: bytes) -> dict[str, Any]:
 @pytest.fixture(params=[1 << 17, 700, 64], ids=["one_block", "a_line_per_block", "lines_span_reads"])
 def read_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     # Small reads force many blocks, block boundaries inside lines and lines longer than one read.
-    monkeypatch.setattr(chain, "_READ_SIZE", request.param)
+    monkeypatch.setattr(chain_verify, "_READ_SIZE", request.param)
     return int(request.param)
 
 
@@ -943,7 +941,7 @@ def file_result(tmp_path: Path, data: bytes, jobs: int) -> dict[str, Any]:
     """verify_file on ``data`` with ``jobs`` processes (no size floor), checked against the sequential pass."""
     path = tmp_path / "export.jsonl"
     path.write_bytes(data)
-    result = chain.verify_file(path, jobs=jobs, min_parallel_bytes=0).to_dict()
+    result = offline.verify_file(path, jobs=jobs, min_parallel_bytes=0).to_dict()
     assert result == verify_jsonl(io.BytesIO(data)).to_dict(), data
     return result
 
@@ -960,7 +958,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             pids.append(pid)
         return pid
 
-    monkeypatch.setattr(chain.os, "fork", counting_fork)
+    monkeypatch.setattr(offline.os, "fork", counting_fork)
     return pids
 
 
@@ -974,7 +972,7 @@ def test_file_verified_in_segments_gives_the_sequential_result(tmp_path: Path, c
     def no_fallback(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a clean file must not be verified a second time")
 
-    monkeypatch.setattr(chain, "verify_jsonl", no_fallback)
+    monkeypatch.setattr(offline, "verify_jsonl", no_fallback)
     # When verified with several processes
     result = file_result(tmp_path, data, jobs)
     # Then it verifies, with the count and head of the sequential pass, and the work was really split
@@ -1039,7 +1037,7 @@ def test_a_child_that_dies_means_a_sequential_pass(tmp_path: Path, chain_1000: l
     def die(path: str, start: int, end: int) -> dict[str, Any]:
         os._exit(3)
 
-    monkeypatch.setattr(chain, "_verify_segment", die)
+    monkeypatch.setattr(offline, "_verify_segment", die)
     data = b"".join(lines_of(chain_1000))
     # When verified in segments  Then it still verifies (sequentially, after the children were reaped)
     assert file_result(tmp_path, data, 3)["verified"] is True
@@ -1055,8 +1053,8 @@ def test_small_files_and_one_job_do_not_fork(tmp_path: Path, chain_1000: list[di
     path = tmp_path / "export.jsonl"
     path.write_bytes(b"".join(lines_of(chain_1000)))
     # When verified below the size floor, or with one job  Then no process is forked
-    assert chain.verify_file(path, jobs=4).verified
-    assert chain.verify_file(path, jobs=1, min_parallel_bytes=0).verified
+    assert offline.verify_file(path, jobs=4).verified
+    assert offline.verify_file(path, jobs=1, min_parallel_bytes=0).verified
     assert forks == []
 
 

@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
-from ledgerlou.domain import chart as charts
-from ledgerlou.domain.chart import ChartAccount
+from ledgerlou.domain.chart import skr as charts
+from ledgerlou.domain.chart.skr import ChartAccount
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA_DIR = ROOT / "layers" / "core" / "python" / "ledgerlou" / "data"
 SAMPLES_DIR = ROOT / ".." / "shared" / "samples"
 ODOO_FILE = "skr/odoo15_l10n_de_{chart}_account.account.template.csv"

@@ -20,10 +20,10 @@ import pytest
 try:
     from ledgerlou.formats import datev
 except ModuleNotFoundError:  # no conftest/pythonpath for the Lambda layer configured yet
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers" / "core" / "python"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "layers" / "core" / "python"))
     from ledgerlou.formats import datev
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "datev"
+SAMPLES_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "datev"
 MUSTER_V13 = "datev-muster_EXTF_Buchungsstapel_v13_utf8.csv"  # DATEV's own sample, as UTF-8
 LEDERMANN_V9 = "ledermann_EXTF_Buchungsstapel_v9_cp1252.csv"
 OCA_V12 = "oca_datev_import_csv_dtvf_example_semicolon.csv"

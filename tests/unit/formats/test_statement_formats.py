@@ -27,7 +27,7 @@ from ledgerlou.formats.statement import (
     UnsupportedFormat,
 )
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 STATEMENT_DIRS = ("camt053", "mt940", "bankcsv")
 
 

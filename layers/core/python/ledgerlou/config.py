@@ -16,6 +16,10 @@ def documents_bucket() -> str:
     return os.environ.get("DOCUMENTS_BUCKET", "ledgerlou-documents")
 
 
+def exports_bucket() -> str:
+    return os.environ.get("EXPORTS_BUCKET", "ledgerlou-exports")
+
+
 def import_queue_url() -> str:
     return os.environ.get("IMPORT_QUEUE_URL", "")
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
 # Decimal() also reads "١٢" (Arabic-Indic digits), " 5.00", "1_000", "1e2" and "+5": a number sent as a
-# string must be written the one plain way, as the journal's canonical amount is (domain/chain.py).
+# string must be written the one plain way, as the journal's canonical amount is (domain/chain/canonical.py).
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # also the documented pattern (_number_schema)
 
 

@@ -1,34 +1,26 @@
-"""The caller as the authorizer established it: tenant, actor and scopes.
+"""The caller as the authorizer established it (a ``domain.caller.Caller``), and the scope check.
 
 Tenancy comes from the token only (API.md): handlers take the tenant from here, never from the request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from ledgerlou.domain.caller import Caller
 from ledgerlou.errors import Forbidden, Unauthenticated
-
-GROUPS = ("journal", "bank", "receivables", "payables", "periods", "reports", "documents", "inbox", "settings")
-ALL_SCOPES: tuple[str, ...] = (
-    *(f"{g}:{a}" for g in GROUPS for a in ("read", "write")),
-    "periods:approve",
-    "admin",
-)
 
 
 @dataclass(frozen=True)
-class AuthContext:
-    tenant_id: str
-    actor_id: str
-    actor_type: str  # "api_key" | "user"
-    actor_label: str
-    key_prefix: str | None
-    scopes: frozenset[str]
-    chart: str
-    base_currency: str
+class AuthContext(Caller):
+    """The domain's caller plus what the API does with it: the scope check and the authorizer's
+    context encoding."""
+
+    @classmethod
+    def of(cls, caller: Caller) -> AuthContext:
+        return cls(**{f.name: getattr(caller, f.name) for f in fields(Caller)})
 
     def has(self, scope: str) -> bool:
         return "admin" in self.scopes or scope in self.scopes

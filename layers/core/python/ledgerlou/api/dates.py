@@ -7,7 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ledgerlou.api.schemas.common import IsoDate
+from ledgerlou.models.common import IsoDate
 
 DateQuery = Annotated[IsoDate | None, Query(description="YYYY-MM-DD")]
 RequiredDate = Annotated[IsoDate, Query(description="YYYY-MM-DD")]

@@ -9,11 +9,11 @@ the file either way.
 
 from __future__ import annotations
 
-import os
 import uuid
 
 from aws_lambda_powertools.event_handler import Response
 
+from ledgerlou import config
 from ledgerlou.money import dumps
 
 INLINE_LIMIT = 4 * 1024 * 1024
@@ -21,7 +21,7 @@ URL_TTL_S = 900
 
 
 def exports_bucket() -> str:
-    return os.environ.get("EXPORTS_BUCKET", "ledgerlou-exports")
+    return config.exports_bucket()
 
 
 def file_response(tenant_id: str, body: bytes, content_type: str, filename: str,

@@ -2,7 +2,7 @@
 
 Only modules in this package build keys. Every tenant-owned key starts with ``T#<tenant>`` so tenant
 isolation holds by construction; the one exception is the API-key hash pointer, which is how the
-authorizer finds the tenant in the first place (``api_keys.py``).
+authorizer finds the tenant in the first place (``admin/api_keys.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ledgerlou.api.schemas.common import AccountNumber, OutModel, ShortText, StrictModel, examples
+from ledgerlou.models.common import AccountNumber, OutModel, ShortText, StrictModel, examples
 
 AccountType = Literal["asset", "liability", "equity", "revenue", "expense"]
 

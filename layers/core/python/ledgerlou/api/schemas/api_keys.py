@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ledgerlou.api.auth import ALL_SCOPES
-from ledgerlou.api.schemas.common import OutModel, ShortText, StrictModel, examples
+from ledgerlou.domain.caller import ALL_SCOPES
+from ledgerlou.models.common import OutModel, ShortText, StrictModel, examples
 
 
 class ApiKeyCreate(StrictModel):

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StringConstraints
 
-from ledgerlou.api.schemas.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel, examples
+from ledgerlou.models.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel, examples
 from ledgerlou.money import Rate
 
 TaxCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,20}$")]

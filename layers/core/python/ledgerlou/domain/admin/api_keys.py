@@ -12,10 +12,10 @@ import string
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from ledgerlou.api.auth import ALL_SCOPES, AuthContext
+from ledgerlou.domain.caller import ALL_SCOPES, Caller
 from ledgerlou.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ledgerlou.store import api_keys as store
-from ledgerlou.store import tenants as tenant_store
+from ledgerlou.store.admin import api_keys as store
+from ledgerlou.store.admin import tenants as tenant_store
 from ledgerlou.store.base import now_iso
 
 KEY_PREFIX = "ll_"
@@ -63,7 +63,7 @@ def issue(tenant_id: str, label: str, scopes: list[str], created_by: str | None,
     return item, token
 
 
-def create(ctx: AuthContext, label: str, scopes: list[str]) -> tuple[store.ApiKeyItem, str]:
+def create(ctx: Caller, label: str, scopes: list[str]) -> tuple[store.ApiKeyItem, str]:
     requested = validate_scopes(scopes)
     # No key can mint a key with more rights than its own (API.md).
     if "admin" not in ctx.scopes:
@@ -83,7 +83,7 @@ def list_keys(tenant_id: str) -> list[store.ApiKeyItem]:
     return sorted(store.list_for_tenant(tenant_id), key=lambda i: i.created_at)
 
 
-def revoke(ctx: AuthContext, key_id: str) -> store.ApiKeyItem:
+def revoke(ctx: Caller, key_id: str) -> store.ApiKeyItem:
     item = store.get(ctx.tenant_id, key_id)
     if item is None:
         raise NotFound("API key not found.")
@@ -94,7 +94,7 @@ def revoke(ctx: AuthContext, key_id: str) -> store.ApiKeyItem:
     return item
 
 
-def authenticate(token: str) -> AuthContext | None:
+def authenticate(token: str) -> Caller | None:
     """Token → caller, or None. Used by the authorizer; constant work whether or not the key exists."""
     if not is_well_formed(token):
         return None
@@ -110,7 +110,7 @@ def authenticate(token: str) -> AuthContext | None:
     now = datetime.now(UTC)
     store.touch(item, now_iso(), (now - LAST_USED_RESOLUTION).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"))
-    return AuthContext(tenant_id=item.tenant_id, actor_id=f"apikey:{item.key_id}", actor_type="api_key",
+    return Caller(tenant_id=item.tenant_id, actor_id=f"apikey:{item.key_id}", actor_type="api_key",
                        actor_label=item.label, key_prefix=item.prefix,
                        scopes=frozenset(str(s) for s in item.scopes or []), chart=tenant.chart,
                        base_currency=tenant.base_currency)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ledgerlou.domain import api_keys, tax_codes
-from ledgerlou.domain import chart as charts
+from ledgerlou.domain.admin import api_keys
+from ledgerlou.domain.chart import skr as charts
+from ledgerlou.domain.chart import tax_codes
 from ledgerlou.errors import InvalidInput
-from ledgerlou.store import tenants as store
+from ledgerlou.store.admin import tenants as store
 from ledgerlou.store.base import now_iso
 
 SUPPORTED_CHARTS = ("skr03", "skr04")

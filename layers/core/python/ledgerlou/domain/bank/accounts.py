@@ -1,6 +1,6 @@
 """Bank accounts (each linked to a ledger account of the chart), their transactions and balances.
 
-Imports of transactions live in ``bank_import``; this module owns the accounts and the read side.
+Imports of transactions live in ``importing``; this module owns the accounts and the read side.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from ledgerlou.api.auth import AuthContext
-from ledgerlou.domain import accounts as chart_accounts
-from ledgerlou.domain import chart as charts
+from ledgerlou.domain.caller import Caller
+from ledgerlou.domain.chart import accounts as chart_accounts
+from ledgerlou.domain.chart import skr as charts
 from ledgerlou.errors import Conflict, InvalidInput, NotFound
 from ledgerlou.money import CENT
-from ledgerlou.store import bank as store
+from ledgerlou.store.bank import accounts as account_store
+from ledgerlou.store.bank import claims as claim_store
+from ledgerlou.store.bank import counters as counter_store
+from ledgerlou.store.bank import pages as page_store
 from ledgerlou.store.base import now_iso
 
 STATUSES = ("unreconciled", "reconciled", "dismissed")
@@ -92,7 +95,7 @@ def statement_is_account(account_iban: str | None, account_number: str | None, s
 
 
 # ------------------------------------------------------------------------------------- accounts
-def view(item: store.BankAccountItem) -> dict[str, Any]:
+def view(item: account_store.BankAccountItem) -> dict[str, Any]:
     return {
         "id": item.account_id, "name": item.name, "iban": item.iban, "bic": item.bic,
         "account_number": item.account_number, "currency": item.currency, "ledger_account": item.ledger_account,
@@ -104,19 +107,19 @@ def view(item: store.BankAccountItem) -> dict[str, Any]:
     }
 
 
-def get_account(tenant_id: str, account_id: str) -> store.BankAccountItem:
-    item = store.get_account(tenant_id, account_id.lower())
+def get_account(tenant_id: str, account_id: str) -> account_store.BankAccountItem:
+    item = account_store.get_account(tenant_id, account_id.lower())
     if item is None:
         raise NotFound("Bank account not found.")
     return item
 
 
-def list_accounts(tenant_id: str) -> list[store.BankAccountItem]:
-    return sorted(store.list_accounts(tenant_id), key=lambda a: (a.created_at, a.account_id))
+def list_accounts(tenant_id: str) -> list[account_store.BankAccountItem]:
+    return sorted(account_store.list_accounts(tenant_id), key=lambda a: (a.created_at, a.account_id))
 
 
-def create_account(ctx: AuthContext, *, name: str, iban: str | None, bic: str | None, account_number: str | None,
-                   currency: str | None, ledger_account: str | None) -> store.BankAccountItem:
+def create_account(ctx: Caller, *, name: str, iban: str | None, bic: str | None, account_number: str | None,
+                   currency: str | None, ledger_account: str | None) -> account_store.BankAccountItem:
     if not iban and not account_number:
         raise InvalidInput("An iban or an account_number is required.", details=[
             {"field": "iban", "issue": "an iban or an account_number is required"},
@@ -139,26 +142,26 @@ def create_account(ctx: AuthContext, *, name: str, iban: str | None, bic: str | 
     if compact_iban:
         _claim(ctx.tenant_id, "iban", compact_iban, account_id, now,
                Conflict(f"A bank account with IBAN {compact_iban} exists already.", code="BANK_ACCOUNT_EXISTS"))
-    item = store.BankAccountItem(
+    item = account_store.BankAccountItem(
         account_id=account_id, name=name, iban=compact_iban, bic=compact_bic,
         account_number=account_number.strip() if account_number else None,
         currency=currency or ctx.base_currency, ledger_account=ledger, created_at=now, created_by=ctx.actor_id,
         updated_at=now, tx_count=0, unreconciled_count=0, month_totals={}, month_counts={})
-    store.put_account(ctx.tenant_id, item)
+    account_store.put_account(ctx.tenant_id, item)
     return item
 
 
 def _claim(tenant_id: str, kind: str, value: str, account_id: str, now: str, conflict: Conflict) -> None:
-    holder = store.claim(tenant_id, kind, value, account_id, now)
+    holder = claim_store.claim(tenant_id, kind, value, account_id, now)
     if holder is None or holder == account_id:
         return
-    if store.get_account(tenant_id, holder, consistent=True) is None and \
-            store.take_over_claim(tenant_id, kind, value, holder, account_id):
+    if account_store.get_account(tenant_id, holder, consistent=True) is None and \
+            claim_store.take_over_claim(tenant_id, kind, value, holder, account_id):
         return
     raise conflict
 
 
-def _claim_ledger_account(ctx: AuthContext, account_id: str, ledger_account: str | None, now: str) -> str:
+def _claim_ledger_account(ctx: Caller, account_id: str, ledger_account: str | None, now: str) -> str:
     if ledger_account is not None:
         _claim(ctx.tenant_id, "ledger", ledger_account, account_id, now,
                Conflict(f"Ledger account {ledger_account} is linked to another bank account already.",
@@ -168,9 +171,9 @@ def _claim_ledger_account(ctx: AuthContext, account_id: str, ledger_account: str
     chart = charts.load_chart(ctx.chart)
     candidates = [str(n) for n in AUTO_LEDGER_RANGE.get(ctx.chart.lower(), ())
                   if str(n) in chart and chart[str(n)].category == "bank"]
-    taken = store.claims(ctx.tenant_id, "ledger")
+    taken = claim_store.claims(ctx.tenant_id, "ledger")
     for number in candidates:
-        if number in taken and store.get_account(ctx.tenant_id, taken[number], consistent=True) is not None:
+        if number in taken and account_store.get_account(ctx.tenant_id, taken[number], consistent=True) is not None:
             continue
         try:
             _claim(ctx.tenant_id, "ledger", number, account_id, now, Conflict("taken"))
@@ -182,15 +185,15 @@ def _claim_ledger_account(ctx: AuthContext, account_id: str, ledger_account: str
                    code="NO_FREE_LEDGER_ACCOUNT")
 
 
-def rename_account(tenant_id: str, account_id: str, name: str) -> store.BankAccountItem:
-    item = store.rename_account(tenant_id, account_id.lower(), name, now_iso())
+def rename_account(tenant_id: str, account_id: str, name: str) -> account_store.BankAccountItem:
+    item = account_store.rename_account(tenant_id, account_id.lower(), name, now_iso())
     if item is None:
         raise NotFound("Bank account not found.")
     return item
 
 
 def find_account_for(tenant_id: str, statement_iban: str | None,
-                     statement_number: str | None) -> store.BankAccountItem | None:
+                     statement_number: str | None) -> account_store.BankAccountItem | None:
     for item in list_accounts(tenant_id):
         if statement_is_account(item.iban, item.account_number, statement_iban, statement_number):
             return item
@@ -211,7 +214,7 @@ def tx_view(tx: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_transaction(tenant_id: str, tx_id: str) -> dict[str, Any]:
-    tx = store.get_transaction(tenant_id, tx_id.lower())
+    tx = page_store.get_transaction(tenant_id, tx_id.lower())
     if tx is None:
         raise NotFound("Bank transaction not found.")
     return tx_view(tx)
@@ -220,15 +223,15 @@ def get_transaction(tenant_id: str, tx_id: str) -> dict[str, Any]:
 def set_transaction_status(tenant_id: str, tx_id: str, status: str, expected: str | None = None) -> dict[str, Any]:
     """Change a transaction's status (reconciliation: reconciled / dismissed / back to unreconciled).
     The transaction lives in a page item with others; the change is an UpdateItem of the page's status
-    string conditional on its version (``store.set_status``), so concurrent changes of one page all
+    string conditional on its version (``page_store.set_status``), so concurrent changes of one page all
     land, and an import never touches existing pages. With ``expected``, 409 when the status is
     another (someone else changed it). The account's ``unreconciled_count`` follows with an ADD —
     a second write: a crash between the two leaves the counter off by one (not yet reconciled)."""
     if status not in STATUSES:
         raise InvalidInput.field("status", f"must be one of {', '.join(STATUSES)}")
     try:
-        changed = store.set_status(tenant_id, tx_id.lower(), status, expected)
-    except store.StatusMismatch as ex:
+        changed = page_store.set_status(tenant_id, tx_id.lower(), status, expected)
+    except page_store.StatusMismatch as ex:
         raise Conflict(f"The bank transaction is {ex.status}, not {expected}.", code="TRANSACTION_STATUS_CHANGED",
                        details=[{"field": "status", "issue": f"is {ex.status}"}]) from None
     if changed is None:
@@ -236,11 +239,11 @@ def set_transaction_status(tenant_id: str, tx_id: str, status: str, expected: st
     account_id, before = changed
     delta = (status == "unreconciled") - (before == "unreconciled")
     if delta:
-        store.add_unreconciled(tenant_id, account_id, delta)
+        counter_store.add_unreconciled(tenant_id, account_id, delta)
     return get_transaction(tenant_id, tx_id)
 
 
-def _months(item: store.BankAccountItem, start: str | None, end: str | None) -> list[str]:
+def _months(item: account_store.BankAccountItem, start: str | None, end: str | None) -> list[str]:
     return sorted((m for m in (item.month_totals or {})
                    if (start is None or m >= start[:7]) and (end is None or m <= end[:7])), reverse=True)
 
@@ -270,25 +273,25 @@ def list_transactions(tenant_id: str, *, bank_account_id: str | None, start_date
         raise InvalidInput.field("start_date", "must not be after end_date")
     accounts = [get_account(tenant_id, bank_account_id)] if bank_account_id else list_accounts(tenant_id)
     needle = (search or "").strip().casefold()
-    by_month: dict[str, list[store.BankAccountItem]] = {}
+    by_month: dict[str, list[account_store.BankAccountItem]] = {}
     for item in accounts:
         for month in _months(item, start_date, end_date):
             by_month.setdefault(month, []).append(item)
     months = sorted(by_month, reverse=True)
     if needle or status:
         found = [tx for month in months for item in by_month[month]
-                 for tx in store.month_transactions(tenant_id, item.account_id, month, start_date, end_date)
+                 for tx in page_store.month_transactions(tenant_id, item.account_id, month, start_date, end_date)
                  if (not status or tx["status"] == status) and (not needle or _matches(tx, needle))]
         found.sort(key=_newest_first, reverse=True)
         return {"transactions": [tx_view(t) for t in found[offset : offset + limit]], "total": len(found)}
 
-    def count(month: str, item: store.BankAccountItem) -> int:
+    def count(month: str, item: account_store.BankAccountItem) -> int:
         whole = (start_date is None or start_date <= f"{month}-01") and \
             (end_date is None or end_date[:7] > month or end_date >= f"{month}-31")
         known = (item.month_counts or {}).get(month)
         if whole and known is not None:
             return int(known)
-        return store.count_month(tenant_id, item.account_id, month, start_date, end_date)
+        return page_store.count_month(tenant_id, item.account_id, month, start_date, end_date)
 
     counts = {month: sum(count(month, item) for item in by_month[month]) for month in months}
     page: list[dict[str, Any]] = []
@@ -301,7 +304,7 @@ def list_transactions(tenant_id: str, *, bank_account_id: str | None, start_date
             continue
         wanted = skip + limit - len(page)
         # The newest `wanted` of each account contain the newest `wanted` of the month.
-        merged = [tx for item in by_month[month] for tx in store.month_transactions(
+        merged = [tx for item in by_month[month] for tx in page_store.month_transactions(
             tenant_id, item.account_id, month, start_date, end_date, newest_first=True, limit=wanted)]
         merged.sort(key=_newest_first, reverse=True)
         page.extend(merged[skip:wanted])
@@ -310,7 +313,7 @@ def list_transactions(tenant_id: str, *, bank_account_id: str | None, start_date
 
 
 def unreconciled_count(tenant_id: str, bank_account_id: str | None = None) -> int:
-    accounts = [get_account(tenant_id, bank_account_id)] if bank_account_id else store.list_accounts(tenant_id)
+    accounts = [get_account(tenant_id, bank_account_id)] if bank_account_id else account_store.list_accounts(tenant_id)
     return sum(int(a.unreconciled_count or 0) for a in accounts)
 
 
@@ -319,7 +322,7 @@ class _Prefix:
     """P(d) = the sum of an account's transactions (in its currency) booked on or before d, from the
     month totals plus the day sums of d's month (one Query per month, cached)."""
 
-    def __init__(self, tenant_id: str, item: store.BankAccountItem) -> None:
+    def __init__(self, tenant_id: str, item: account_store.BankAccountItem) -> None:
         self.tenant_id, self.item = tenant_id, item
         self.months = sorted((item.month_totals or {}).items())
         self.days: dict[str, dict[str, Decimal]] = {}
@@ -328,7 +331,7 @@ class _Prefix:
         if month not in self.days:
             sums: dict[str, Decimal] = {}
             if month in (self.item.month_totals or {}):
-                for tx in store.month_transactions(self.tenant_id, self.item.account_id, month, amounts_only=True):
+                for tx in page_store.month_transactions(self.tenant_id, self.item.account_id, month, amounts_only=True):
                     if tx["currency"] == self.item.currency:
                         sums[tx["booking_date"]] = sums.get(tx["booking_date"], Decimal(0)) + tx["amount"]
             self.days[month] = sums
@@ -340,7 +343,7 @@ class _Prefix:
         return total + sum((s for d, s in self._day_sums(month).items() if d <= day), Decimal(0))
 
 
-def balance_history(ctx: AuthContext, days: int, bank_account_id: str | None = None,
+def balance_history(ctx: Caller, days: int, bank_account_id: str | None = None,
                     today: dt.date | None = None) -> dict[str, Any]:
     """End-of-day balances of the last ``days`` days (today included).
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledgerlou.domain import chart as charts
+from ledgerlou.domain.chart import skr as charts
 from ledgerlou.errors import Conflict, InvalidInput
-from ledgerlou.store import accounts as store
 from ledgerlou.store.base import now_iso
+from ledgerlou.store.chart import accounts as store
 
 
 @dataclass(frozen=True)

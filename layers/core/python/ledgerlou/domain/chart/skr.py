@@ -57,7 +57,7 @@ OPENING_BALANCE_ACCOUNT = "9000"
 CHARTS: tuple[str, ...] = ("skr03", "skr04")
 _ACCOUNT_LENGTH = 4  # DATEV standard length of general-ledger accounts in SKR03 and SKR04
 _HEADER = ["number", "name", "type", "category", "report_group"]
-_DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+_DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data")
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ledgerlou.domain import chart as charts
+from ledgerlou.domain.chart import skr as charts
 from ledgerlou.errors import Conflict, InvalidInput, NotFound
-from ledgerlou.store import tax_codes as store
 from ledgerlou.store.base import now_iso
+from ledgerlou.store.chart import tax_codes as store
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def get_code(tenant_id: str, code: str) -> store.TaxCodeItem:
 
 
 def _check_vat_account(tenant_id: str, chart: str, field: str, number: str) -> None:
-    from ledgerlou.domain import accounts
+    from ledgerlou.domain.chart import accounts
 
     if accounts.find(tenant_id, chart, number) is None:
         raise NotFound(f"{field}: account {number} does not exist.", code="ACCOUNT_NOT_FOUND",

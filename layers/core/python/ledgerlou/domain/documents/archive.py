@@ -9,13 +9,12 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
 from ledgerlou import config
 from ledgerlou.errors import InvalidInput, NotFound, PayloadTooLarge
-from ledgerlou.store import documents as store
+from ledgerlou.store import blobs
 from ledgerlou.store.base import now_iso
+from ledgerlou.store.documents import objects as store
 
 MAX_BYTES = 5 * 1024 * 1024  # API Gateway's payload limit is 10 MB; base64 makes 5 MB the safe size
 
@@ -47,13 +46,6 @@ def sniff(data: bytes, statement_format: str | None = None) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _s3() -> Any:
-    import boto3  # lazily: most functions never touch S3
-
-    return boto3.client("s3")
-
-
 @dataclass(frozen=True)
 class StoredDocument:
     id: str
@@ -83,10 +75,10 @@ def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str,
                                  code="UNSUPPORTED_FILE_TYPE")
     doc_id = str(uuid.uuid4())
     digest = hashlib.sha256(data).hexdigest()
-    key = f"tenant/{tenant_id}/documents/{doc_id}"
+    key = blobs.document_key(tenant_id, doc_id)
     # A new key per document and IfNoneMatch: an original is never overwritten (GoBD); the bucket's
     # versioning and Object Lock keep it so even against a bug elsewhere.
-    _s3().put_object(Bucket=config.documents_bucket(), Key=key, Body=data, ContentType=mime,
+    blobs.s3().put_object(Bucket=config.documents_bucket(), Key=key, Body=data, ContentType=mime,
                      ChecksumAlgorithm="SHA256", IfNoneMatch="*", Metadata={"sha256": digest})
     name = safe_name(original_name, mime)
     item = store.DocumentItem(doc_id=doc_id, mime_type=mime, original_name=name, sha256=digest, size=len(data),
@@ -103,7 +95,7 @@ def fetch(tenant_id: str, doc_id: str) -> tuple[StoredDocument, bytes]:
     item = store.get(tenant_id, doc_id)
     if item is None:
         raise NotFound("Document not found.")
-    body = _s3().get_object(Bucket=config.documents_bucket(), Key=item.s3_key)["Body"].read()
+    body = blobs.s3().get_object(Bucket=config.documents_bucket(), Key=item.s3_key)["Body"].read()
     if hashlib.sha256(body).hexdigest() != item.sha256:
         # S3 returned something else than what was stored: never hand out a silently changed original.
         raise NotFound("Document content failed its integrity check.", code="DOCUMENT_INTEGRITY", status=500)

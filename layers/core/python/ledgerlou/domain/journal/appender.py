@@ -1,6 +1,6 @@
 """Appending to the journal: gapless journal numbers and the GoBD hash chain under any concurrency.
 
-Each append is ONE conditional PutItem of the next block (store/journal.py). The appender validates
+Each append is ONE conditional PutItem of the next block (store/journal/blocks.py). The appender validates
 everything that must not race — period locks, duplicate fingerprints, "already reversed" — against
 the state that the block it builds on closes:
 
@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledgerlou.domain import chain
+from ledgerlou.domain.chain.canonical import chain_entries
 from ledgerlou.errors import Conflict, DomainError
-from ledgerlou.store import journal as store
-from ledgerlou.store import views
 from ledgerlou.store.base import now_iso
+from ledgerlou.store.journal import blocks as store
+from ledgerlou.store.journal import projections
 
 MAX_ATTEMPTS = 500
 MAX_WAIT_S = 10.0  # then 409 JOURNAL_CONTENTION: retryable, and far below API Gateway's 29 s
@@ -109,7 +109,7 @@ class JournalState:
         if owners is None:
             if self.day_fingerprints > DAY_CACHE_MAX:
                 self.days, self.day_fingerprints = {}, 0
-            owners = views.fingerprints_of_day(tenant_id, date)
+            owners = projections.fingerprints_of_day(tenant_id, date)
             for block in self.tail.blocks:
                 for intent in block.intents:
                     if intent.get("fingerprint") and intent["booking_date"] == date:
@@ -121,7 +121,7 @@ class JournalState:
     def reversed_by(self, tenant_id: str, intent_id: str) -> str | None:
         if intent_id in self.tail.reversed_by:
             return self.tail.reversed_by[intent_id]
-        item = views.get_intent(tenant_id, intent_id)
+        item = projections.get_intent(tenant_id, intent_id)
         return item.reversed_by_intent_id if item else None
 
 
@@ -275,7 +275,7 @@ def _seal(head: store.Block, draft: Draft) -> tuple[store.Block, bytes]:
     entries_out: list[dict[str, Any]] = []
     intents_out: list[dict[str, Any]] = []
     for intent, entries in zip(draft.intents, draft.entries_by_intent, strict=True):
-        chained = chain.chain_entries(prev_hash, number, entries)
+        chained = chain_entries(prev_hash, number, entries)
         if chained:
             prev_hash = chained[-1]["audit_hash"]
             number += len(chained)

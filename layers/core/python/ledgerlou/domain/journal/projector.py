@@ -14,18 +14,18 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from ledgerlou.store import journal as store
-from ledgerlou.store import month_summary, views
+from ledgerlou.store.journal import blocks as store
+from ledgerlou.store.journal import month_summary, projections
 
 
 def apply_block(tenant_id: str, block: store.Block) -> None:
-    with views.IntentItem.batch_write() as batch:
+    with projections.IntentItem.batch_write() as batch:
         for intent in block.intents:
-            batch.save(views.IntentItem(*views.intent_key(tenant_id, intent["intent_id"]),
+            batch.save(projections.IntentItem(*projections.intent_key(tenant_id, intent["intent_id"]),
                                         intent_id=intent["intent_id"], seq=block.seq,
                                         booking_date=intent["booking_date"]))
             if intent.get("fingerprint"):
-                batch.save(views.FingerprintItem(*views.fingerprint_key(tenant_id, intent["booking_date"],
+                batch.save(projections.FingerprintItem(*projections.fingerprint_key(tenant_id, intent["booking_date"],
                                                                           intent["fingerprint"]),
                                                  intent_id=intent["intent_id"]))
         refs = {i["intent_id"]: i.get("external_reference") for i in block.intents}
@@ -36,22 +36,23 @@ def apply_block(tenant_id: str, block: store.Block) -> None:
                               ensure_ascii=False)
             month = e["booking_date"][:7]
             n = e["journal_number"]
-            batch.save(views.EntryItem(views.entries_pk(tenant_id, month), views.entry_sk(n), data=data))
+            batch.save(projections.EntryItem(projections.entries_pk(tenant_id, month), projections.entry_sk(n),
+                                             data=data))
             for account in {e["account_debit"], e["account_credit"]}:
-                batch.save(views.AccountEntryItem(views.account_entries_pk(tenant_id, account, month),
-                                                  views.account_entry_sk(e["booking_date"], n), data=data))
+                batch.save(projections.AccountEntryItem(projections.account_entries_pk(tenant_id, account, month),
+                                                  projections.account_entry_sk(e["booking_date"], n), data=data))
     for intent in block.intents:
         if intent.get("reverses_intent_id"):
-            views.mark_reversed(tenant_id, intent["reverses_intent_id"], intent["intent_id"])
+            projections.mark_reversed(tenant_id, intent["reverses_intent_id"], intent["intent_id"])
     for month, terms in sorted(month_terms(block.entries).items()):
         month_summary.apply(tenant_id, month, terms, block.seq)
     new_months = {e["booking_date"][:7] for e in block.entries}
     if new_months:
-        views.add_month(tenant_id, new_months)
+        projections.add_month(tenant_id, new_months)
 
 
 def month_terms(entries: list[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:
-    """month → the summary attributes a block adds (store/month_summary.py): account sums, tax sums."""
+    """month → the summary attributes a block adds (store/journal/month_summary.py): account sums, tax sums."""
     accounts: dict[str, dict[str, list[Decimal]]] = defaultdict(dict)
     for e in entries:
         month = e["booking_date"][:7]
@@ -89,7 +90,6 @@ def project_through(tenant_id: str, seq: int | None = None) -> int:
     return watermark
 
 
-def tenant_of_journal_pk(pk: str) -> str | None:
-    if pk.startswith("T#") and pk.endswith("#JOURNAL"):
-        return pk[2:-len("#JOURNAL")]
-    return None
+def block_of(pk: str, sk: str) -> tuple[str, int] | None:
+    """(tenant, seq) if a changed item's key is a journal block's, else None."""
+    return store.parse_block_key(pk, sk)

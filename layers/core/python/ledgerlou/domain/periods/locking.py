@@ -1,14 +1,14 @@
 """Periods (months) and their locking: soft-lock, reopen, and the four-eyes Festschreibung.
 
 The lock map is part of the journal: a lock change is appended as a control block, and every booking
-validates its dates against the lock map of the block it builds on (ledger.py). A booking and a lock
+validates its dates against the lock map of the block it builds on (appender.py). A booking and a lock
 racing each other compete for the same next block, so they cannot both win.
 
 Order rule (documented decision): a period can only be finally locked when every earlier month that
 has bookings is finally locked, so that the closing hashes form one chain (each closing commits to
 the previous one) and a tax advisor's "festgeschrieben bis" is a single date.
 
-Closing hash (chain.closing_hash): SHA-256 over the JCS object {period, entry_count, entries_digest
+Closing hash (closing_hash): SHA-256 over the JCS object {period, entry_count, entries_digest
 (over the audit_hashes of the period's entries in journal order), chain_head, chain_length,
 previous_closing_hash} — it commits to every entry of the period and to the whole chain before it.
 """
@@ -20,12 +20,13 @@ import re
 import uuid
 from typing import Any
 
-from ledgerlou.api.auth import AuthContext
-from ledgerlou.domain import chain, ledger
+from ledgerlou.domain.caller import Caller
+from ledgerlou.domain.chain.closing import closing_hash, period_entries_digest
+from ledgerlou.domain.journal.appender import APPENDER, Appender, Draft, JournalState, read_state
 from ledgerlou.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ledgerlou.store import periods as store
-from ledgerlou.store import views
 from ledgerlou.store.base import now_iso
+from ledgerlou.store.journal import projections
+from ledgerlou.store.periods import locks as store
 
 PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 LOCKED, SOFT_LOCKED, OPEN = "locked", "soft_locked", "open"
@@ -41,18 +42,18 @@ def period_number(period: str) -> int:
     return int(period[5:7])
 
 
-def _state(tenant_id: str) -> ledger.JournalState:
-    return ledger.read_state(tenant_id)
+def _state(tenant_id: str) -> JournalState:
+    return read_state(tenant_id)
 
 
-def _booked_months(tenant_id: str, state: ledger.JournalState) -> set[str]:
-    months = set(views.months(tenant_id))
+def _booked_months(tenant_id: str, state: JournalState) -> set[str]:
+    months = set(projections.months(tenant_id))
     for block in state.tail.blocks:
         months.update(e["booking_date"][:7] for e in block.entries)
     return months
 
 
-def list_periods(ctx: AuthContext) -> list[dict[str, Any]]:
+def list_periods(ctx: Caller) -> list[dict[str, Any]]:
     state = _state(ctx.tenant_id)
     items = {p.period: p for p in store.list_periods(ctx.tenant_id)}
     months = _booked_months(ctx.tenant_id, state) | set(state.locks) | set(items)
@@ -72,23 +73,23 @@ def list_periods(ctx: AuthContext) -> list[dict[str, Any]]:
     return out
 
 
-def _append_control(ctx: AuthContext, build_locks: Any, control: dict[str, Any],
-                    appender: ledger.Appender | None, facts: dict[str, Any] | None = None) -> None:
+def _append_control(ctx: Caller, build_locks: Any, control: dict[str, Any],
+                    appender: Appender | None, facts: dict[str, Any] | None = None) -> None:
     """Append a control block with the lock map ``build_locks(state)`` returns; ``facts`` (filled by
     build_locks, e.g. the closing hash) are recorded in the block next to ``control``."""
 
-    def build(state: ledger.JournalState) -> ledger.Draft:
+    def build(state: JournalState) -> Draft:
         locks = build_locks(state)
-        return ledger.Draft("control", [], [], locks=locks, control={**control, **(facts or {})})
+        return Draft("control", [], [], locks=locks, control={**control, **(facts or {})})
 
-    (appender or ledger.APPENDER).append(ctx.tenant_id, build)
+    (appender or APPENDER).append(ctx.tenant_id, build)
 
 
-def soft_lock(ctx: AuthContext, period: str, appender: ledger.Appender | None = None) -> dict[str, Any]:
+def soft_lock(ctx: Caller, period: str, appender: Appender | None = None) -> dict[str, Any]:
     check_period(period)
     now = now_iso()
 
-    def locks(state: ledger.JournalState) -> dict[str, str]:
+    def locks(state: JournalState) -> dict[str, str]:
         status = state.locks.get(period, OPEN)
         if status == LOCKED:
             raise Conflict(f"Period {period} is finally locked (festgeschrieben).", code="PERIOD_LOCKED")
@@ -105,10 +106,10 @@ def soft_lock(ctx: AuthContext, period: str, appender: ledger.Appender | None = 
             "locked_by": ctx.actor_id, "locked_at": now}
 
 
-def reopen(ctx: AuthContext, period: str, appender: ledger.Appender | None = None) -> dict[str, Any]:
+def reopen(ctx: Caller, period: str, appender: Appender | None = None) -> dict[str, Any]:
     check_period(period)
 
-    def locks(state: ledger.JournalState) -> dict[str, str]:
+    def locks(state: JournalState) -> dict[str, str]:
         status = state.locks.get(period, OPEN)
         if status == LOCKED:
             raise Conflict(f"Period {period} is festgeschrieben; a final lock cannot be reopened. "
@@ -125,7 +126,7 @@ def reopen(ctx: AuthContext, period: str, appender: ledger.Appender | None = Non
     return {"period": period, "period_number": period_number(period), "status": OPEN}
 
 
-def request_lock(ctx: AuthContext, period: str) -> dict[str, Any]:
+def request_lock(ctx: Caller, period: str) -> dict[str, Any]:
     check_period(period)
     state = _state(ctx.tenant_id)
     if state.locks.get(period) == LOCKED:
@@ -141,7 +142,7 @@ def request_lock(ctx: AuthContext, period: str) -> dict[str, Any]:
             "message": "Festschreibung requested; another person with periods:approve must approve it."}
 
 
-def _request(ctx: AuthContext, period: str, request_id: str) -> store.LockRequestItem:
+def _request(ctx: Caller, period: str, request_id: str) -> store.LockRequestItem:
     check_period(period)
     req = store.get_request(ctx.tenant_id, request_id)
     if req is None or req.period != period:
@@ -149,7 +150,7 @@ def _request(ctx: AuthContext, period: str, request_id: str) -> store.LockReques
     return req
 
 
-def cancel_lock(ctx: AuthContext, period: str, request_id: str) -> dict[str, Any]:
+def cancel_lock(ctx: Caller, period: str, request_id: str) -> dict[str, Any]:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
         raise Conflict(f"The request is {req.status}.", code="LOCK_REQUEST_NOT_PENDING")
@@ -161,7 +162,7 @@ def cancel_lock(ctx: AuthContext, period: str, request_id: str) -> dict[str, Any
     return {"ok": True, "request_id": request_id, "status": "cancelled"}
 
 
-def lock_status(ctx: AuthContext, period: str) -> dict[str, Any]:
+def lock_status(ctx: Caller, period: str) -> dict[str, Any]:
     check_period(period)
     item = store.get_period(ctx.tenant_id, period)
     pending = store.get_request(ctx.tenant_id, item.pending_request_id) if item and item.pending_request_id else None
@@ -170,9 +171,9 @@ def lock_status(ctx: AuthContext, period: str) -> dict[str, Any]:
             "created_at": pending.created_at if pending else None}
 
 
-def _period_hashes(tenant_id: str, period: str, state: ledger.JournalState) -> list[tuple[int, str]]:
+def _period_hashes(tenant_id: str, period: str, state: JournalState) -> list[tuple[int, str]]:
     hashes: dict[int, str] = {}
-    for item in views.EntryItem.query(views.entries_pk(tenant_id, period), consistent_read=True):
+    for item in projections.EntryItem.query(projections.entries_pk(tenant_id, period), consistent_read=True):
         e = json.loads(item.data)
         hashes[e["journal_number"]] = e["audit_hash"]
     for block in state.tail.blocks:
@@ -182,8 +183,8 @@ def _period_hashes(tenant_id: str, period: str, state: ledger.JournalState) -> l
     return sorted((n, h) for n, h in hashes.items() if n <= state.head.last_journal_number)
 
 
-def approve_lock(ctx: AuthContext, period: str, request_id: str,
-                 appender: ledger.Appender | None = None) -> dict[str, Any]:
+def approve_lock(ctx: Caller, period: str, request_id: str,
+                 appender: Appender | None = None) -> dict[str, Any]:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
         raise Conflict(f"The request is {req.status}.", code="LOCK_REQUEST_NOT_PENDING")
@@ -194,7 +195,7 @@ def approve_lock(ctx: AuthContext, period: str, request_id: str,
     result: dict[str, Any] = {}
     previous = _previous_closing(ctx.tenant_id, period)
 
-    def locks(state: ledger.JournalState) -> dict[str, str]:
+    def locks(state: JournalState) -> dict[str, str]:
         if state.locks.get(period) == LOCKED:
             raise Conflict(f"Period {period} is festgeschrieben already.", code="PERIOD_LOCKED")
         earlier = sorted(m for m in _booked_months(ctx.tenant_id, state) if m < period
@@ -203,8 +204,8 @@ def approve_lock(ctx: AuthContext, period: str, request_id: str,
             raise Conflict(f"Earlier periods must be festgeschrieben first: {', '.join(earlier)}.",
                            code="PERIOD_ORDER")
         hashes = _period_hashes(ctx.tenant_id, period, state)
-        digest = chain.period_entries_digest(h for _, h in hashes)
-        closing = chain.closing_hash(period, len(hashes), digest, state.head.head_hash,
+        digest = period_entries_digest(h for _, h in hashes)
+        closing = closing_hash(period, len(hashes), digest, state.head.head_hash,
                                      state.head.last_journal_number, previous)
         result.update(closing_hash=closing, chain_length=state.head.last_journal_number, entry_count=len(hashes),
                       entries_digest=digest, chain_head=state.head.head_hash)
@@ -236,4 +237,4 @@ def _previous_closing(tenant_id: str, period: str) -> str | None:
 
 
 def locked_periods(tenant_id: str) -> dict[str, str]:
-    return dict(ledger.read_state(tenant_id).locks)
+    return dict(read_state(tenant_id).locks)

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledgerlou.api.auth import AuthContext
-from ledgerlou.domain import accounts, ledger, projector
-from ledgerlou.domain.chart import REPORT_GROUPS
+from ledgerlou.domain.caller import Caller as AuthContext
+from ledgerlou.domain.chart import accounts
+from ledgerlou.domain.chart.skr import REPORT_GROUPS
+from ledgerlou.domain.journal import appender as ledger
+from ledgerlou.domain.journal import projector
 from ledgerlou.errors import InvalidInput, Unsupported
-from ledgerlou.store import month_summary, views
+from ledgerlou.store.journal import month_summary
+from ledgerlou.store.journal import projections as views
 
 ZERO = Decimal(0)
 PL_ORDER = ("pl_revenue", "pl_inventory_change", "pl_other_income", "pl_material", "pl_personnel",
@@ -210,7 +213,7 @@ def balance_sheet(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], i
 # UStVA Kennzahlen (form 2025/2026): output tax bases 81 (19 %), 86 (7 %), 35/36 (other rates);
 # intra-EU acquisitions 89 (+ input VAT 61); §13b recipient 84/85 (+ input VAT 67); input VAT 66; 83 payable.
 def vat_return(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
-    from ledgerlou.domain import tax_codes
+    from ledgerlou.domain.chart import tax_codes
 
     snap = snapshot(ctx.tenant_id, rng.end_month)
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
@@ -263,7 +266,7 @@ def vat_return(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]
 
 
 def _exists(ctx: AuthContext, code: str) -> bool:
-    from ledgerlou.store import tax_codes as store
+    from ledgerlou.store.chart import tax_codes as store
 
     return store.get(ctx.tenant_id, code) is not None
 
@@ -294,9 +297,9 @@ def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[dict[st
 # ------------------------------------------------------------------------------------------ DATEV
 def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, Iterator[bytes]]:
     """EXTF Buchungsstapel: one row per entry, or per tax-split line (gross + BU-Schlüssel), in journal order."""
-    from ledgerlou.domain.chart import account_length
+    from ledgerlou.domain.chart.skr import account_length
     from ledgerlou.formats import datev
-    from ledgerlou.store import tenants
+    from ledgerlou.store.admin import tenants
 
     if start > end:
         raise InvalidInput.field("startDate", "must not be after endDate")
@@ -342,7 +345,7 @@ def _datev_blocks(ctx: AuthContext, state: ledger.JournalState, months: list[str
     """The journal blocks that can hold entries of these months, in journal order: the projected ones
     by the months' block spans (store/month_summary.py), read with BatchGetItem, then the unprojected
     tail. No Query over per-entry items: the cost follows the blocks of the range."""
-    from ledgerlou.store import journal as journal_store
+    from ledgerlou.store.journal import blocks as journal_store
 
     spans = []
     for summary in month_summary.get_many(ctx.tenant_id, months).values():

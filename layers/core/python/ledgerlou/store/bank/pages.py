@@ -1,41 +1,6 @@
-"""Bank accounts, bank transactions and import batches.
+"""Bank transactions, packed into page items per bank account and booking month (layout below)."""
 
-Access patterns (README "Access patterns"):
 
-* bank account              PK=T#<t>#BANKACCOUNT             SK=<bank account id>  Get / Query (a tenant has few)
-* IBAN uniqueness           PK=T#<t>#BANKIBAN                SK=<IBAN>             conditional Put
-* ledger account link       PK=T#<t>#BANKLEDGER              SK=<account number>   conditional Put
-* transaction pages         PK=T#<t>#BANKTX#<acct>#<YYYY-MM> SK=P#<page:05d>        conditional Put (new page);
-                                                                                   Query (a month; projected:
-                                                                                   the duplicate check, by id);
-                                                                                   GetItem + conditional Update
-* import batch              PK=T#<t>#IMPORTBATCH             SK=<batch id>         Get / Update
-
-Transactions are packed: an import writes its new rows into *page items* per bank account and
-booking month (up to ``PAGE_BYTES``; the layout is described at "transactions" below), one
-conditional PutItem per page — 40 items for a 10,000-entry statement instead of 20,000. A page is
-never overwritten: later changes are UpdateItems of its status string (conditional on its version)
-or of its owning batch (the take-over of a dead batch's page).
-
-A transaction id names its bank account (an 8-hex tag), its booking month and its duplicate hash
-(``tx_id``): ids derive from the duplicate key, so every attempt of an import gives a row the same
-id, and a GET by id reads the month's duplicate hashes (a projected Query of one partition), then
-the page — strongly consistent, no pointer item. Not GSI1: a GSI is eventually consistent (a client
-that imports and then GETs a transaction by id could get a 404), and moto's index queries walk the
-whole table.
-
-The duplicate check of an import is the same projected Query per month it touches: imports into
-one bank account are serialised by a lease on the account item (``acquire_lease``), under which the
-months' hashes are all there is to compare. The bulk paths use the low-level client instead of
-pynamodb models. The small items (accounts, claims, batches) are pynamodb models like everywhere
-else. Per-account counters are maintained with UpdateItem ADD, guarded so that a retried import
-batch counts once and only while it holds the lease (``apply_batch``). Transactions stored by earlier
-versions (one month item + one ``BANKTXID`` by-id item each) are not read any more.
-"""
-
-from __future__ import annotations
-
-import hashlib
 import json
 import time
 import zlib
@@ -43,269 +8,17 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from pynamodb.attributes import Attribute, BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.constants import MAP
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
-from pynamodb.expressions.update import Action
-
 from ledgerlou import config
-from ledgerlou.store.base import DecimalAttribute, TableModel, ddb, tenant_pk
-
-
-class DecimalMapAttribute(Attribute[dict[str, Decimal]]):
-    """A map of exact numbers ({"2026-01": Decimal("-12.50")}): pynamodb's raw MapAttribute reads
-    numbers as floats (PITFALLS.md)."""
-
-    attr_type = MAP
-
-    def serialize(self, value: dict[str, Decimal]) -> dict[str, dict[str, str]]:
-        return {k: {"N": str(v)} for k, v in value.items()}
-
-    def deserialize(self, value: dict[str, dict[str, str]]) -> dict[str, Decimal]:
-        return {k: Decimal(v["N"]) for k, v in value.items()}
-
-
-class BankAccountItem(TableModel):
-    account_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    iban = UnicodeAttribute(null=True)
-    bic = UnicodeAttribute(null=True)
-    account_number = UnicodeAttribute(null=True)
-    currency = UnicodeAttribute()
-    ledger_account = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    created_by = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    # Maintained by imports (UpdateItem ADD; see apply_batch) and later by reconciliation.
-    tx_count = NumberAttribute(default=0)
-    unreconciled_count = NumberAttribute(default=0)
-    last_tx_date = UnicodeAttribute(null=True)
-    # Sum of the account-currency transactions per booking month; its keys are the months that have
-    # transactions, so listing and balances query only those month partitions.
-    month_totals = DecimalMapAttribute(default=dict)
-    month_counts = DecimalMapAttribute(default=dict)  # transactions per booking month (listing totals, paging)
-    # The latest closing balance a bank statement stated (the anchor of the balance history).
-    stated_balance = DecimalAttribute(null=True)
-    stated_balance_date = UnicodeAttribute(null=True)
-    # Import batches whose counts were added but which are not marked completed yet (retry guard).
-    counted_batches = UnicodeSetAttribute(null=True)
-    # The import lease (acquire_lease): who holds it, and until when (epoch seconds).
-    import_lease = UnicodeAttribute(null=True)
-    import_lease_until = NumberAttribute(null=True)
-
-
-class ClaimItem(TableModel):
-    """A unique value (an IBAN, a linked ledger account) held by one bank account."""
-
-    bank_account_id = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-
-
-class ImportBatchItem(TableModel):
-    batch_id = UnicodeAttribute()
-    bank_account_id = UnicodeAttribute()
-    state = UnicodeAttribute()  # queued | processing | completed | failed
-    source = UnicodeAttribute()  # json | file
-    document_id = UnicodeAttribute(null=True)
-    original_name = UnicodeAttribute(null=True)
-    format = UnicodeAttribute(null=True)
-    dialect = UnicodeAttribute(null=True)
-    total_rows = NumberAttribute(null=True)
-    imported = NumberAttribute(null=True)
-    skipped_duplicates = NumberAttribute(null=True)
-    errors = UnicodeAttribute(null=True)  # JSON list, at most MAX_STORED_ERRORS entries
-    errors_truncated = BooleanAttribute(default=False)
-    statements = UnicodeAttribute(null=True)  # JSON list of statement summaries
-    balance_mismatches = UnicodeAttribute(null=True)  # JSON list of strings
-    failure_reason = UnicodeAttribute(null=True)
-    attempts = NumberAttribute(default=0)
-    created_at = UnicodeAttribute()
-    created_by = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    completed_at = UnicodeAttribute(null=True)
-
-
-# ------------------------------------------------------------------------------------- keys
-def account_pk(tenant_id: str) -> str:
-    return tenant_pk(tenant_id, "BANKACCOUNT")
-
-
-def iban_pk(tenant_id: str) -> str:
-    return tenant_pk(tenant_id, "BANKIBAN")
-
-
-def ledger_pk(tenant_id: str) -> str:
-    return tenant_pk(tenant_id, "BANKLEDGER")
+from ledgerlou.store.bank.accounts import _s, account_pk
+from ledgerlou.store.bank.txids import DEDUP_LEN, account_tag, dedup_hash, parse_tx_id
+from ledgerlou.store.base import ddb, tenant_pk
 
 
 def tx_pk(tenant_id: str, bank_account_id: str, month: str) -> str:
     return tenant_pk(tenant_id, f"BANKTX#{bank_account_id}#{month}")
 
-
-def batch_pk(tenant_id: str) -> str:
-    return tenant_pk(tenant_id, "IMPORTBATCH")
-
-
-# ------------------------------------------------------------------------------------- bank accounts
-def put_account(tenant_id: str, item: BankAccountItem) -> None:
-    item.PK, item.SK = account_pk(tenant_id), item.account_id
-    item.save(condition=BankAccountItem.PK.does_not_exist())
-
-
-def get_account(tenant_id: str, account_id: str, consistent: bool = False) -> BankAccountItem | None:
-    try:
-        return BankAccountItem.get(account_pk(tenant_id), account_id, consistent_read=consistent)
-    except DoesNotExist:
-        return None
-
-
-def list_accounts(tenant_id: str) -> list[BankAccountItem]:
-    return list(BankAccountItem.query(account_pk(tenant_id), consistent_read=True))
-
-
-def rename_account(tenant_id: str, account_id: str, name: str, now: str) -> BankAccountItem | None:
-    item = BankAccountItem(account_pk(tenant_id), account_id)
-    try:
-        item.update(actions=[BankAccountItem.name.set(name), BankAccountItem.updated_at.set(now)],
-                    condition=BankAccountItem.PK.exists())
-    except UpdateError as ex:
-        if _conditional_failed(ex):
-            return None
-        raise
-    return get_account(tenant_id, account_id, consistent=True)
-
-
-class LeaseBusy(Exception):
-    """The import lease of a bank account is held by another import."""
-
-    def __init__(self, holder: str | None, until: float | None) -> None:
-        super().__init__(f"import lease held by {holder} until {until}")
-        self.holder, self.until = holder, until
-
-
-def acquire_lease(tenant_id: str, account_id: str, token: str, until: float, now: float) -> BankAccountItem | None:
-    """Take the import lease of a bank account until ``until`` (epoch seconds) with one conditional
-    UpdateItem on the account item: granted when nobody holds it or the holder's lease has expired (a
-    crashed holder). Returns the account as it is now (strongly consistent), None when it does not
-    exist; raises LeaseBusy when another import holds it."""
-    item = BankAccountItem(account_pk(tenant_id), account_id)
-    try:
-        item.update(actions=[BankAccountItem.import_lease.set(token), BankAccountItem.import_lease_until.set(until)],
-                    condition=BankAccountItem.PK.exists() & (BankAccountItem.import_lease_until.does_not_exist()
-                                                             | (BankAccountItem.import_lease_until < now)))
-        return item
-    except UpdateError as ex:
-        if not _conditional_failed(ex):
-            raise
-    current = get_account(tenant_id, account_id, consistent=True)
-    if current is None:
-        return None
-    raise LeaseBusy(current.import_lease, current.import_lease_until)
-
-
-def release_lease(tenant_id: str, account_id: str, token: str) -> bool:
-    """Give the lease back (False when it was not ours any more: it expired and was taken over)."""
-    try:
-        ddb().update_item(TableName=config.table_name(),
-                           Key={"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
-                           UpdateExpression="REMOVE import_lease, import_lease_until",
-                           ConditionExpression="import_lease = :tok", ExpressionAttributeValues={":tok": _s(token)})
-        return True
-    except ddb().exceptions.ConditionalCheckFailedException:
-        return False
-
-
-def claim(tenant_id: str, kind: str, value: str, account_id: str, now: str) -> str | None:
-    """Claim a unique value (kind "iban" or "ledger") for ``account_id``; None when claimed, else the
-    id of the bank account that holds it. Claims are never deleted (functions may only delete
-    idempotency records): a claim left behind by a create that failed halfway is taken over with
-    ``take_over_claim`` once its bank account is found not to exist."""
-    pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
-    item = ClaimItem(pk, value, bank_account_id=account_id, created_at=now)
-    try:
-        item.save(condition=ClaimItem.PK.does_not_exist())
-        return None
-    except PutError as ex:
-        if not _conditional_failed(ex):
-            raise
-    try:
-        return ClaimItem.get(pk, value, consistent_read=True).bank_account_id
-    except DoesNotExist:  # cannot happen (claims are never deleted); claim again
-        item.save(condition=ClaimItem.PK.does_not_exist())
-        return None
-
-
-def take_over_claim(tenant_id: str, kind: str, value: str, orphan_account_id: str, account_id: str) -> bool:
-    pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
-    try:
-        ClaimItem(pk, value).update(actions=[ClaimItem.bank_account_id.set(account_id)],
-                                    condition=ClaimItem.bank_account_id == orphan_account_id)
-        return True
-    except UpdateError as ex:
-        if _conditional_failed(ex):
-            return False
-        raise
-
-
-def claims(tenant_id: str, kind: str) -> dict[str, str]:
-    pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
-    return {c.SK: c.bank_account_id for c in ClaimItem.query(pk, consistent_read=True)}
-
-
-# ------------------------------------------------------------------------------------- import batches
-def put_batch(tenant_id: str, item: ImportBatchItem) -> None:
-    item.PK, item.SK = batch_pk(tenant_id), item.batch_id
-    item.save(condition=ImportBatchItem.PK.does_not_exist())
-
-
-def get_batch(tenant_id: str, batch_id: str) -> ImportBatchItem | None:
-    try:
-        return ImportBatchItem.get(batch_pk(tenant_id), batch_id, consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
-def get_batches(tenant_id: str, batch_ids: Iterable[str]) -> dict[str, ImportBatchItem]:
-    keys = [(batch_pk(tenant_id), b) for b in set(batch_ids)]
-    return {b.batch_id: b for b in ImportBatchItem.batch_get(keys, consistent_read=True)} if keys else {}
-
-
-def start_batch(tenant_id: str, batch_id: str, now: str) -> ImportBatchItem | None:
-    """Mark a batch processing (attempts + 1) unless it is completed; returns it, or None if completed
-    or missing."""
-    item = ImportBatchItem(batch_pk(tenant_id), batch_id)
-    try:
-        item.update(actions=[ImportBatchItem.state.set("processing"), ImportBatchItem.updated_at.set(now),
-                             ImportBatchItem.attempts.add(1)],
-                    condition=ImportBatchItem.PK.exists() & (ImportBatchItem.state != "completed"))
-    except UpdateError as ex:
-        if _conditional_failed(ex):
-            return None
-        raise
-    return item
-
-
-def finish_batch(tenant_id: str, batch_id: str, *, state: str, now: str, **fields: Any) -> None:
-    actions: list[Action] = [ImportBatchItem.state.set(state), ImportBatchItem.updated_at.set(now)]
-    if state == "completed":
-        actions.append(ImportBatchItem.completed_at.set(now))
-    for name, value in fields.items():
-        attr = getattr(ImportBatchItem, name)
-        actions.append(attr.remove() if value is None else attr.set(value))
-    ImportBatchItem(batch_pk(tenant_id), batch_id).update(actions=actions)
-
-
-# ------------------------------------------------------------------------------------- low-level bulk
-def _conditional_failed(ex: Exception) -> bool:
-    cause = getattr(ex, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
 
 
 # ------------------------------------------------------------------------------------- transactions
@@ -329,48 +42,21 @@ def _s(value: str) -> dict[str, str]:
 # items. The price: a status change rewrites its page (up to PAGE_BYTES of write units on DynamoDB).
 # Transaction ids carry their location (``tx_id``), so a GET by id needs no pointer item and no GSI.
 PAGE_BYTES = 64_000  # a page's size (d uncompressed + k + st); DynamoDB allows 400 KB per item: ample headroom
-DEDUP_LEN = 20  # hex digits (80 bits) of a transaction's duplicate hash kept in k and in its id
+
+
 ROW_FIELDS = ("id", "booking_date", "value_date", "amount", "currency", "counterparty_name", "counterparty_iban",
               "counterparty_bic", "purpose", "end_to_end_id", "mandate_id", "creditor_id", "bank_reference")
 STATUS_CODES = {"unreconciled": "u", "reconciled": "r", "dismissed": "d"}
 _STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 _PAGE_META = "SK, b, k, n, tot, st, hi"  # what the duplicate check reads of a page
-_HEX = frozenset("0123456789abcdef")
+
+
 
 
 def page_sk(number: int) -> str:
     return f"P#{number:05d}"
 
 
-@lru_cache(maxsize=256)
-def account_tag(bank_account_id: str) -> str:
-    """8 hex digits naming a bank account inside its transactions' ids."""
-    return hashlib.sha256(bank_account_id.encode()).hexdigest()[:8]
-
-
-def tx_id(bank_account_id: str, booking_date: str, dedup_hash: str) -> str:
-    """A transaction id, shaped like a UUID (8-4-4-4-12 hex): the account's tag, the booking month
-    (year * 12 + month - 1) and the transaction's duplicate hash. Deterministic, so every attempt of an
-    import gives a row the same id, and it says where the transaction is stored."""
-    month = int(booking_date[:4]) * 12 + int(booking_date[5:7]) - 1
-    h = dedup_hash
-    return f"{account_tag(bank_account_id)}-{month:04x}-{h[:4]}-{h[4:8]}-{h[8:DEDUP_LEN]}"
-
-
-def dedup_hash(tx_id_: str) -> str:
-    """The duplicate hash inside a transaction id (``tx_id``)."""
-    return tx_id_[14:18] + tx_id_[19:23] + tx_id_[24:]
-
-
-def parse_tx_id(value: str) -> tuple[str, str, str] | None:
-    """(account tag, YYYY-MM, duplicate hash) of a transaction id, or None if it is not one."""
-    if len(value) != 36 or value[8] != "-" or value[13] != "-" or value[18] != "-" or value[23] != "-":
-        return None
-    compact = value.replace("-", "")
-    if len(compact) != 32 or not set(compact) <= _HEX:
-        return None
-    year, month = divmod(int(value[9:13], 16), 12)
-    return value[:8], f"{year:04d}-{month + 1:02d}", value[14:18] + value[19:23] + value[24:]
 
 
 @dataclass
@@ -652,92 +338,3 @@ def _newest(tenant_id: str, bank_account_id: str, month: str, within: Callable[[
 def count_month(tenant_id: str, bank_account_id: str, month: str, start: str | None, end: str | None) -> int:
     return sum(1 for tx in month_transactions(tenant_id, bank_account_id, month, amounts_only=True)
                if (start is None or tx["booking_date"] >= start) and (end is None or tx["booking_date"] <= end))
-
-
-# ------------------------------------------------------------------------------------- counters
-class LeaseLost(Exception):
-    """The import lease expired (and may have been taken over) before the import was counted."""
-
-
-def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
-                month_totals: dict[str, Decimal], month_counts: dict[str, int], now: str,
-                lease_token: str | None = None, unreconciled: int | None = None) -> bool:
-    """Add an import batch's transactions to the account's counters and month totals, once: the
-    batch id goes into ``counted_batches`` in the same UpdateItem, whose condition refuses a second
-    time (False). (The import marks the batch completed next and then drops the id again.) With
-    ``lease_token`` the update also requires the import lease to be still ours, else LeaseLost: a
-    holder whose lease expired must not count what the next holder may have taken over."""
-    names: dict[str, str] = {"#mt": "month_totals", "#mc": "month_counts"}
-    fresh = count if unreconciled is None else unreconciled
-    values: dict[str, Any] = {":n": {"N": str(count)}, ":u": {"N": str(fresh)}, ":b": {"SS": [batch_id]},
-                              ":bid": _s(batch_id), ":zero": {"N": "0"}, ":now": _s(now)}
-    sets = ["updated_at = :now"]
-    for i, month in enumerate(sorted(set(month_totals) | set(month_counts))):
-        names[f"#m{i}"] = month
-        values[f":v{i}"] = {"N": str(month_totals.get(month, Decimal(0)))}
-        values[f":c{i}"] = {"N": str(month_counts.get(month, 0))}
-        sets.append(f"#mt.#m{i} = if_not_exists(#mt.#m{i}, :zero) + :v{i}")
-        sets.append(f"#mc.#m{i} = if_not_exists(#mc.#m{i}, :zero) + :c{i}")
-    condition = "attribute_exists(PK) AND NOT contains(counted_batches, :bid)"
-    if lease_token is not None:
-        condition += " AND import_lease = :tok"
-        values[":tok"] = _s(lease_token)
-    key = {"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)}
-    for attempt in range(2):
-        try:
-            ddb().update_item(
-                TableName=config.table_name(), Key=key,
-                UpdateExpression="ADD tx_count :n, unreconciled_count :u, counted_batches :b SET " + ", ".join(sets),
-                ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-            return True
-        except ddb().exceptions.ConditionalCheckFailedException:
-            if lease_token is not None:
-                current = get_account(tenant_id, bank_account_id, consistent=True)
-                if current is None or current.import_lease != lease_token:
-                    raise LeaseLost(f"import lease of bank account {bank_account_id} lost") from None
-            return False
-        except ddb().exceptions.ClientError as ex:
-            # A nested SET needs its map to exist: accounts stored before month_counts existed get it
-            # once (a map cannot be created and written into in one expression).
-            if attempt or ex.response.get("Error", {}).get("Code") != "ValidationException":
-                raise
-            ddb().update_item(TableName=config.table_name(), Key=key,
-                               UpdateExpression="SET #mt = if_not_exists(#mt, :e), #mc = if_not_exists(#mc, :e)",
-                               ConditionExpression="attribute_exists(PK)",
-                               ExpressionAttributeNames={"#mt": "month_totals", "#mc": "month_counts"},
-                               ExpressionAttributeValues={":e": {"M": {}}})
-    return False
-
-
-def add_unreconciled(tenant_id: str, bank_account_id: str, delta: int) -> None:
-    """Move the account's unreconciled counter after a status change (``set_status``)."""
-    ddb().update_item(TableName=config.table_name(),
-                       Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
-                       UpdateExpression="ADD unreconciled_count :d", ConditionExpression="attribute_exists(PK)",
-                       ExpressionAttributeValues={":d": {"N": str(delta)}})
-
-
-def forget_counted(tenant_id: str, bank_account_id: str, batch_id: str) -> None:
-    ddb().update_item(TableName=config.table_name(),
-                       Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
-                       UpdateExpression="DELETE counted_batches :b", ConditionExpression="attribute_exists(PK)",
-                       ExpressionAttributeValues={":b": {"SS": [batch_id]}})
-
-
-def raise_date(tenant_id: str, bank_account_id: str, attr: str, date: str, extra: dict[str, Any] | None = None) -> None:
-    """SET ``attr`` = date (and ``extra``) if it is later than the stored one (a monotonic maximum)."""
-    values: dict[str, Any] = {":d": _s(date)}
-    sets = ["#a = :d"]
-    names = {"#a": attr}
-    for i, (name, value) in enumerate((extra or {}).items()):
-        names[f"#x{i}"] = name
-        values[f":x{i}"] = {"N": str(value)} if isinstance(value, Decimal) else _s(str(value))
-        sets.append(f"#x{i} = :x{i}")
-    try:
-        ddb().update_item(TableName=config.table_name(),
-                           Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
-                           UpdateExpression="SET " + ", ".join(sets),
-                           ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(#a) OR #a <= :d)",
-                           ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-    except ddb().exceptions.ConditionalCheckFailedException:
-        pass

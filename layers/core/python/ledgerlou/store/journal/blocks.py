@@ -54,6 +54,15 @@ def journal_pk(tenant_id: str) -> str:
     return tenant_pk(tenant_id, "JOURNAL")
 
 
+def parse_block_key(pk: str, sk: str) -> tuple[str, int] | None:
+    """(tenant, seq) of a journal block's key (e.g. from a stream record); None for any other item."""
+    suffix = "#JOURNAL"
+    if not (pk.startswith("T#") and pk.endswith(suffix) and sk.startswith(BLOCK_PREFIX)):
+        return None
+    tenant = pk[2:-len(suffix)]
+    return (tenant, int(sk[len(BLOCK_PREFIX):])) if tenant else None
+
+
 def block_sk(seq: int) -> str:
     return f"{BLOCK_PREFIX}{seq:012d}"
 

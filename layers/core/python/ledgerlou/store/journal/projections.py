@@ -11,7 +11,7 @@
 
 Partitions are per month (fingerprints: per booking date) so that no read (and no moto Query) grows
 with the whole journal. A fingerprint covers the booking date, so the duplicates of a booking can only
-be in its date's partition; a journal writer reads that partition once and keeps it (ledger.py).
+be in its date's partition; a journal writer reads that partition once and keeps it (domain/journal/appender.py).
 """
 
 from __future__ import annotations

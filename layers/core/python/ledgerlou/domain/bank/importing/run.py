@@ -37,31 +37,35 @@ surely not running) takes the pages over if that batch never counted them.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import gc
-import hashlib
 import json
 import os
 import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from ledgerlou import config
-from ledgerlou.api.auth import AuthContext
-from ledgerlou.api.schemas.bank import BankTransactionIn, BankTransactionsImport
-from ledgerlou.domain import bank, documents
+from ledgerlou.domain.bank import accounts as bank
+from ledgerlou.domain.bank.importing.handoff import save_handoff
+from ledgerlou.domain.bank.importing.keys import Row, tx_id_for
+from ledgerlou.domain.bank.importing.sources import Prepared, from_json, from_statements
+from ledgerlou.domain.caller import Caller
+from ledgerlou.domain.documents import archive as documents
 from ledgerlou.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from ledgerlou.money import CENT, dumps, loads, parse_money
+from ledgerlou.models.bank import BankTransactionsImport
+from ledgerlou.money import dumps, loads
 from ledgerlou.observability import logger
-from ledgerlou.store import bank as store
+from ledgerlou.store import queue
+from ledgerlou.store.bank import accounts as account_store
+from ledgerlou.store.bank import batches as batch_store
+from ledgerlou.store.bank import counters as counter_store
+from ledgerlou.store.bank import pages as page_store
+from ledgerlou.store.bank import txids
 from ledgerlou.store.base import now_iso
 
 INLINE_MAX = 500  # transactions imported within the request; larger files go to the worker
@@ -106,149 +110,6 @@ def _gc_paused(func: _F) -> _F:
     return paused  # type: ignore[return-value]
 
 
-@dataclass
-class Row:
-    tx: dict[str, Any]
-    key: str = ""
-
-
-@dataclass
-class Prepared:
-    """What an import needs from its source, whatever the source was."""
-
-    rows: list[Row]
-    errors: list[dict[str, Any]]
-    statements: list[dict[str, Any]] = field(default_factory=list)
-    balance_mismatches: list[str] = field(default_factory=list)
-    # per bank account: the latest closing balance its statements state (date, amount)
-    stated: dict[str, tuple[str, Decimal]] = field(default_factory=dict)
-    format: str | None = None
-    dialect: str | None = None
-    # per bank account: rows the request found stored already (``drop_known``), not handed on
-    known: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total_rows(self) -> int:
-        return len(self.rows) + len(self.errors) + sum(self.known.values())
-
-    @property
-    def account_ids(self) -> list[str]:
-        """The bank accounts the rows go to, in the order of the file (a multi-account MT940 export
-        has several)."""
-        in_file = [s["bank_account_id"] for s in self.statements if s.get("bank_account_id")]
-        return list(dict.fromkeys(in_file + [r.tx["bank_account_id"] for r in self.rows] + list(self.known)
-                                  + list(self.stated)))
-
-
-# ------------------------------------------------------------------------------------- duplicate keys
-def _norm(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
-
-
-def base_key(tx: dict[str, Any]) -> str:
-    amount = f"{tx['amount'].quantize(CENT)}"
-    if tx.get("bank_reference"):
-        return "R|" + "|".join((tx["bank_reference"].strip(), tx["booking_date"], amount, tx["currency"]))
-    return "F|" + "|".join((tx["booking_date"], amount, tx["currency"], (tx.get("counterparty_iban") or "").upper(),
-                            _norm(tx.get("counterparty_name")), _norm(tx.get("purpose"))))
-
-
-def assign_keys(rows: list[Row]) -> None:
-    """Keys for the rows of one statement (or one JSON import), in their order."""
-    seen: Counter[str] = Counter()
-    for row in rows:
-        base = base_key(row.tx)
-        occurrence = seen[base]
-        seen[base] += 1
-        row.key = base[0] + "#" + hashlib.sha256(f"{base}|{occurrence}".encode()).hexdigest()
-
-
-def tx_id_for(tenant_id: str, bank_account_id: str, key: str, booking_date: str) -> str:
-    """The id of the transaction with this duplicate key: the same for every import of the row, unique
-    per tenant and bank account, and naming its account and booking month (``store.tx_id``)."""
-    dedup_hash = hashlib.sha256(f"{tenant_id}|{bank_account_id}|{key}".encode()).hexdigest()[:store.DEDUP_LEN]
-    return store.tx_id(bank_account_id, booking_date, dedup_hash)
-
-
-# ------------------------------------------------------------------------------------- sources
-def _tx(account: store.BankAccountItem, *, booking_date: dt.date, value_date: dt.date | None, amount: Decimal,
-        currency: str | None, **texts: str | None) -> dict[str, Any]:
-    tx: dict[str, Any] = {"bank_account_id": account.account_id, "booking_date": booking_date.isoformat(),
-                          "value_date": value_date.isoformat() if value_date else None, "amount": amount,
-                          "currency": currency or account.currency}
-    for name in ("counterparty_name", "counterparty_iban", "counterparty_bic", "purpose", "end_to_end_id",
-                 "mandate_id", "creditor_id", "bank_reference"):
-        value = texts.get(name)
-        tx[name] = value.strip() if isinstance(value, str) and value.strip() else None
-    return tx
-
-
-def _reason(ex: ValidationError) -> str:
-    parts = []
-    for err in ex.errors():
-        where = ".".join(str(p) for p in err.get("loc", ())) or "row"
-        parts.append(f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}")
-    return "; ".join(parts)
-
-
-def from_json(account: store.BankAccountItem, raw_rows: list[Any]) -> Prepared:
-    rows: list[Row] = []
-    errors: list[dict[str, Any]] = []
-    for index, raw in enumerate(raw_rows):
-        if not isinstance(raw, dict):
-            errors.append({"index": index, "reason": "row: must be an object"})
-            continue
-        try:
-            parsed = BankTransactionIn.model_validate(raw)
-        except ValidationError as ex:
-            errors.append({"index": index, "reason": _reason(ex)})
-            continue
-        rows.append(Row(_tx(account, **parsed.model_dump(exclude={"booking_date", "value_date", "amount",
-                                                                  "currency"}),
-                            booking_date=parsed.booking_date, value_date=parsed.value_date, amount=parsed.amount,
-                            currency=parsed.currency)))
-    assign_keys(rows)
-    return Prepared(rows, errors)
-
-
-def from_statements(targets: list[store.BankAccountItem], parsed: Any) -> Prepared:
-    """Rows of a parsed statement file (``ledgerlou.formats.statement.ParsedFile``); ``targets`` is
-    the bank account of each statement."""
-    rows: list[Row] = []
-    errors: list[dict[str, Any]] = []
-    summaries: list[dict[str, Any]] = []
-    stated: dict[str, tuple[str, Decimal]] = {}
-    for number, (statement, account) in enumerate(zip(parsed.statements, targets, strict=True)):
-        errors.extend({"index": e.index, "reason": e.reason, "statement": number} for e in statement.row_errors)
-        statement_rows: list[Row] = []
-        for position, t in enumerate(statement.transactions):
-            try:
-                amount = parse_money(t.amount)
-            except ValueError as ex:
-                errors.append({"index": position, "reason": f"transaction {position}: amount {ex}",
-                               "statement": number})
-                continue
-            statement_rows.append(Row(_tx(
-                account, booking_date=t.booking_date, value_date=t.value_date, amount=amount, currency=t.currency,
-                counterparty_name=t.counterparty_name, counterparty_iban=t.counterparty_iban,
-                counterparty_bic=t.counterparty_bic, purpose=t.purpose, end_to_end_id=t.end_to_end_id,
-                mandate_id=t.mandate_id, creditor_id=t.creditor_id, bank_reference=t.bank_reference)))
-        assign_keys(statement_rows)
-        rows.extend(statement_rows)
-        summaries.append({
-            "statement_id": statement.statement_id, "account_iban": statement.account_iban,
-            "account_number": statement.account_number, "currency": statement.currency,
-            "opening_balance": _cents(statement.opening_balance), "closing_balance": _cents(statement.closing_balance),
-            "opening_date": statement.opening_date.isoformat() if statement.opening_date else None,
-            "closing_date": statement.closing_date.isoformat() if statement.closing_date else None,
-            "transactions": len(statement.transactions), "bank_account_id": account.account_id})
-        if statement.closing_balance is not None and statement.closing_date is not None and \
-                statement.currency in (None, account.currency):
-            when, before = statement.closing_date.isoformat(), stated.get(account.account_id)
-            if before is None or when >= before[0]:
-                stated[account.account_id] = (when, statement.closing_balance)
-    return Prepared(rows, errors, summaries, parsed.balance_check(), stated, parsed.format, parsed.dialect)
-
 
 # ------------------------------------------------------------------------------------- the import
 def _write_threads() -> int:
@@ -264,16 +125,16 @@ class ImportInProgress(Conflict):
 
 @dataclass
 class Lease:
-    """An import lease held on one bank account (``store.acquire_lease``)."""
+    """An import lease held on one bank account (``account_store.acquire_lease``)."""
 
-    account: store.BankAccountItem  # as it was when the lease was granted (strongly consistent)
+    account: account_store.BankAccountItem  # as it was when the lease was granted (strongly consistent)
     token: str
     until: float  # epoch seconds
 
     def check(self) -> None:
         """Stop before the lease runs out: after it, the next import may take over what we wrote."""
         if time.time() > self.until - LEASE_MARGIN_S:
-            raise store.LeaseLost(f"import lease of bank account {self.account.account_id} ran out")
+            raise counter_store.LeaseLost(f"import lease of bank account {self.account.account_id} ran out")
 
 
 def _acquire(tenant_id: str, account_id: str, mode: str, wait_s: float) -> Lease:
@@ -286,8 +147,8 @@ def _acquire(tenant_id: str, account_id: str, mode: str, wait_s: float) -> Lease
         now = time.time()
         until = now + LEASE_S[mode]
         try:
-            item = store.acquire_lease(tenant_id, account_id, token, until, now)
-        except store.LeaseBusy:
+            item = account_store.acquire_lease(tenant_id, account_id, token, until, now)
+        except account_store.LeaseBusy:
             if time.monotonic() + delay > give_up:
                 raise ImportInProgress("Another import into this bank account is running; retry in a minute.",
                                        details=[{"field": "bank_account_id", "issue": "an import is running"}]
@@ -323,7 +184,7 @@ def _run(tenant_id: str, batch_id: str, prepared: Prepared, document_id: str | N
     finally:
         for account_id, lease in leases.items():
             try:
-                store.release_lease(tenant_id, account_id, lease.token)
+                account_store.release_lease(tenant_id, account_id, lease.token)
             except Exception:  # noqa: BLE001 - it expires by itself; never hide the import's own outcome
                 logger.warning("import lease not released", extra={"bank_account_id": account_id})
 
@@ -346,13 +207,13 @@ def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], s
         row.tx["id"] = tx_id
         unique[tx_id] = row
     months = sorted({row.tx["booking_date"][:7] for row in unique.values()})
-    pages = store.month_pages(tenant_id, account_id, months)
-    holder: dict[str, store.PageInfo] = {h: page for page in pages for h in page.hash_list()}
+    pages = page_store.month_pages(tenant_id, account_id, months)
+    holder: dict[str, page_store.PageInfo] = {h: page for page in pages for h in page.hash_list()}
     # Pages of other batches that hold rows of this import and whose batch died: ours to finish.
-    foreign = {(p.month, p.number): p for tx_id in unique if (p := holder.get(store.dedup_hash(tx_id)))
+    foreign = {(p.month, p.number): p for tx_id in unique if (p := holder.get(txids.dedup_hash(tx_id)))
                is not None and p.batch_id != batch_id}
     if foreign:
-        batches = store.get_batches(tenant_id, [p.batch_id for p in foreign.values() if p.batch_id])
+        batches = batch_store.get_batches(tenant_id, [p.batch_id for p in foreign.values() if p.batch_id])
         counted = account.counted_batches or set()
         for page in foreign.values():
             item = batches.get(page.batch_id)
@@ -360,13 +221,14 @@ def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], s
             # neither counted them nor completed has died (or failed and waits for its retry, which
             # will find them taken over). Its pages are ours to count.
             dead = bool(page.batch_id) and page.batch_id not in counted and (item is None or item.state != "completed")
-            if dead and store.take_over_page(tenant_id, account_id, page.month, page.number, page.batch_id, batch_id):
+            if dead and page_store.take_over_page(tenant_id, account_id, page.month, page.number, page.batch_id,
+                                                  batch_id):
                 page.batch_id = batch_id
     owned = [p for p in pages if p.batch_id == batch_id]  # written by an earlier attempt, or taken over
     fresh: dict[str, list[dict[str, Any]]] = {}
     mine = 0
     for tx_id, row in unique.items():
-        page_of = holder.get(store.dedup_hash(tx_id))
+        page_of = holder.get(txids.dedup_hash(tx_id))
         if page_of is None:
             fresh.setdefault(row.tx["booking_date"][:7], []).append(row.tx)
         elif page_of.batch_id == batch_id:
@@ -374,10 +236,10 @@ def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], s
         else:
             skipped += 1
     next_page = {m: max((p.number for p in pages if p.month == m), default=-1) + 1 for m in fresh}
-    new = [page for month, txs in fresh.items() for page in store.build_pages(
+    new = [page for month, txs in fresh.items() for page in page_store.build_pages(
         tenant_id, account_id, month, next_page[month], txs, batch_id=batch_id, document_id=document_id,
         created_at=now, currency=account.currency)]
-    store.put_pages([item for item, _ in new], _write_threads(), lease.check)
+    page_store.put_pages([item for item, _ in new], _write_threads(), lease.check)
     counted_pages = owned + [info for _, info in new]
     imported = mine + sum(len(txs) for txs in fresh.values())
 
@@ -389,12 +251,12 @@ def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], s
         month_totals[page.month] = month_totals.get(page.month, Decimal(0)) + page.total
     if counted_pages:
         lease.check()
-        store.apply_batch(tenant_id, account_id, batch_id, sum(p.rows for p in counted_pages), month_totals,
+        counter_store.apply_batch(tenant_id, account_id, batch_id, sum(p.rows for p in counted_pages), month_totals,
                           dict(month_counts), now, lease_token=lease.token,
                           unreconciled=sum(p.unreconciled for p in counted_pages))
-        store.raise_date(tenant_id, account_id, "last_tx_date", max(p.last_date for p in counted_pages))
+        counter_store.raise_date(tenant_id, account_id, "last_tx_date", max(p.last_date for p in counted_pages))
     if stated is not None:
-        store.raise_date(tenant_id, account_id, "stated_balance_date", stated[0], {"stated_balance": stated[1]})
+        counter_store.raise_date(tenant_id, account_id, "stated_balance_date", stated[0], {"stated_balance": stated[1]})
     return imported, skipped
 
 
@@ -411,19 +273,19 @@ def drop_known(tenant_id: str, prepared: Prepared) -> None:
     keep: list[Row] = []
     for account_id, rows in by_account.items():
         months = sorted({row.tx["booking_date"][:7] for row in rows})
-        pages = store.month_pages(tenant_id, account_id, months)
-        account = store.get_account(tenant_id, account_id, consistent=True) if pages else None
+        pages = page_store.month_pages(tenant_id, account_id, months)
+        account = account_store.get_account(tenant_id, account_id, consistent=True) if pages else None
         if account is None:
             keep.extend(rows)
             continue
-        batches = store.get_batches(tenant_id, {p.batch_id for p in pages if p.batch_id})
+        batches = batch_store.get_batches(tenant_id, {p.batch_id for p in pages if p.batch_id})
         counted = account.counted_batches or set()
         settled = {p.batch_id for p in pages if p.batch_id in counted or
                    (p.batch_id in batches and batches[p.batch_id].state == "completed")}
         held = {h for p in pages if p.batch_id in settled for h in p.hash_list()}
         known = 0
         for row in rows:
-            if store.dedup_hash(tx_id_for(tenant_id, account_id, row.key, row.tx["booking_date"])) in held:
+            if txids.dedup_hash(tx_id_for(tenant_id, account_id, row.key, row.tx["booking_date"])) in held:
                 known += 1
             else:
                 keep.append(row)
@@ -434,19 +296,19 @@ def drop_known(tenant_id: str, prepared: Prepared) -> None:
 
 def _finish(tenant_id: str, batch_id: str, prepared: Prepared, imported: int, skipped: int) -> None:
     errors = prepared.errors[:MAX_STORED_ERRORS]
-    store.finish_batch(tenant_id, batch_id, state="completed", now=now_iso(), total_rows=prepared.total_rows,
+    batch_store.finish_batch(tenant_id, batch_id, state="completed", now=now_iso(), total_rows=prepared.total_rows,
                        imported=imported, skipped_duplicates=skipped, errors=json.dumps(errors),
                        errors_truncated=len(prepared.errors) > len(errors), statements=dumps(prepared.statements),
                        balance_mismatches=json.dumps(prepared.balance_mismatches), failure_reason=None)
     for account_id in prepared.account_ids:
-        store.forget_counted(tenant_id, account_id, batch_id)
+        counter_store.forget_counted(tenant_id, account_id, batch_id)
 
 
-def _new_batch(ctx: AuthContext, account_id: str, state: str, source: str, prepared: Prepared,
+def _new_batch(ctx: Caller, account_id: str, state: str, source: str, prepared: Prepared,
                document: documents.StoredDocument | None = None) -> str:
     batch_id = str(uuid.uuid4())
     now = now_iso()
-    store.put_batch(ctx.tenant_id, store.ImportBatchItem(
+    batch_store.put_batch(ctx.tenant_id, batch_store.ImportBatchItem(
         batch_id=batch_id, bank_account_id=account_id, state=state, source=source,
         document_id=document.id if document else None, original_name=document.original_name if document else None,
         format=prepared.format, dialect=prepared.dialect, total_rows=prepared.total_rows, attempts=0,
@@ -464,7 +326,7 @@ def _result(batch_id: str, account_id: str, prepared: Prepared, imported: int, s
 
 
 # ------------------------------------------------------------------------------------- entry points
-def import_json(ctx: AuthContext, body: BankTransactionsImport) -> dict[str, Any]:
+def import_json(ctx: Caller, body: BankTransactionsImport) -> dict[str, Any]:
     account = bank.get_account(ctx.tenant_id, body.bank_account_id)
     prepared = from_json(account, body.transactions)
     batch_id = _new_batch(ctx, account.account_id, "processing", "json", prepared)
@@ -480,7 +342,7 @@ def _run_inline(tenant_id: str, batch_id: str, prepared: Prepared, document_id: 
         _finish(tenant_id, batch_id, prepared, imported, skipped)
     except Exception as ex:
         try:
-            store.finish_batch(tenant_id, batch_id, state="failed", now=now_iso(),
+            batch_store.finish_batch(tenant_id, batch_id, state="failed", now=now_iso(),
                                failure_reason=f"{type(ex).__name__}: {ex}"[:500])
         except Exception:  # noqa: BLE001 - report the import's own error
             logger.warning("import batch not marked failed", extra={"batch_id": batch_id})
@@ -492,7 +354,7 @@ def _label(statement: Any) -> str | None:
     return statement.account_iban or statement.account_number  # type: ignore[no-any-return]
 
 
-def _targets(ctx: AuthContext, parsed: Any, bank_account_id: str | None) -> list[store.BankAccountItem]:
+def _targets(ctx: Caller, parsed: Any, bank_account_id: str | None) -> list[account_store.BankAccountItem]:
     """The bank account of each statement of the file.
 
     With ``bank_account_id`` every statement must be that account's (409 otherwise). Without it each
@@ -512,7 +374,7 @@ def _targets(ctx: AuthContext, parsed: Any, bank_account_id: str | None) -> list
                                          "issue": f"statement {number + 1} is for account {_label(statement)}"}])
         return [account] * len(statements)
     accounts = bank.list_accounts(ctx.tenant_id)
-    found: list[store.BankAccountItem | None] = []
+    found: list[account_store.BankAccountItem | None] = []
     for statement in statements:
         match = next((a for a in accounts if bank.statement_is_account(
             a.iban, a.account_number, statement.account_iban, statement.account_number)), None)
@@ -529,7 +391,7 @@ def _targets(ctx: AuthContext, parsed: Any, bank_account_id: str | None) -> list
 
 
 @_gc_paused
-def import_file(ctx: AuthContext, data: bytes, filename: str | None,
+def import_file(ctx: Caller, data: bytes, filename: str | None,
                 bank_account_id: str | None) -> tuple[int, dict[str, Any]]:
     """(status, body): 201 with the result, or 202 when the worker imports it."""
     from ledgerlou.formats.detect import parse_statement  # lazily: lxml/mt940 only where files come in
@@ -560,10 +422,10 @@ def import_file(ctx: AuthContext, data: bytes, filename: str | None,
     batch_id = _new_batch(ctx, primary, "queued", "file", prepared, document)
     save_handoff(ctx.tenant_id, batch_id, prepared)
     try:
-        _enqueue({"tenant_id": ctx.tenant_id, "batch_id": batch_id, "document_id": document.id,
+        queue.enqueue_import({"tenant_id": ctx.tenant_id, "batch_id": batch_id, "document_id": document.id,
                   "bank_account_id": primary})
     except Exception:
-        store.finish_batch(ctx.tenant_id, batch_id, state="failed", now=now_iso(),
+        batch_store.finish_batch(ctx.tenant_id, batch_id, state="failed", now=now_iso(),
                            failure_reason="the import could not be queued")
         raise
     return 202, {"batch_id": batch_id, "status": "queued", "bank_account_id": primary,
@@ -571,149 +433,9 @@ def import_file(ctx: AuthContext, data: bytes, filename: str | None,
                  "total_rows": prepared.total_rows}
 
 
-@lru_cache(maxsize=1)
-def _sqs() -> Any:
-    import boto3  # lazily, like every AWS client outside the table
-
-    return boto3.client("sqs")
-
-
-def _enqueue(message: dict[str, str]) -> None:
-    url = config.import_queue_url()
-    if not url:
-        raise RuntimeError("IMPORT_QUEUE_URL is not configured")
-    _sqs().send_message(QueueUrl=url, MessageBody=json.dumps(message, sort_keys=True))
-
-
-# ------------------------------------------------------------------------------------- the hand-off
-# A queued file is parsed once, in the request (which must answer unreadable files, foreign
-# statements and unknown accounts at once, and the 202 with total_rows). What the parse gave goes to
-# the exports bucket (private, deleted after a day) as JSON for the worker, which reads it in a
-# fraction of the parse time. It is a copy: when it is missing (not written, expired before a late
-# retry) or does not belong to the batch, the worker parses the stored document as before.
-def _s3() -> Any:
-    # The documents' client: one S3 client per process (creating one costs ~50 ms, in the request).
-    return documents._s3()
-
-
-def handoff_key(tenant_id: str, batch_id: str) -> str:
-    return f"tenant/{tenant_id}/imports/{batch_id}.json"
-
-
-_HANDOFF_FIELDS = ("bank_account_id", "booking_date", "value_date", "amount", "currency", "counterparty_name",
-                   "counterparty_iban", "counterparty_bic", "purpose", "end_to_end_id", "mandate_id", "creditor_id",
-                   "bank_reference")
-
-
-def encode_handoff(batch_id: str, prepared: Prepared) -> bytes:
-    # Rows as arrays in _HANDOFF_FIELDS order, amounts as strings: the standard library's C codec
-    # reads that back several times faster than Decimal-aware JSON of objects.
-    rows = [[r.key, *(str(r.tx["amount"]) if f == "amount" else r.tx.get(f) for f in _HANDOFF_FIELDS)]
-            for r in prepared.rows]
-    body = {"batch_id": batch_id, "fields": _HANDOFF_FIELDS, "rows": rows,
-            "rest": dumps({"errors": prepared.errors, "statements": prepared.statements,
-                           "balance_mismatches": prepared.balance_mismatches,
-                           "stated": {a: list(v) for a, v in prepared.stated.items()},
-                           "format": prepared.format, "dialect": prepared.dialect, "known": prepared.known})}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def decode_handoff(batch_id: str, data: bytes) -> Prepared | None:
-    """The Prepared that ``encode_handoff`` stored, or None if it is another batch's or another layout."""
-    body = json.loads(data)
-    if body.get("batch_id") != batch_id or tuple(body.get("fields", ())) != _HANDOFF_FIELDS:
-        return None
-    rows = []
-    for key, *values in body["rows"]:
-        tx = dict(zip(_HANDOFF_FIELDS, values, strict=True))
-        tx["amount"] = Decimal(tx["amount"])
-        rows.append(Row(tx, key))
-    rest = loads(body["rest"])
-    return Prepared(rows=rows, errors=rest["errors"], statements=rest["statements"],
-                    balance_mismatches=rest["balance_mismatches"],
-                    stated={a: (v[0], v[1]) for a, v in rest["stated"].items()}, format=rest["format"],
-                    dialect=rest["dialect"], known={a: int(n) for a, n in rest.get("known", {}).items()})
-
-
-def save_handoff(tenant_id: str, batch_id: str, prepared: Prepared) -> bool:
-    from ledgerlou.api.downloads import exports_bucket
-
-    try:
-        _s3().put_object(Bucket=exports_bucket(), Key=handoff_key(tenant_id, batch_id),
-                         Body=encode_handoff(batch_id, prepared), ContentType="application/json")
-        return True
-    except Exception:  # noqa: BLE001 - an optimisation only: the worker then parses the document
-        logger.warning("import hand-off not stored", extra={"batch_id": batch_id})
-        return False
-
-
-def load_handoff(tenant_id: str, batch_id: str) -> Prepared | None:
-    from ledgerlou.api.downloads import exports_bucket
-
-    try:
-        raw = _s3().get_object(Bucket=exports_bucket(), Key=handoff_key(tenant_id, batch_id))
-        return decode_handoff(batch_id, raw["Body"].read())
-    except Exception:  # noqa: BLE001 - missing or unreadable: parse the document instead
-        logger.info("no import hand-off; parsing the document", extra={"batch_id": batch_id})
-        return None
-
-
-# ------------------------------------------------------------------------------------- the worker
-MESSAGE_KEYS = ("tenant_id", "batch_id", "document_id", "bank_account_id")
-
-
-@_gc_paused
-def process_message(body: str, receive_count: int = 1, remaining_s: float | None = None) -> str:
-    """Import the file of one queued batch; returns what happened. Raises to have SQS retry it (the
-    queue moves it to the DLQ after MAX_RECEIVES); the last attempt marks the batch failed first.
-    ``remaining_s``: the invocation's time left (bounds the wait for a busy lease)."""
-    from ledgerlou.formats.detect import parse_statement
-    from ledgerlou.formats.statement import UnsupportedFormat
-
-    message = json.loads(body)
-    if not isinstance(message, dict) or any(not isinstance(message.get(k), str) for k in MESSAGE_KEYS):
-        raise ValueError(f"malformed import message: needs string fields {', '.join(MESSAGE_KEYS)}")
-    tenant_id, batch_id = message["tenant_id"], message["batch_id"]
-    batch = store.get_batch(tenant_id, batch_id)
-    if batch is None:
-        raise ValueError(f"unknown import batch {batch_id}")
-    if batch.state == "completed":
-        return "already completed"  # a redelivered message: nothing to do
-    if (batch.bank_account_id, batch.document_id) != (message["bank_account_id"], message["document_id"]):
-        raise ValueError(f"import message does not match batch {batch_id}")
-    if store.start_batch(tenant_id, batch_id, now_iso()) is None:
-        return "already completed"
-    document_id = message["document_id"]
-    try:
-        prepared = load_handoff(tenant_id, batch_id)  # the request's parse (a missing bank account: 404 at the lease)
-        if prepared is None:  # else parse the stored file again
-            # The statements' accounts as the request resolved them (a multi-account file has several).
-            account_ids = [s.get("bank_account_id") or batch.bank_account_id for s in loads(batch.statements or "[]")]
-            accounts = {a: store.get_account(tenant_id, a, consistent=True) for a in set(account_ids)}
-            if any(item is None for item in accounts.values()):
-                raise NotFound("Bank account not found.")
-            _doc, data = documents.fetch(tenant_id, document_id)
-            parsed = parse_statement(data)
-            if len(parsed.statements) != len(account_ids):
-                raise UnsupportedFormat("the stored file no longer reads as it did when it was uploaded")
-            prepared = from_statements([accounts[a] for a in account_ids], parsed)  # type: ignore[misc]
-        imported, skipped = _run(tenant_id, batch_id, prepared, document_id, "worker", remaining_s)
-        _finish(tenant_id, batch_id, prepared, imported, skipped)
-    except (NotFound, UnsupportedFormat) as ex:
-        # Deterministic: the account or the stored file is gone or unreadable. Retrying cannot help.
-        logger.error("import batch failed", extra={"tenant_id": tenant_id, "batch_id": batch_id, "reason": str(ex)})
-        store.finish_batch(tenant_id, batch_id, state="failed", now=now_iso(), failure_reason=str(ex)[:500])
-        return "failed"
-    except Exception as ex:
-        if receive_count >= MAX_RECEIVES:
-            store.finish_batch(tenant_id, batch_id, state="failed", now=now_iso(),
-                               failure_reason=f"import failed after {receive_count} attempts: {type(ex).__name__}")
-        raise
-    return "completed"
-
 
 def batch_view(tenant_id: str, batch_id: str) -> dict[str, Any]:
-    item = store.get_batch(tenant_id, batch_id.lower())
+    item = batch_store.get_batch(tenant_id, batch_id.lower())
     if item is None:
         raise NotFound("Import batch not found.")
     statements = loads(item.statements or "[]")
@@ -730,9 +452,6 @@ def batch_view(tenant_id: str, batch_id: str) -> dict[str, Any]:
         "created_at": item.created_at, "completed_at": item.completed_at,
     }
 
-
-def _cents(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(CENT)
 
 
 def _int(value: Any) -> int | None:

@@ -1,0 +1,2 @@
+"""Documents (Belege): upload, content-type check and integrity-checked download (``archive``).
+"""

@@ -1,0 +1,3 @@
+"""Payables (Kreditoren) — reserved: vendors, incoming invoices and payment runs (SEPA pain.001) will
+live here.
+"""

@@ -1,0 +1,2 @@
+"""Accounting periods: locks, their four-eyes approval and the closing hash (``locking``).
+"""

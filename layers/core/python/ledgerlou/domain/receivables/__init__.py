@@ -1,0 +1,2 @@
+"""Receivables (Debitoren) — reserved: customers, outgoing invoices and their open items will live here.
+"""

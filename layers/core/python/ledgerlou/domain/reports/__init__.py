@@ -1,0 +1,3 @@
+"""Reports from the month summaries: trial balance, P&L, balance sheet, VAT return, DATEV export
+(``statements``).
+"""

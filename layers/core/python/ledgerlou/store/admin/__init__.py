@@ -1,0 +1,2 @@
+"""API keys (``api_keys``) and tenants (``tenants``).
+"""

@@ -1,0 +1,55 @@
+"""Unique values held by one bank account: its IBAN and its linked ledger account (conditional Puts)."""
+
+
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from ledgerlou.store.bank.accounts import _conditional_failed, iban_pk, ledger_pk
+from ledgerlou.store.base import TableModel
+
+
+class ClaimItem(TableModel):
+    """A unique value (an IBAN, a linked ledger account) held by one bank account."""
+
+    bank_account_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+
+
+def claim(tenant_id: str, kind: str, value: str, account_id: str, now: str) -> str | None:
+    """Claim a unique value (kind "iban" or "ledger") for ``account_id``; None when claimed, else the
+    id of the bank account that holds it. Claims are never deleted (functions may only delete
+    idempotency records): a claim left behind by a create that failed halfway is taken over with
+    ``take_over_claim`` once its bank account is found not to exist."""
+    pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
+    item = ClaimItem(pk, value, bank_account_id=account_id, created_at=now)
+    try:
+        item.save(condition=ClaimItem.PK.does_not_exist())
+        return None
+    except PutError as ex:
+        if not _conditional_failed(ex):
+            raise
+    try:
+        return ClaimItem.get(pk, value, consistent_read=True).bank_account_id
+    except DoesNotExist:  # cannot happen (claims are never deleted); claim again
+        item.save(condition=ClaimItem.PK.does_not_exist())
+        return None
+
+
+def take_over_claim(tenant_id: str, kind: str, value: str, orphan_account_id: str, account_id: str) -> bool:
+    pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
+    try:
+        ClaimItem(pk, value).update(actions=[ClaimItem.bank_account_id.set(account_id)],
+                                    condition=ClaimItem.bank_account_id == orphan_account_id)
+        return True
+    except UpdateError as ex:
+        if _conditional_failed(ex):
+            return False
+        raise
+
+
+def claims(tenant_id: str, kind: str) -> dict[str, str]:
+    pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
+    return {c.SK: c.bank_account_id for c in ClaimItem.query(pk, consistent_read=True)}

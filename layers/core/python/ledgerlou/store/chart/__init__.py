@@ -1,0 +1,2 @@
+"""The tenant's accounts (``accounts``) and tax codes (``tax_codes``).
+"""

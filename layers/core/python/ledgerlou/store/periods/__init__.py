@@ -1,0 +1,2 @@
+"""Period locks and lock requests (``locks``).
+"""
