@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import samples_dir
-from tests.integration.test_documents import multipart
-from tests.integration.test_journal_malformed import ODD_VALUES, _assert_client_error, _mutate
+from tests.integration.documents.test_documents import multipart
+from tests.integration.journal.test_journal_malformed import ODD_VALUES, _assert_client_error, _mutate
 
 IBAN = "DE89370400440532013000"
 SEED = os.environ.get("FUZZ_SEED", "")
@@ -211,7 +211,7 @@ def test_given_mutated_statement_files_when_imported_then_never_a_server_error(
         client: Any, folder: str, name: str) -> None:
     from ledgerlou.formats.detect import parse_statement
 
-    from tests.integration.test_bank import _account_for
+    from tests.integration.bank.support import _account_for
 
     path = samples_dir(folder, name)
     data = path.read_bytes()
