@@ -14,7 +14,7 @@ import pytest
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.chart.accounts import Account
 from ledgerlou.domain.journal.booking import build_booking
-from ledgerlou.domain.journal.entries import Entry
+from ledgerlou.domain.journal.entries import Entry, Intent
 from ledgerlou.errors import InvalidInput, NotFound
 from ledgerlou.models.journal import BookingRequest
 
@@ -47,7 +47,7 @@ class Lookup:
         return CODES.get(code)
 
 
-def build(lines: list[dict[str, Any]], **extra: Any) -> tuple[dict[str, Any], list[Entry]]:
+def build(lines: list[dict[str, Any]], **extra: Any) -> tuple[Intent, list[Entry]]:
     req = BookingRequest.model_validate({"booking_date": "2026-01-15", "description": "Beleg 1", "lines": lines,
                                          **extra})
     return build_booking(CTX, req, "api", lookup=Lookup())  # type: ignore[arg-type]
@@ -63,7 +63,8 @@ def test_given_an_input_vat_code_then_the_gross_splits_into_net_and_input_tax() 
                               "tax_code": "VSt19"}])
     # Then 100.00 net on the expense and 19.00 on the input-VAT account, both against the bank
     assert legs(entries) == [("4930", "1200", "100.00", "main"), ("1576", "1200", "19.00", "tax")]
-    assert intent["total_amount"] == "100.00" and intent["lines"][0]["amount"] == "119.00"
+    assert intent.total_amount == "100.00" and intent.lines[0]["amount"] == "119.00"
+    assert {e.intent_id for e in entries} == {intent.intent_id} and intent.fingerprint is not None
 
 
 def test_given_an_output_vat_code_then_the_tax_is_credited_to_the_vat_account() -> None:
@@ -93,11 +94,19 @@ def test_given_a_foreign_currency_booking_then_amounts_are_converted_and_the_for
 
 
 def test_given_built_entries_then_they_are_frozen_and_their_items_have_the_stored_shape() -> None:
-    # Given a built entry
-    _intent, [entry] = build([{"account_debit": "4930", "account_credit": "1200", "amount": "5.00"}])
-    # Then it cannot be changed, and its item has exactly the stored fields (no fx fields without fx)
+    # Given a built intent and its entry
+    intent, [entry] = build([{"account_debit": "4930", "account_credit": "1200", "amount": "5.00"}],
+                            skip_duplicate_check=True)
+    # Then neither can be changed, and their items have exactly the stored fields (no fx fields without fx)
     with pytest.raises(dataclasses.FrozenInstanceError):
         entry.amount = "6.00"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        intent.total_amount = "6.00"  # type: ignore[misc]
+    assert list(intent.to_item()) == [
+        "intent_id", "kind", "booking_date", "description", "external_reference", "custom_metadata", "document_id",
+        "source", "created_at", "created_by", "created_by_label", "provenance", "fingerprint", "duplicate_override",
+        "adjustment_period", "fx", "reverses_intent_id", "reversal", "lines", "total_amount", "currency"]
+    assert intent.fingerprint is None and intent.to_item()["duplicate_override"] is True
     assert list(entry.to_item()) == ["id", "intent_id", "booking_date", "account_debit", "account_credit", "amount",
                                      "currency", "description", "created_at", "created_by", "source",
                                      "document_id", "reverses_intent_id", "line_index", "tax_code", "role"]

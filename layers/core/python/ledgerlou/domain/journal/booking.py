@@ -20,7 +20,7 @@ from ledgerlou.domain.chain.canonical import format_amount
 from ledgerlou.domain.chart import accounts, tax_codes
 from ledgerlou.domain.chart.skr import OPENING_BALANCE_ACCOUNT
 from ledgerlou.domain.journal.appender import APPENDER, Appender, Draft, JournalState
-from ledgerlou.domain.journal.entries import Entry
+from ledgerlou.domain.journal.entries import Entry, Intent
 from ledgerlou.errors import Conflict, InvalidInput, NotFound
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest
 from ledgerlou.store.base import now_iso
@@ -109,7 +109,7 @@ def _content_hash(line: dict[str, Any]) -> str:
 
 
 def build_booking(ctx: Caller, req: BookingRequest, source: str, index: int = 0,
-                  lookup: _Accounts | None = None) -> tuple[dict[str, Any], list[Entry]]:
+                  lookup: _Accounts | None = None) -> tuple[Intent, list[Entry]]:
     """Validate a booking request and turn it into an intent and its entries (not yet chained)."""
     lookup = lookup or _Accounts(ctx)
     prefix = f"bookings[{index}]." if index >= 0 and source == "batch" else ""
@@ -173,16 +173,29 @@ def build_booking(ctx: Caller, req: BookingRequest, source: str, index: int = 0,
     if req.fx is not None:
         fx = {"currency": req.fx.currency, "rate": str(req.fx.rate), "base_currency": currency,
               "total_foreign": format_amount(sum((ln.amount for ln in req.lines), Decimal(0)))}
-    intent = {
-        "intent_id": intent_id, "kind": "booking", "booking_date": date, "description": req.description,
-        "external_reference": req.external_reference, "custom_metadata": req.custom_metadata,
-        "document_id": doc, "source": channel, "created_at": created_at, "created_by": ctx.actor_id,
-        "created_by_label": ctx.actor_label, "provenance": provenance(ctx, channel),
-        "fingerprint": None if req.skip_duplicate_check else fingerprint(req),
-        "duplicate_override": req.skip_duplicate_check, "adjustment_period": req.adjustment_period,
-        "fx": fx, "reverses_intent_id": None, "reversal": None, "lines": meta_lines,
-        "total_amount": format_amount(total), "currency": currency,
-    }
+    intent = Intent(
+        intent_id=intent_id,
+        kind="booking",
+        booking_date=date,
+        description=req.description,
+        external_reference=req.external_reference,
+        custom_metadata=req.custom_metadata,
+        document_id=doc,
+        source=channel,
+        created_at=created_at,
+        created_by=ctx.actor_id,
+        created_by_label=ctx.actor_label,
+        provenance=provenance(ctx, channel),
+        fingerprint=None if req.skip_duplicate_check else fingerprint(req),
+        duplicate_override=req.skip_duplicate_check,
+        adjustment_period=req.adjustment_period,
+        fx=fx,
+        reverses_intent_id=None,
+        reversal=None,
+        lines=meta_lines,
+        total_amount=format_amount(total),
+        currency=currency,
+    )
     return intent, entries
 
 
@@ -226,18 +239,18 @@ def _check_locks(state: JournalState, dates: list[str]) -> None:
                            code="PERIOD_LOCKED")
 
 
-def _check_duplicates(ctx: Caller, state: JournalState, intents: list[dict[str, Any]]) -> None:
+def _check_duplicates(ctx: Caller, state: JournalState, intents: list[Intent]) -> None:
     seen: dict[str, int] = {}
     dates: dict[str, str] = {}
     for i, intent in enumerate(intents):
-        fp = intent.get("fingerprint")
+        fp = intent.fingerprint
         if not fp:
             continue
         if fp in seen:
             raise Conflict(f"bookings[{i}] duplicates bookings[{seen[fp]}] of the same batch.",
                            code="DUPLICATE_BOOKING")
         seen[fp] = i
-        dates[fp] = intent["booking_date"]
+        dates[fp] = intent.booking_date
     if not seen:
         return
     owners = state.fingerprint_owners(ctx.tenant_id, [(dates[fp], fp) for fp in seen])
@@ -261,12 +274,12 @@ def post_bookings(ctx: Caller, requests: list[BookingRequest], source: str = "ap
     entries = [b[1] for b in built]
 
     def build(state: JournalState) -> Draft:
-        _check_locks(state, [i["booking_date"] for i in intents])
+        _check_locks(state, [i.booking_date for i in intents])
         _check_duplicates(ctx, state, intents)
-        return Draft("bookings", intents, [[e.to_item() for e in es] for es in entries])
+        return Draft("bookings", [i.to_item() for i in intents], [[e.to_item() for e in es] for es in entries])
 
     (appender or APPENDER).append(ctx.tenant_id, build)
-    return [(i["intent_id"], len(e)) for i, e in zip(intents, entries, strict=True)]
+    return [(i.intent_id, len(e)) for i, e in zip(intents, entries, strict=True)]
 
 
 def post_opening_balances(ctx: Caller, req: OpeningBalancesRequest,
@@ -291,24 +304,38 @@ def post_opening_balances(ctx: Caller, req: OpeningBalancesRequest,
             total_credit += bal.amount
         entries.append(_entry(intent_id, date, debit, credit, bal.amount, ctx.base_currency, text, created_at,
                               ctx.actor_id, "api", None, None, line_index=i, tax_code=None, role="main"))
-    intent = {
-        "intent_id": intent_id, "kind": "opening_balance", "booking_date": date, "description": text,
-        "external_reference": None, "custom_metadata": None, "document_id": None, "source": "api",
-        "created_at": created_at, "created_by": ctx.actor_id, "created_by_label": ctx.actor_label,
-        "provenance": provenance(ctx, "api"), "fingerprint": None, "duplicate_override": False,
-        "adjustment_period": None, "fx": None, "reverses_intent_id": None, "reversal": None,
-        "lines": [{"line_index": e.line_index, "debit_account": {"number": e.account_debit},
-                   "credit_account": {"number": e.account_credit}, "amount": e.amount, "tax_code": None,
-                   "fx_amount": None, "content_hash": _content_hash({"account_debit": e.account_debit,
-                                                                     "account_credit": e.account_credit,
-                                                                     "amount": e.amount})}
-                  for e in entries],
-        "total_amount": format_amount(total_debit + total_credit), "currency": ctx.base_currency,
-    }
+    intent = Intent(
+        intent_id=intent_id,
+        kind="opening_balance",
+        booking_date=date,
+        description=text,
+        external_reference=None,
+        custom_metadata=None,
+        document_id=None,
+        source="api",
+        created_at=created_at,
+        created_by=ctx.actor_id,
+        created_by_label=ctx.actor_label,
+        provenance=provenance(ctx, "api"),
+        fingerprint=None,
+        duplicate_override=False,
+        adjustment_period=None,
+        fx=None,
+        reverses_intent_id=None,
+        reversal=None,
+        lines=[{"line_index": e.line_index, "debit_account": {"number": e.account_debit},
+                "credit_account": {"number": e.account_credit}, "amount": e.amount, "tax_code": None,
+                "fx_amount": None, "content_hash": _content_hash({"account_debit": e.account_debit,
+                                                                  "account_credit": e.account_credit,
+                                                                  "amount": e.amount})}
+               for e in entries],
+        total_amount=format_amount(total_debit + total_credit),
+        currency=ctx.base_currency,
+    )
 
     def build(state: JournalState) -> Draft:
         _check_locks(state, [date])
-        return Draft("bookings", [intent], [[e.to_item() for e in entries]])
+        return Draft("bookings", [intent.to_item()], [[e.to_item() for e in entries]])
 
     (appender or APPENDER).append(ctx.tenant_id, build)
     return {"intent_id": intent_id, "event_count": len(entries), "total_debit": total_debit,

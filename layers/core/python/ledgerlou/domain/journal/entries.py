@@ -1,13 +1,13 @@
 """The journal's records as the booking path builds them: frozen, so nothing changes them once built.
 
 An ``Entry`` is one journal line (Buchungszeile: debit account, credit account, amount) before the
-appender numbers and chains it; ``to_item`` gives the mapping the block stores and the chain hashes
-(``domain.chain.canonical``). Intents are still mappings (``booking.build_booking``).
+appender numbers and chains it, an ``Intent`` what the entries of one booking mean together; ``to_item``
+gives the mapping the block stores (and, for entries, the chain hashes: ``domain.chain.canonical``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -44,3 +44,36 @@ class Entry:
         if self.fx_amount is not None:
             item.update(fx_amount=self.fx_amount, fx_currency=self.fx_currency)
         return item
+
+
+@dataclass(frozen=True, kw_only=True)
+class Intent:
+    """What a booking, an opening balance or a reversal means as a whole (Buchungssatz): its lines, who
+    booked it through which channel, and what the audit view shows. Its entries carry its ``intent_id``.
+    The nested mappings (provenance, lines, fx, reversal) are built once and never changed."""
+
+    intent_id: str
+    kind: str  # "booking" | "opening_balance" | "reversal"
+    booking_date: str
+    description: str
+    external_reference: str | None
+    custom_metadata: dict[str, Any] | None
+    document_id: str | None
+    source: str
+    created_at: str
+    created_by: str
+    created_by_label: str
+    provenance: dict[str, Any]
+    fingerprint: str | None  # the duplicate rule's hash; None when the check was skipped
+    duplicate_override: bool
+    adjustment_period: int | None
+    fx: dict[str, Any] | None
+    reverses_intent_id: str | None
+    reversal: dict[str, Any] | None
+    lines: list[dict[str, Any]]
+    total_amount: str | None
+    currency: str | None
+
+    def to_item(self) -> dict[str, Any]:
+        """The mapping the block stores, members in field order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}

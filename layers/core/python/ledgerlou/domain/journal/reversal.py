@@ -10,7 +10,7 @@ from typing import Any
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.journal.appender import APPENDER, Appender, Draft, JournalState
 from ledgerlou.domain.journal.booking import _check_locks, _entry, provenance
-from ledgerlou.domain.journal.entries import Entry
+from ledgerlou.domain.journal.entries import Entry, Intent
 from ledgerlou.domain.journal.reads import entries_of_intent, find_intent
 from ledgerlou.errors import Conflict, NotFound
 from ledgerlou.models.journal import ReverseRequest
@@ -38,24 +38,36 @@ def reverse(ctx: Caller, req: ReverseRequest, today: dt.date | None = None,
                               e["currency"], f"Storno: {e['description']}"[:500], created_at, ctx.actor_id,
                               "api", e.get("document_id"), original_id, line_index=e.get("line_index"),
                               tax_code=e.get("tax_code"), role=e.get("role", "main")))
-    intent = {
-        "intent_id": intent_id, "kind": "reversal", "booking_date": date,
-        "description": f"Storno: {original['description']}"[:500], "external_reference":
-            original.get("external_reference"), "custom_metadata": None, "document_id": original.get("document_id"),
-        "source": "api", "created_at": created_at, "created_by": ctx.actor_id, "created_by_label": ctx.actor_label,
-        "provenance": provenance(ctx, "api"), "fingerprint": None, "duplicate_override": False,
-        "adjustment_period": None, "fx": original.get("fx"), "reverses_intent_id": original_id,
-        "reversal": {"reason": req.reason, "posting_mode": req.posting_mode, "original_intent_id": original_id},
-        "lines": original.get("lines", []), "total_amount": original.get("total_amount"),
-        "currency": original.get("currency"),
-    }
+    intent = Intent(
+        intent_id=intent_id,
+        kind="reversal",
+        booking_date=date,
+        description=f"Storno: {original['description']}"[:500],
+        external_reference=original.get("external_reference"),
+        custom_metadata=None,
+        document_id=original.get("document_id"),
+        source="api",
+        created_at=created_at,
+        created_by=ctx.actor_id,
+        created_by_label=ctx.actor_label,
+        provenance=provenance(ctx, "api"),
+        fingerprint=None,
+        duplicate_override=False,
+        adjustment_period=None,
+        fx=original.get("fx"),
+        reverses_intent_id=original_id,
+        reversal={"reason": req.reason, "posting_mode": req.posting_mode, "original_intent_id": original_id},
+        lines=original.get("lines", []),
+        total_amount=original.get("total_amount"),
+        currency=original.get("currency"),
+    )
 
     def build(state: JournalState) -> Draft:
         by = state.reversed_by(ctx.tenant_id, original_id)
         if by:
             raise Conflict(f"Intent {original_id} was reversed already by {by}.", code="ALREADY_REVERSED")
         _check_locks(state, [date])
-        return Draft("bookings", [intent], [[e.to_item() for e in entries]])
+        return Draft("bookings", [intent.to_item()], [[e.to_item() for e in entries]])
 
     (appender or APPENDER).append(ctx.tenant_id, build)
     return {"reversal_intent_id": intent_id, "original_intent_id": original_id, "event_count": len(entries)}

@@ -16,7 +16,7 @@ Access patterns (README "Access patterns"):
 * import batch              PK=T#<t>#IMPORTBATCH             SK=<batch id>         Get / Update
 
 Transactions are packed: an import writes its new rows into *page items* per bank account and
-booking month (up to ``PAGE_BYTES``; the layout is described at "transactions" below), one
+booking month (up to ``PAGE_BYTES``; the layout is described in ``pages``), one
 conditional PutItem per page — 40 items for a 10,000-entry statement instead of 20,000. A page is
 never overwritten: later changes are UpdateItems of its status string (conditional on its version)
 or of its owning batch (the take-over of a dead batch's page).
