@@ -1,6 +1,5 @@
 """The hand-off of a queued import: the request's parse, stored for the worker (``store.blobs``)."""
 
-
 from __future__ import annotations
 
 import json

@@ -2,7 +2,6 @@
 
 See ``ledgerlou.domain.bank.importing`` for the duplicate rule."""
 
-
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,5 @@
 """Where an import's rows come from: JSON rows or parsed statement files, both made a ``Prepared``."""
 
-
 from __future__ import annotations
 
 import datetime as dt

@@ -1,6 +1,5 @@
 """The SQS import worker's message handling: one import batch per message, retried by SQS."""
 
-
 from __future__ import annotations
 
 import json
