@@ -63,6 +63,7 @@ def claim(tenant_id: str, scope: str, idem_key: str, request_hash: str,
             TableName=config.table_name(),
             Item={"PK": {"S": pk}, "SK": {"S": sk}, "request_hash": {"S": request_hash},
                   "state": {"S": IN_PROGRESS}, "expires_at": {"N": str(int(now) + TTL_SECONDS)},
+                  # + 1: whole seconds, rounded up, so the claim never ends before the deadline
                   "in_progress_expires_at": {"N": str(int(now + running_seconds) + 1 + CLOCK_MARGIN_SECONDS)}},
             ConditionExpression=_CLAIM_CONDITION,
             ExpressionAttributeNames={"#expires_at": "expires_at", "#state": "state",
@@ -92,6 +93,6 @@ def release(tenant_id: str, scope: str, idem_key: str) -> None:
     try:
         IdempotencyItem(pk, sk).delete()
     except DeleteError:
-        # Called while another error is on its way out, which must not be masked. A claim left
-        # behind ends at its in_progress_expires_at, seconds from now.
+        # The request's own answer (its error, or its 4xx) matters more than this clean-up, and must
+        # not be masked by it. A claim left behind ends at its in_progress_expires_at, within a minute.
         pass
