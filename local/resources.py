@@ -4,6 +4,7 @@ environment their names, as CloudFormation would through the functions' Environm
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -28,21 +29,8 @@ def create_all(region: str = "eu-central-1") -> dict[str, str]:
     for lid, res in template.resources("AWS::DynamoDB::Table").items():
         name = physical_name(lid)
         names[lid] = name
-        if name in existing_tables:
-            continue
-        p = res["Properties"]
-        kwargs: dict[str, Any] = {
-            "TableName": name, "AttributeDefinitions": p["AttributeDefinitions"], "KeySchema": p["KeySchema"],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if p.get("GlobalSecondaryIndexes"):
-            kwargs["GlobalSecondaryIndexes"] = p["GlobalSecondaryIndexes"]
-        if p.get("StreamSpecification"):
-            kwargs["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
-        ddb.create_table(**kwargs)
-        ttl = p.get("TimeToLiveSpecification")
-        if ttl:
-            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        if name not in existing_tables:
+            _create_table(ddb, name, res["Properties"])
     for lid, res in template.resources("AWS::S3::Bucket").items():
         name = physical_name(lid)
         names[lid] = name
@@ -52,27 +40,75 @@ def create_all(region: str = "eu-central-1") -> dict[str, str]:
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    names.update(_create_queues(sqs))
+    return names
+
+
+def _create_queues(sqs: Any) -> dict[str, str]:
+    """Create every queue of the template (an existing one is kept: CreateQueue with the same
+    attributes returns its URL); returns their URLs by logical id."""
+    import json
+
+    urls: dict[str, str] = {}
     queues = template.resources("AWS::SQS::Queue")
     # DLQs first, so that redrive policies can name them.
     for lid in sorted(queues, key=lambda q: "RedrivePolicy" in (queues[q].get("Properties") or {})):
         props = queues[lid].get("Properties") or {}
-        name = physical_name(lid)
         attrs: dict[str, str] = {}
         if "VisibilityTimeout" in props:
             attrs["VisibilityTimeout"] = str(props["VisibilityTimeout"])
         redrive = props.get("RedrivePolicy")
         if redrive:
             dlq_lid = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-            dlq_url = sqs.get_queue_url(QueueName=physical_name(dlq_lid))["QueueUrl"]
-            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=urls[dlq_lid], AttributeNames=["QueueArn"])["Attributes"][
                 "QueueArn"]
-            import json
-
             attrs["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn,
                                                  "maxReceiveCount": str(redrive.get("maxReceiveCount", 3))})
-        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-        names[lid] = url
-    return names
+        urls[lid] = sqs.create_queue(QueueName=physical_name(lid), Attributes=attrs)["QueueUrl"]
+    return urls
+
+
+def _create_table(ddb: Any, name: str, p: dict[str, Any]) -> None:
+    kwargs: dict[str, Any] = {
+        "TableName": name, "AttributeDefinitions": p["AttributeDefinitions"], "KeySchema": p["KeySchema"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if p.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = p["GlobalSecondaryIndexes"]
+    if p.get("StreamSpecification"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+    ddb.create_table(**kwargs)
+    ttl = p.get("TimeToLiveSpecification")
+    if ttl:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+@lru_cache(maxsize=2)
+def _clients(region: str) -> tuple[Any, Any]:
+    # Built once: a boto3 client costs ~50 ms to create, far more than the reset it serves.
+    return boto3.client("dynamodb", region_name=region), boto3.client("sqs", region_name=region)
+
+
+def reset(names: dict[str, str], region: str = "eu-central-1") -> None:
+    """Empty every table and queue of the template again, for tests (moto only, never AWS).
+
+    moto's Query and Scan walk every item of a table, so a test that shares its table with the tests
+    before it slows as they fill it. A table is dropped and created anew from the template (a few
+    milliseconds in moto; its stream gets a new ARN, so stream readers must look it up afterwards);
+    a queue likewise (its URL, made of its name, stays). Buckets keep their objects: nothing lists a
+    bucket, every object key starts with its tenant, and the documents bucket's Object Lock forbids
+    deleting them."""
+    ddb, sqs = _clients(region)
+    for lid, res in template.resources("AWS::DynamoDB::Table").items():
+        name = names.get(lid, physical_name(lid))
+        ddb.delete_table(TableName=name)
+        _create_table(ddb, name, res["Properties"])
+    # Dropped and created anew rather than purged: moto, as SQS, allows one purge a minute per queue.
+    for lid in template.resources("AWS::SQS::Queue"):
+        if lid in names:
+            sqs.delete_queue(QueueUrl=names[lid])
+    if _create_queues(sqs) != {lid: names[lid] for lid in template.resources("AWS::SQS::Queue")}:
+        raise RuntimeError("a recreated queue got another URL")
 
 
 def environment(names: dict[str, str]) -> dict[str, str]:

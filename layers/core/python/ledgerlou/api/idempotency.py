@@ -1,7 +1,9 @@
 """Idempotency-Key handling for POSTs that create something (API.md "Transport").
 
-Same key + same body → the first response again; same key + other body → 409 IDEMPOTENCY_KEY_REUSED.
-A request that failed releases its key: it changed nothing, so a retry must be allowed to run.
+Same key + same body → the first response again; same key + other body → 409 IDEMPOTENCY_KEY_REUSED;
+while the first request runs → 409 IDEMPOTENCY_IN_PROGRESS. A request that failed releases its key: it
+changed nothing, so a retry must be allowed to run. One killed at its timeout cannot release it: its
+claim ends when the request can no longer be running, and the next retry runs (store.idempotency).
 """
 
 from __future__ import annotations
@@ -15,6 +17,17 @@ from ledgerlou.api.auth import AuthContext
 from ledgerlou.errors import Conflict, InvalidInput
 
 MAX_KEY_LENGTH = 255
+# The API functions' Timeout (template.yaml Globals, bounded by API Gateway's 29 s integration limit):
+# how long a request may still run when the Lambda context cannot say.
+API_TIMEOUT_SECONDS = 29
+
+
+def _running_seconds(app: APIGatewayHttpResolver) -> float:
+    """How long this request can still run: Lambda ends it at its deadline, so its claim may be
+    taken over after that (as powertools does with the same figure)."""
+    context = getattr(app, "lambda_context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else float(API_TIMEOUT_SECONDS)
 
 
 def idempotent(app: APIGatewayHttpResolver, ctx: AuthContext, scope: str,
@@ -30,7 +43,7 @@ def idempotent(app: APIGatewayHttpResolver, ctx: AuthContext, scope: str,
         raise InvalidInput.field("Idempotency-Key", f"must be at most {MAX_KEY_LENGTH} characters")
     body = app.current_event.decoded_body or ""
     request_hash = hashlib.sha256(body.encode("utf-8") if isinstance(body, str) else body).hexdigest()
-    existing = store.claim(ctx.tenant_id, scope, idem_key, request_hash)
+    existing = store.claim(ctx.tenant_id, scope, idem_key, request_hash, _running_seconds(app))
     if existing is not None:
         if existing.request_hash != request_hash:
             raise Conflict("This Idempotency-Key was used with a different request body.",
