@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from ledgerlou.api.dates import MAX_REPORT_MONTHS, months_spanned
+
 from tests.integration.test_closing import book
 
 REPORT_PATHS = ["/v1/reports/monthly-revenue-expenses", *(
