@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
-from ledgerlou.api.dates import DateQuery, iso
+from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
+from ledgerlou.domain.ranges import check_range
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
@@ -123,12 +124,14 @@ def upload_statement(account_id: IdPath) -> Response[str]:
 
 # ------------------------------------------------------------------------------------- bank transactions
 @app.get("/v1/bank-transactions", summary="List bank transactions (newest first)", tags=TRANSACTIONS,
+         description=LIST_RANGE_DOC,
          responses=responses(BankTransactionList))
 def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: DateQuery = None,
                            end_date: DateQuery = None, search: Annotated[str | None, Query(max_length=100)] = None,
                            status: Annotated[TxStatus | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                            offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
+    check_range(start_date, end_date, start_field="start_date", end_field="end_date")
     return json_response(bank.list_transactions(
         ctx.tenant_id, bank_account_id=bank_account_id.lower() if bank_account_id else None,
         start_date=iso(start_date), end_date=iso(end_date), search=search, status=status, limit=limit,

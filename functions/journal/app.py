@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
-from ledgerlou.api.dates import DateQuery, iso
+from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
+from ledgerlou.domain.ranges import check_range
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
@@ -89,10 +90,11 @@ def create_account(body: AccountCreate) -> Response[str]:
 
 
 @app.get("/v1/accounts/<number>/entries", summary="An account's entries and balance (Kontoblatt)",
-         tags=ACCOUNTS, responses=responses(AccountEntries))
+         description=LIST_RANGE_DOC, tags=ACCOUNTS, responses=responses(AccountEntries))
 def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: DateQuery = None,
                     limit: Limit = DEFAULT_LIMIT) -> Response[str]:
     ctx = caller(app, READ)
+    check_range(startDate, endDate)
     return json_response(reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit))
 
 
@@ -134,13 +136,15 @@ def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
 
 
 # ------------------------------------------------------------------------------------- journal
-@app.get("/v1/journal", summary="List journal entries", tags=JOURNAL, responses=responses(JournalList))
+@app.get("/v1/journal", summary="List journal entries", tags=JOURNAL, description=LIST_RANGE_DOC,
+         responses=responses(JournalList))
 def list_journal(account: Annotated[str | None, Query(pattern=r"^[0-9]{4,8}$")] = None,
                  startDate: DateQuery = None, endDate: DateQuery = None,
                  search: Annotated[str | None, Query(max_length=100)] = None,
                  externalReference: Annotated[str | None, Query(max_length=100)] = None,
                  limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
+    check_range(startDate, endDate)
     return json_response(reads.list_entries(ctx, account, iso(startDate), iso(endDate), search,
                                               externalReference, limit, offset))
 
@@ -153,10 +157,15 @@ def verify_journal() -> Response[str]:
 
 
 @app.get("/v1/journal/export", summary="Export the journal as JSON Lines (canonical fields + audit_hash)",
+         description="Without startDate/endDate the whole journal (GoBD data access), else the entries booked in "
+                     "the range (inclusive). The span is not limited: the export reads the journal's blocks in "
+                     "order whatever the range, and above 4 MB the file is answered with 303 to a presigned "
+                     "download URL. A reversed range is 400 INVALID_INPUT.",
          tags=JOURNAL, responses=file_responses("application/x-ndjson", "One entry per line", 400, 401, 403,
                                                 redirect=True))
 def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
+    check_range(startDate, endDate)
     body = b"".join(reads.export_lines(ctx.tenant_id, iso(startDate), iso(endDate)))
     return file_response(ctx.tenant_id, body, "application/x-ndjson", "journal.jsonl")
 

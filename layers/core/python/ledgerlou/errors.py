@@ -60,3 +60,10 @@ class PayloadTooLarge(DomainError):
 class Unsupported(DomainError):
     status = 422
     code = "UNSUPPORTED"
+
+
+class RangeTooLarge(InvalidInput):
+    """A date range wider than the endpoint answers in one request (the limit is in the message)."""
+
+    status = 400
+    code = "RANGE_TOO_LARGE"

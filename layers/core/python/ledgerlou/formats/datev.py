@@ -6,6 +6,11 @@ Header / Buchungsstapel): one 31-field header line, one 125-field column-heading
 line per booking. Windows-1252, CRLF, ";" as separator, text fields always in double quotes
 (an empty text field is ``""``, an empty number field is empty), decimal comma.
 
+Tax advisors open these files in Excel, so no text cell may start like a formula (OWASP "CSV
+Injection"): ``neutralise_formula`` prefixes such free text with ``'``, Belegfeld 1 (whose DATEV
+charset has no quote) loses its leading "-", a Beleglink starting like one is refused. Numbers
+(Umsatz is unsigned, direction in Soll/Haben) are never touched.
+
 The writer never loads the whole batch: ``iter_extf`` pulls rows from any iterable and yields
 encoded chunks of ``ROWS_PER_CHUNK`` lines, so a 100 000-row export streams in constant memory.
 """
@@ -185,6 +190,11 @@ _DOCUMENT_FIELD_FORBIDDEN_RE: Final = re.compile(r"[^A-Za-z0-9$%\-/]")
 _DOCUMENT_FIELD_ALLOWED_RE: Final = re.compile(r"[A-Za-z0-9$%\-/]*")
 _CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 
+# OWASP "CSV Injection": Excel, LibreOffice and Google Sheets run a cell starting with one of these as a
+# formula (=HYPERLINK(…), -2+3, @SUM(…), +cmd|…); TAB and CR before one do not stop them, nor do blanks.
+FORMULA_TRIGGERS: Final = frozenset("=+-@")
+FORMULA_ESCAPE: Final = "'"  # the spreadsheets' own "this is text" mark, and valid in DATEV's text fields
+
 # Characters that are not in Windows-1252 and that neither NFKC nor stripping accents turns
 # into something readable; everything else unrepresentable becomes "?".
 _CP1252_FALLBACKS: Final[Mapping[str, str]] = MappingProxyType({
@@ -286,6 +296,8 @@ class DatevRow:
             printable = _CONTROL_RE.search(self.document_link) is None
             _require(printable and _encodable(self.document_link),
                      "document_link must be printable Windows-1252 (percent-encode URLs)")
+            _require(self.document_link.lstrip()[:1] not in FORMULA_TRIGGERS,
+                     "document_link must not start with = + - @ (a spreadsheet would run it as a formula)")
 
 
 def iter_extf(header: DatevHeader, rows: Iterable[DatevRow]) -> Iterator[bytes]:
@@ -329,12 +341,27 @@ def sanitize_document_field(value: str) -> str:
     """Belegfeld 1 as DATEV accepts it; deterministic, so an invoice and its payment still match.
 
     Umlauts/accents are transliterated, every other forbidden character becomes "-", and the
-    result is cut to 36 characters (DATEV would reject a longer or dirtier value).
+    result is cut to 36 characters (DATEV would reject a longer or dirtier value). Leading "-" are
+    dropped: after the charset they are the only formula trigger left (= + @ and blanks became "-"),
+    and DATEV's charset has no ``'`` to neutralise them with (see ``neutralise_formula``).
     """
-    if _DOCUMENT_FIELD_ALLOWED_RE.fullmatch(value):  # fast path: typical invoice numbers
-        return value[:DOCUMENT_FIELD_MAX_LEN]
-    ascii_text = _transliterate(value)
-    return _DOCUMENT_FIELD_FORBIDDEN_RE.sub("-", ascii_text)[:DOCUMENT_FIELD_MAX_LEN]
+    if not _DOCUMENT_FIELD_ALLOWED_RE.fullmatch(value):  # typical invoice numbers need no mapping
+        value = _DOCUMENT_FIELD_FORBIDDEN_RE.sub("-", _transliterate(value))
+    return value.lstrip("-")[:DOCUMENT_FIELD_MAX_LEN]
+
+
+def neutralise_formula(value: str, max_len: int) -> str:
+    """``value`` as a text cell no spreadsheet runs as a formula, at most ``max_len`` characters.
+
+    A value whose first character is TAB or CR, or whose first non-blank character is = + - @, gets a
+    leading ``'``; the cut to ``max_len`` counts the prefix, so it never pushes a field past DATEV's
+    length. Anything else (also a value that already starts with ``'``) is only cut: the function is
+    idempotent. Run it on what is written, i.e. after ``to_cp1252_text``: that maps full-width ＝＋－＠
+    and U+2212 MINUS to the ASCII triggers and TAB/CR to blanks, which this then catches.
+    """
+    if value[:1] in ("\t", "\r") or value.lstrip()[:1] in FORMULA_TRIGGERS:
+        value = FORMULA_ESCAPE + value
+    return value[:max_len]
 
 
 def to_cp1252_text(value: str) -> str:
@@ -359,7 +386,7 @@ def _header_line(h: DatevHeader) -> str:
         f"{h.created_at:%Y%m%d%H%M%S}{millis:03d}",  # 6 Erzeugt am
         "",  # 7 Importiert (filled by DATEV)
         _quote(h.origin),  # 8 Herkunft
-        _quote(to_cp1252_text(h.created_by or "")),  # 9 Exportiert von
+        _text(h.created_by, CREATED_BY_MAX_LEN),  # 9 Exportiert von
         _quote(""),  # 10 Importiert von (filled by DATEV)
         str(h.consultant_number),  # 11 Beraternummer
         str(h.client_number),  # 12 Mandantennummer
@@ -367,7 +394,7 @@ def _header_line(h: DatevHeader) -> str:
         str(h.account_length),  # 14 Sachkontenlänge
         _yyyymmdd(h.date_from),  # 15 Datum vom
         _yyyymmdd(h.date_to),  # 16 Datum bis
-        _quote(to_cp1252_text(h.label)),  # 17 Bezeichnung
+        _text(h.label, LABEL_MAX_LEN),  # 17 Bezeichnung
         _quote(h.initials or ""),  # 18 Diktatkürzel
         "1",  # 19 Buchungstyp: 1 = Finanzbuchführung
         "0",  # 20 Rechnungslegungszweck: 0 = unabhängig
@@ -381,7 +408,7 @@ def _header_line(h: DatevHeader) -> str:
         "",  # 28 Branchen-Lösungs-ID
         "",  # 29 reserviert
         _quote(""),  # 30 reserviert
-        _quote(to_cp1252_text(h.application_info or "")),  # 31 Anwendungsinformation
+        _text(h.application_info, APPLICATION_INFO_MAX_LEN),  # 31 Anwendungsinformation
     )
     assert len(fields) == HEADER_FIELD_COUNT
     return _line(fields)
@@ -409,7 +436,7 @@ def _row_line(h: DatevHeader, row: DatevRow) -> str:
     fields[_COL_BU_KEY] = _quote(row.bu_key or "")
     fields[_COL_DOCUMENT_DATE] = f"{row.document_date.day:02d}{row.document_date.month:02d}"
     fields[_COL_DOCUMENT_FIELD_1] = _quote(sanitize_document_field(row.document_field_1 or ""))
-    fields[_COL_TEXT] = _quote(to_cp1252_text(row.text or "")[:TEXT_MAX_LEN])
+    fields[_COL_TEXT] = _text(row.text, TEXT_MAX_LEN)
     fields[_COL_DOCUMENT_LINK] = _quote(row.document_link or "")
     # Written explicitly: an empty Festschreibung means "lock" in current DATEV versions.
     fields[_COL_LOCKED] = "1" if h.locked else "0"
@@ -419,6 +446,11 @@ def _row_line(h: DatevHeader, row: DatevRow) -> str:
 def _format_amount(amount: Decimal) -> str:
     # Fixed-point with exactly two decimals, decimal comma, no thousands separator: "119,00".
     return f"{amount.quantize(_CENT):f}".replace(".", ",")
+
+
+def _text(value: str | None, max_len: int) -> str:
+    """A free-text field: cp1252-safe, formula-neutralised, at most ``max_len`` characters, quoted."""
+    return _quote(neutralise_formula(to_cp1252_text(value or ""), max_len))
 
 
 def _quote(value: str) -> str:

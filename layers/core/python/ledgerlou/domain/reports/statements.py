@@ -22,7 +22,8 @@ from ledgerlou.domain.chart import accounts
 from ledgerlou.domain.chart.skr import REPORT_GROUPS
 from ledgerlou.domain.journal import appender as ledger
 from ledgerlou.domain.journal import projector
-from ledgerlou.errors import InvalidInput, Unsupported
+from ledgerlou.domain.ranges import MAX_REPORT_MONTHS, check_range
+from ledgerlou.errors import InvalidInput, RangeTooLarge, Unsupported
 from ledgerlou.store.journal import month_summary
 from ledgerlou.store.journal import projections as views
 
@@ -63,8 +64,7 @@ def month_range(start: dt.date | None, end: dt.date | None, today: dt.date | Non
         raise InvalidInput.field("startDate", "reports cover whole months: must be the first day of a month")
     if end.day != calendar.monthrange(end.year, end.month)[1]:
         raise InvalidInput.field("endDate", "reports cover whole months: must be the last day of a month")
-    if start > end:
-        raise InvalidInput.field("startDate", "must not be after endDate")
+    check_range(start, end, max_months=MAX_REPORT_MONTHS, what="A report")
     return Range(start.isoformat()[:7], end.isoformat()[:7])
 
 
@@ -275,9 +275,10 @@ def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[dict[st
     snap = snapshot(ctx.tenant_id, rng.end_month)
     names = _Names(ctx)
     rows = []
-    year, month = int(rng.start_month[:4]), int(rng.start_month[5:])
-    while f"{year:04d}-{month:02d}" <= rng.end_month:
-        key = f"{year:04d}-{month:02d}"
+    # The months are counted as integers (month_range bounds how many): a "YYYY-MM" string loop once ran
+    # from 9000 to "99989-12" because "10000-01" <= "9999-12" lexically.
+    first, last = dt.date.fromisoformat(f"{rng.start_month}-01"), dt.date.fromisoformat(f"{rng.end_month}-01")
+    for key in _months(first, last):
         revenue = expenses = ZERO
         for acct, (d, c) in snap.balances.get(key, {}).items():
             acc = names.get(acct)
@@ -288,9 +289,6 @@ def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[dict[st
             elif acc.type == "expense":
                 expenses += d - c
         rows.append({"month": key, "revenue": revenue, "expenses": expenses, "result": revenue - expenses})
-        month += 1
-        if month == 13:
-            year, month = year + 1, 1
     return rows, snap.current_through
 
 
@@ -301,13 +299,18 @@ def datev_export(ctx: AuthContext, start: dt.date, end: dt.date) -> tuple[str, I
     from ledgerlou.formats import datev
     from ledgerlou.store.admin import tenants
 
-    if start > end:
-        raise InvalidInput.field("startDate", "must not be after endDate")
+    check_range(start, end)
     tenant = tenants.get(ctx.tenant_id)
     fy_month = int(tenant.fiscal_year_start_month) if tenant else 1
     fy_start, fy_end = _fiscal_year(start, fy_month)
     if end > fy_end:
-        raise InvalidInput.field("endDate", "a DATEV Buchungsstapel covers one fiscal year; split the export")
+        # DATEV's own rule: Belegdatum is DDMM and takes its year from the header's WJ-Beginn, so one
+        # EXTF file holds one fiscal year (at most 12 months) and a longer range is several files.
+        raise RangeTooLarge(
+            f"A DATEV Buchungsstapel covers at most one fiscal year (12 months); startDate {start.isoformat()} "
+            f"lies in the fiscal year {fy_start.isoformat()}..{fy_end.isoformat()}, endDate "
+            f"{end.isoformat()} does not. Export each fiscal year separately.",
+            details=[{"field": "endDate", "issue": f"must not be after {fy_end.isoformat()} (one fiscal year)"}])
     state = ledger.read_state(ctx.tenant_id)
     months = _months(start, end)
     locked = all(state.locks.get(m) == "locked" for m in months)
