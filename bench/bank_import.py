@@ -141,5 +141,5 @@ def run() -> dict[str, Any]:
                  "stored already); under a per-account lease the worker checks duplicates against the months' "
                  "page hashes (one projected Query per month) and packs the new rows into page items per account "
                  "and month (~64 KB, one conditional PutItem each: ~40 items for 10,000 rows); batchwrite_floor is "
-                 "what one item per transaction would cost on moto for comparison; see README 'Bank import'"),
+                 "what one item per transaction would cost on moto for comparison; see docs/architecture.md"),
     }

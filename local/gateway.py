@@ -114,7 +114,7 @@ class Gateway:
                 return _json(401, "UNAUTHENTICATED", "A bearer token is required.")
             result = self.invoke(self.authorizer_id, auth_event)
             if not result.get("isAuthorized"):
-                # HTTP API answers 403 for a denied simple response; API.md wants 401 for a bad token.
+                # HTTP API answers 403 for a denied simple response; the API contract wants 401 (docs/api-contract.md).
                 return _json(401, "UNAUTHENTICATED", "The bearer token is invalid or revoked.")
             event["requestContext"]["authorizer"] = {"lambda": result.get("context") or {}}
         result = self.invoke(route.function, event)

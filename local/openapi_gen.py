@@ -78,7 +78,7 @@ def _complete_operation(op: dict[str, Any], *, secured: bool) -> None:
     tests/e2e/test_openapi_conformance.py).
 
     - powertools documents a 422 with its own HTTPValidationError body on every route; this API answers
-      validation errors with 400 and the error body of API.md (a route that can give 422 declares it).
+      validation errors with 400 and the error body of docs/api-contract.md (a route that can give 422 declares it).
     - every route behind the authorizer can answer 401 and 403, every route with parameters or a body 400,
       every route with a path parameter 404 - with the one error body.
     - a route that reads a multipart upload itself declares its body as an extension (resolver.multipart_body).

@@ -1,6 +1,6 @@
 """Saves and restores the local books (table items and document objects), so that `make run` can be
 stopped and started again without losing anything. moto has no persistence of its own; a snapshot
-restores far faster than moto's recorder replay (PITFALLS.md)."""
+restores far faster than moto's recorder replay (docs/library-notes.md)."""
 
 from __future__ import annotations
 

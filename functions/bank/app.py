@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
-from ledgerlou.domain.ranges import check_range
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
@@ -29,6 +28,7 @@ from ledgerlou.api.schemas.bank import (
     TxStatus,
     UnreconciledCount,
 )
+from ledgerlou.domain.ranges import check_range
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.bank import BankTransactionsImport

@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
-from ledgerlou.domain.ranges import check_range
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
@@ -25,6 +24,7 @@ from ledgerlou.api.schemas.journal import (
     ReverseCreated,
     VerifyOut,
 )
+from ledgerlou.domain.ranges import check_range
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
 from ledgerlou.observability import logger, metrics, tracer

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from ledgerlou.domain.ranges import MAX_REPORT_MONTHS, months_spanned
 
-from tests.integration.test_closing import book
+from tests.integration.periods.test_closing import book
 
 REPORT_PATHS = ["/v1/reports/monthly-revenue-expenses", *(
     f"/v1/reports?type={t}" for t in ("trial_balance", "profit_and_loss", "balance_sheet", "vat_return"))]

@@ -1,5 +1,5 @@
 """Semantically odd input to the bank, periods/reports and settings/admin endpoints: always a 4xx with a
-stable code, never a 5xx or a traceback, and a refused request changes nothing (API.md "Errors").
+stable code, never a 5xx or a traceback, and a refused request changes nothing (docs/api-contract.md "Errors").
 
 Valid bodies (as in test_bank, test_closing and test_foundation) are mutated by the seeded mutator of
 test_journal_malformed (fields dropped, odd values, extreme numbers and strings, nested lists); GET
@@ -335,7 +335,7 @@ def test_given_seeded_formula_texts_when_booked_and_exported_to_datev_then_no_ce
         client: Any) -> None:
     from ledgerlou.formats import datev
 
-    from tests.unit.test_datev_csv_injection import check_extf_cells
+    from tests.unit.formats.test_datev_csv_injection import check_extf_cells
 
     # Given bookings whose description and external reference start like formulas (seeded, 20 of them)
     rng = random.Random(f"datev-formulas{SEED}")

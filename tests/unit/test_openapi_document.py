@@ -22,10 +22,10 @@ def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def test_given_the_document_then_no_route_promises_powertools_422_body() -> None:
-    # Given validation errors are answered 400 with API.md's error body (api/resolver.py)
+    # Given validation errors are answered 400 with the error body of docs/api-contract.md (api/resolver.py)
     # Then no operation documents powertools' 422 HTTPValidationError, and its schemas are gone
     assert not {"HTTPValidationError", "ValidationError"} & set(DOC["components"]["schemas"])
-    # and 422 (API.md: valid but unsupported) is documented only where the API gives it
+    # and 422 (docs/api-contract.md: valid but unsupported) is documented only where the API gives it
     with_422 = {(method, path) for path, method, op in operations() if "422" in op["responses"]}
     assert with_422 == {("get", "/v1/reports/datev-export")}
 

@@ -1,5 +1,5 @@
 """Malformed requests to the journal's write and read endpoints: always a 4xx with a stable code,
-never a 500, and nothing written (API.md "Errors"; issue "The journal", Must hold).
+never a 500, and nothing written (docs/api-contract.md "Errors"; issue "The journal", Must hold).
 
 The bodies are derived from valid ones by seeded random mutations (types swapped, fields dropped or
 duplicated into odd places, extreme numbers and strings), so the run is the same every time.

@@ -1,5 +1,5 @@
 """The DATEV export through the API: what a client booked as a formula comes out as text (issue 14,
-item 3), in a file that still meets DATEV's column rules (tests/unit/test_datev_csv_injection.py)."""
+item 3), in a file that still meets DATEV's column rules (tests/unit/formats/test_datev_csv_injection.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from ledgerlou.formats import datev
 
-from tests.integration.test_closing import book
-from tests.unit.test_datev_csv_injection import check_extf_cells
+from tests.integration.periods.test_closing import book
+from tests.unit.formats.test_datev_csv_injection import check_extf_cells
 
 
 def test_given_bookings_whose_text_and_reference_start_like_formulas_then_the_export_writes_them_as_text(

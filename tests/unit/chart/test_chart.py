@@ -47,7 +47,7 @@ EXPENSE_GROUPS = {"pl_material", "pl_personnel", "pl_depreciation", "pl_other_ex
                   "pl_income_taxes", "pl_other_taxes"}
 
 # (number, category, type, a word the name must contain) per chart: the accounts bookings, tax codes
-# (API.md) and opening balances depend on.
+# (docs/api-contract.md) and opening balances depend on.
 REQUIRED: dict[str, list[tuple[str, str, str, str]]] = {
     "skr03": [
         ("0027", "fixed_asset", "asset", "Software"),

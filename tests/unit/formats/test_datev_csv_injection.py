@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from ledgerlou.formats import datev
 
-from tests.unit.test_datev_export import MUSTER_V13, _export, _header, _row, _sample
+from tests.unit.formats.test_datev_export import MUSTER_V13, _export, _header, _row, _sample
 
 TRIGGERS = ("=", "+", "-", "@")
 # Columns a Buchungsstapel writer fills (1-based) and DATEV's expression for each (developer.datev.de,

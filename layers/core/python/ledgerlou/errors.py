@@ -1,6 +1,6 @@
 """Typed domain errors. Domain code raises these; ``ledgerlou.api.resolver`` maps them to HTTP in one place.
 
-Every error has a stable UPPER_SNAKE ``code`` (API.md "Errors"), an HTTP status and an English message.
+Every error has a stable UPPER_SNAKE ``code`` (docs/api-contract.md "Errors"), an HTTP status and an English message.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The caller as the authorizer established it (a ``domain.caller.Caller``), and the scope check.
 
-Tenancy comes from the token only (API.md): handlers take the tenant from here, never from the request.
+Tenancy comes from the token only (docs/api-contract.md): handlers take the tenant from here, never from the request.
 """
 
 from __future__ import annotations

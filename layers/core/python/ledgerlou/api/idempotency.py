@@ -1,4 +1,4 @@
-"""Idempotency-Key handling for POSTs that create something (API.md "Transport").
+"""Idempotency-Key handling for POSTs that create something (docs/api-contract.md "Transport").
 
 Same key + same body → the first response again; same key + other body → 409 IDEMPOTENCY_KEY_REUSED;
 while the first request runs → 409 IDEMPOTENCY_IN_PROGRESS. A request that failed releases its key: it

@@ -1,7 +1,7 @@
 """Resolver factory: every endpoint group builds its powertools resolver here, so that validation,
 error bodies, JSON and OpenAPI behave identically in all functions.
 
-API.md "Errors" is implemented in exactly one place: the exception handlers below.
+docs/api-contract.md "Errors" is implemented in exactly one place: the exception handlers below.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ JSON = "application/json"
 
 
 def _json_body(text: str) -> dict[str, Any]:
-    # parse_float=Decimal: amounts must never pass through float (PITFALLS.md).
+    # parse_float=Decimal: amounts must never pass through float (docs/library-notes.md).
     try:
         return json.loads(text, parse_float=Decimal)  # type: ignore[no-any-return]
     except RecursionError:

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 _WHITESPACE = re.compile(r"\s+")
-# The largest amount a statement can state: the API's amount range (API.md "Values"). The formats
+# The largest amount a statement can state: the API's amount range (docs/api-contract.md "Values"). The formats
 # allow less (MT940 15 characters, camt 18 digits, CSV no limit), and Decimal arithmetic on the
 # default 28-digit context fails on more (quantize to cents raised InvalidOperation: a 500).
 MAX_STATEMENT_AMOUNT = Decimal("999999999999.99")

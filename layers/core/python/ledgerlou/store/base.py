@@ -21,7 +21,7 @@ from ledgerlou import config
 
 
 class DecimalAttribute(Attribute[Decimal]):
-    """Exact money in DynamoDB: pynamodb's NumberAttribute goes through float (PITFALLS.md)."""
+    """Exact money in DynamoDB: pynamodb's NumberAttribute goes through float (docs/library-notes.md)."""
 
     attr_type = NUMBER
 

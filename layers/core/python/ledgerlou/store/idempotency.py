@@ -1,4 +1,4 @@
-"""Idempotency-Key records (API.md "Transport").
+"""Idempotency-Key records (docs/api-contract.md "Transport").
 
 Access pattern: PK=T#<tenant>#IDEMPOTENCY, SK=<route>#<key> → conditional PutItem (returning the
 record that stopped it) / UpdateItem / DeleteItem; expires via the table's TTL attribute after 24 h.

@@ -65,7 +65,7 @@ def issue(tenant_id: str, label: str, scopes: list[str], created_by: str | None,
 
 def create(ctx: Caller, label: str, scopes: list[str]) -> tuple[store.ApiKeyItem, str]:
     requested = validate_scopes(scopes)
-    # No key can mint a key with more rights than its own (API.md).
+    # No key can mint a key with more rights than its own (docs/api-contract.md).
     if "admin" not in ctx.scopes:
         excess = [s for s in requested if s not in ctx.scopes]
         if excess:

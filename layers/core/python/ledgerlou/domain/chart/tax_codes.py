@@ -1,6 +1,6 @@
 """Tax codes (Steuerschlüssel) and the split of a gross amount into net and tax.
 
-The system codes of every new tenant are fixed by API.md, per chart (SKR03 / SKR04).
+The system codes of every new tenant are fixed by docs/api-contract.md "Bookings", per chart (SKR03 / SKR04).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ SYSTEM_TAX_CODES: tuple[SystemTaxCode, ...] = (
 
 
 def split_gross(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
-    """DATEV convention (API.md): tax = gross × rate / (100 + rate), half-up to cents; net = gross − tax."""
+    """DATEV convention: tax = gross × rate / (100 + rate), half-up to cents; net = gross − tax."""
     tax = (gross * rate / (Decimal(100) + rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return gross - tax, tax
 

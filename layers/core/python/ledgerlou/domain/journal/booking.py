@@ -1,7 +1,7 @@
 """Bookings (Buchungssätze) and opening balances: a request becomes an intent and its entries.
 
 A booking request becomes an *intent* with one or more journal *entries* (debit account, credit
-account, amount). Tax-code lines are split into net and tax entries (API.md "Bookings"). Building is
+account, amount). Tax-code lines are split into net and tax entries (docs/api-contract.md "Bookings"). Building is
 pure but for the account/tax-code lookups; the intent and its entries are appended as one block by
 ``appender``; the projector (``projector``) builds the read side from the blocks.
 """
@@ -98,7 +98,7 @@ def _entry(intent_id: str, date: str, debit: str, credit: str, amount: Decimal, 
 
 
 def fingerprint(req: BookingRequest) -> str:
-    """Same date, lines and description → the same booking (API.md duplicate rule)."""
+    """Same date, lines and description → the same booking (docs/api-contract.md "Bookings")."""
     lines = [[ln.account_debit, ln.account_credit, str(ln.amount), ln.tax_code or ""] for ln in req.lines]
     raw = json.dumps([req.booking_date.isoformat(), req.description.strip().casefold(), lines])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()

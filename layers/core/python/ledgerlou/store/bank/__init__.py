@@ -4,7 +4,7 @@ One module per item kind: ``accounts`` (bank account items and the import lease)
 ledger-account uniqueness), ``batches`` (import batches), ``pages`` (transaction pages), ``txids`` (the
 transaction id codec), ``counters`` (per-account counters).
 
-Access patterns (README "Access patterns"):
+Access patterns (docs/architecture.md "Access patterns"):
 
 * bank account              PK=T#<t>#BANKACCOUNT             SK=<bank account id>  Get / Query (a tenant has few)
 * IBAN uniqueness           PK=T#<t>#BANKIBAN                SK=<IBAN>             conditional Put

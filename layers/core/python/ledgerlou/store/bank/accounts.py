@@ -23,7 +23,7 @@ def _s(value: str) -> dict[str, str]:
 
 class DecimalMapAttribute(Attribute[dict[str, Decimal]]):
     """A map of exact numbers ({"2026-01": Decimal("-12.50")}): pynamodb's raw MapAttribute reads
-    numbers as floats (PITFALLS.md)."""
+    numbers as floats (docs/library-notes.md)."""
 
     attr_type = MAP
 

@@ -38,7 +38,7 @@ def tx_pk(tenant_id: str, bank_account_id: str, month: str) -> str:
 #   n    rows, tot: the sum of the rows in the account's currency, hi: their latest booking date (what
 #        the account's counters need, without d)
 # Few, large items instead of one per transaction: on moto every item written costs ~0.2 ms whatever
-# its size (README "Bank import"), and on DynamoDB a 64 KB page is 64 write units against ~250 one-KB
+# its size (docs/architecture.md "Bank import"), and on DynamoDB a 64 KB page is 64 write units against ~250 one-KB
 # items. The price: a status change rewrites its page (up to PAGE_BYTES of write units on DynamoDB).
 # Transaction ids carry their location (``tx_id``), so a GET by id needs no pointer item and no GSI.
 PAGE_BYTES = 64_000  # a page's size (d uncompressed + k + st); DynamoDB allows 400 KB per item: ample headroom

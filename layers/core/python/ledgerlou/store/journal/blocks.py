@@ -7,7 +7,7 @@
 
 A block is written once with ``attribute_not_exists(PK)`` on the next sequence number: two writers
 that build on the same head compete for the same key and exactly one wins (gapless numbering and an
-unbroken hash chain without transactions; DESIGN.md "Journal write"). Blocks are never updated or
+unbroken hash chain without transactions; docs/architecture.md "The journal write path"). Blocks are never updated or
 deleted — no code path here does either, and the functions' IAM policies allow no DeleteItem on them.
 """
 
