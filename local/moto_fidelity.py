@@ -14,7 +14,9 @@ import functools
 import threading
 from typing import Any
 
-_LOCK = threading.RLock()
+# Reentrant: the local books' write-ahead log (local.state) takes it around a whole BatchWriteItem, whose
+# item writes take it again; it also orders the log exactly as the writes were applied.
+LOCK = threading.RLock()
 _applied = False
 
 
@@ -29,7 +31,7 @@ def make_conditional_writes_atomic() -> None:
 
         @functools.wraps(original)
         def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with _LOCK:
+            with LOCK:
                 return __original(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, locked)
