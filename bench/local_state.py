@@ -1,0 +1,341 @@
+"""The local runtime at the size of a firm's year (issue 20, "Local books that scale").
+
+Figures (every ratio against a floor measured in the same run, on the same machine):
+- growth: bookings/s over HTTP (keep-alive http.client, one POST /v1/bookings at a time) on a state of
+  ~50k items and ~200 MB of documents vs an empty state                                      (>= 0.8)
+  Every side (both servers, the in-process children below) runs at once and is measured in
+  alternating rounds; each figure is its best round (noise on a shared machine only ever adds time).
+  The bookings go to the demo tenant, which is the firm that owns the big state (so the journal's own
+  growth is in the figure, as a user would see it), and, as a control, to a new tenant on the big state.
+- start-up: from spawning `python -m local` on the big state to the "ready" line             (<= 15 s)
+- http_vs_in_process: the same booking through `python -m local` over HTTP vs through the in-process
+  gateway on in-process moto (`local.gateway.Gateway().request`, as bench/journal.py)         (>= 0.5)
+  with where the time goes: the same gateway against moto's HTTP server (what `python -m local` does
+  inside), with and without the write-ahead log, so that front HTTP, moto over HTTP and the log are
+  each one difference of two measured rates.
+
+The big state is built through the real write path (the gateway in a child process, batch bookings of
+100 and document uploads, the write-ahead log on), then compacted: a steady state is one snapshot plus
+a short log. LOCAL_STATE_ITEMS and LOCAL_STATE_DOC_MB make it smaller for a quick try.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "ll_" + "BenchLocalState0123456789abcdefghijKLMNOP"
+ITEMS = int(os.environ.get("LOCAL_STATE_ITEMS", "50000"))
+DOC_MB = int(os.environ.get("LOCAL_STATE_DOC_MB", "200"))
+DOC_BYTES = 1024 * 1024
+ROUNDS, ROUND_SIZE = 8, 25
+
+
+def _booking(i: int, date: str = "2026-01-15") -> dict[str, Any]:
+    return {"booking_date": date, "description": f"Bench {i} {uuid.uuid4().hex[:8]}",
+            "lines": [{"account_debit": "4930", "account_credit": "1200", "amount": f"{100 + i % 900}.{i % 100:02d}",
+                       "tax_code": "VSt19"}]}
+
+
+def _env(state_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "TABLE_NAME")}
+    env.update({"LEDGERLOU_STATE_DIR": str(state_dir), "LEDGERLOU_DEV_API_KEY": KEY,
+                "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "core" / "python")]),
+                "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    return env
+
+
+def _child(args: list[str], state_dir: Path, timeout: float = 900) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench.local_state", *args], cwd=ROOT, env=_env(state_dir),
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.local_state {args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ------------------------------------------------------------------------------------------ children
+def _item_count(table: str) -> int:
+    from local import state
+
+    t = state._find_table(table)
+    return sum(len(v) for v in t.items.values())
+
+
+def _build(target_items: int, doc_mb: int) -> dict[str, Any]:
+    """In a fresh interpreter: the local runtime in-process, fed through its gateway until the table holds
+    ``target_items`` items and the documents bucket ``doc_mb`` MB, then compacted and closed."""
+    from local import server
+
+    started = time.monotonic()
+    moto = server.start_moto()
+    runtime = server.Runtime()
+    _, key = runtime.demo_tenant()
+    gw, table = runtime.gateway, runtime.names["LedgerTable"]
+    auth = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    n = 0
+    while _item_count(table) < target_items:
+        # a year: each batch on its own day (the projector's items follow the blocks a little later)
+        day = n // 100
+        batch = [_booking(n + i, f"2026-{1 + day % 12:02d}-{1 + day // 12 % 28:02d}") for i in range(100)]
+        n += 100
+        resp = gw.request("POST", "/v1/bookings/batch", auth, json.dumps({"bookings": batch}))
+        assert resp.status == 201, resp.body[:300]
+    # the projector works behind the stream: wait until it has caught up (the count stops growing)
+    last = -1
+    while (count := _item_count(table)) != last:
+        last = count
+        time.sleep(1.5)
+    doc_bytes = 0
+    for i in range(doc_mb * 1024 * 1024 // DOC_BYTES):
+        pdf = b"%PDF-1.7\n" + os.urandom(DOC_BYTES - 9)  # incompressible, as scanned invoices are
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"invoice-{i}.pdf\"\r\n"
+                f"Content-Type: application/pdf\r\n\r\n").encode() + pdf + f"\r\n--{boundary}--\r\n".encode()
+        resp = gw.request("POST", "/v1/documents", {"authorization": f"Bearer {key}",
+                                                    "content-type": f"multipart/form-data; boundary={boundary}"}, body)
+        assert resp.status == 201, resp.body[:300]
+        doc_bytes += len(pdf)
+    items = _item_count(table)
+    assert runtime.books.compact_now(timeout=600)
+    runtime.shutdown()
+    moto.stop()
+    return {"bookings": n, "items": items, "documents": doc_mb * 1024 * 1024 // DOC_BYTES,
+            "document_mb": round(doc_bytes / 2**20, 1), "build_s": round(time.monotonic() - started, 1)}
+
+
+def _in_process(mode: str) -> None:
+    """In a fresh interpreter: bookings through local.gateway.Gateway().request, on in-process moto
+    (``mock``, as bench/journal.py) or on moto's HTTP server as `python -m local` runs it, with the log
+    on (``server``) or off (``server-nolog``). Serves rounds on request (stdin: ``round BASE SIZE``), so
+    that the parent can interleave them with its HTTP rounds (a load change then hits every side)."""
+    import gc
+
+    from local import server, state
+
+    if mode == "mock":
+        os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                           "AWS_DEFAULT_REGION": "eu-central-1", "AWS_REGION": "eu-central-1",
+                           "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
+        from moto import mock_aws
+
+        from local.moto_fidelity import make_conditional_writes_atomic
+
+        make_conditional_writes_atomic()
+        mock_aws().start()
+    else:
+        server.start_moto()
+    runtime = server.Runtime()
+    if mode == "server-nolog":
+        state.activate(None)
+    _, key = runtime.demo_tenant()
+    auth = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    gc.collect()
+    gc.freeze()
+    print(json.dumps({"ready": mode}), flush=True)
+    for line in sys.stdin:
+        command, *args = line.split()
+        if command != "round":
+            break
+        base, size = int(args[0]), int(args[1])
+        bodies = [json.dumps(_booking(base + i)) for i in range(size)]
+        latencies = []
+        start = time.perf_counter()
+        for body in bodies:
+            t0 = time.perf_counter()
+            resp = runtime.gateway.request("POST", "/v1/bookings", auth, body)
+            latencies.append(time.perf_counter() - t0)
+            assert resp.status == 201, resp.body[:300]
+        print(json.dumps({"rate": size / (time.perf_counter() - start), "latencies": latencies}), flush=True)
+    runtime.shutdown()
+
+
+class InProcess:
+    """A child running _in_process(mode), driven round by round."""
+
+    def __init__(self, mode: str, state_dir: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.local_state", "--in-process", mode], cwd=ROOT,
+                                     env=_env(state_dir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        assert json.loads(self._line())["ready"] == mode
+
+    def _line(self) -> str:
+        assert self.proc.stdout is not None
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("in-process bench child died")
+            if line.startswith("{"):
+                return line
+
+    def round(self, base: int, size: int) -> tuple[float, list[float]]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"round {base} {size}\n")
+        self.proc.stdin.flush()
+        out = json.loads(self._line())
+        return float(out["rate"]), list(out["latencies"])
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+# ------------------------------------------------------------------------------------------ over HTTP
+class LocalServer:
+    def __init__(self, state_dir: Path) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        spawned = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "local", "--port", str(self.port)], cwd=ROOT,
+                                     env=_env(state_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output: list[str] = []
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if "demo API key" in line:
+                break
+        else:
+            raise RuntimeError("local runtime did not start:\n" + "".join(self.output))
+        self.ready_s = time.monotonic() - spawned
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        self.key = KEY
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+
+    def call(self, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {key or self.key}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        return resp.status, json.loads(raw) if raw else None
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return 0.0
+
+    def round(self, base: int, size: int, key: str | None = None) -> tuple[float, list[float]]:
+        latencies = []
+        start = time.perf_counter()
+        for i in range(size):
+            t0 = time.perf_counter()
+            status, body = self.call("POST", "/v1/bookings", _booking(base + i), key=key)
+            latencies.append(time.perf_counter() - t0)
+            assert status == 201, body
+        return size / (time.perf_counter() - start), latencies
+
+    def stop(self) -> float:
+        self.conn.close()
+        started = time.monotonic()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        return time.monotonic() - started
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(len(s) * q))] * 1000, 1)
+
+
+def run() -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-local-state-"))
+    try:
+        big_dir, empty_dir = work / "big", work / "empty"
+        built = _child(["--build", str(ITEMS), str(DOC_MB)], big_dir, timeout=1800)
+        on_disk = {p.name: round(p.stat().st_size / 2**20, 1) for p in big_dir.glob("*.jsonl")}
+        big = LocalServer(big_dir)
+        empty = LocalServer(empty_dir)
+        inproc = {mode: InProcess(mode, work / f"inproc-{mode}") for mode in ("mock", "server-nolog", "server")}
+        try:
+            status, fresh = big.call("POST", "/_local/tenants", {"name": "Bench fresh", "chart": "skr03"})
+            assert status == 201, fresh
+            sides: dict[str, Any] = {
+                "empty": lambda b, n: empty.round(b, n), "big": lambda b, n: big.round(b, n),
+                "big_new_tenant": lambda b, n: big.round(b, n, key=fresh["api_key"]),
+                **{f"in_process_{m}": child.round for m, child in inproc.items()}}
+            for side in sides.values():  # warm: the first booking of the day reads the day's fingerprints
+                side(900_000, 2)
+            rates: dict[str, list[float]] = {k: [] for k in sides}
+            lat: dict[str, list[float]] = {k: [] for k in sides}
+            for r in range(ROUNDS):
+                for name, side in sides.items():
+                    rate, latencies = side(r * 1000, ROUND_SIZE)
+                    rates[name].append(rate)
+                    lat[name].extend(latencies)
+            verified = big.call("GET", "/v1/journal/verify")[1]
+            assert verified["verified"], verified
+            rss = {"big": big.rss_mb(), "empty": empty.rss_mb()}
+        finally:
+            stop_big, stop_empty = big.stop(), empty.stop()
+            for child in inproc.values():
+                child.stop()
+        restart = LocalServer(big_dir)  # the same books again, now with this run's log to replay
+        try:
+            assert restart.call("GET", "/v1/journal/verify")[1]["verified"]
+        finally:
+            restart.stop()
+        best = {k: max(v) for k, v in rates.items()}
+        per_ms = {"in_process_gateway_mock": 1000 / best["in_process_mock"],
+                  "gateway_on_moto_server_no_log": 1000 / best["in_process_server-nolog"],
+                  "gateway_on_moto_server_with_log": 1000 / best["in_process_server"],
+                  "http_local_server": 1000 / best["empty"]}
+        return {
+            "name": "local_state",
+            "state": {**built, "files_mb": on_disk},
+            "bookings_per_s": {k: round(v, 1) for k, v in best.items()},
+            "latency_ms": {k: {"p50": _pct(v, 0.5), "p99": _pct(v, 0.99)} for k, v in lat.items()},
+            "growth_big_vs_empty": {"ratio": round(best["big"] / best["empty"], 3), "target": ">= 0.8",
+                                    "new_tenant_on_big_state": round(best["big_new_tenant"] / best["empty"], 3),
+                                    "method": f"best of {ROUNDS} alternating rounds of {ROUND_SIZE} keep-alive POSTs"},
+            "startup_s": {"big": round(big.ready_s, 2), "big_after_its_log": round(restart.ready_s, 2),
+                          "empty": round(empty.ready_s, 2), "target": "<= 15 (big)"},
+            "sigterm_exit_s": {"big": round(stop_big, 2), "empty": round(stop_empty, 2), "target": "<= 2"},
+            "server_rss_mb": rss,
+            "http_vs_in_process": {
+                "ratio": round(best["empty"] / best["in_process_mock"], 3), "target": ">= 0.5",
+                "ms_per_booking": {k: round(v, 2) for k, v in per_ms.items()},
+                "where_the_time_goes_ms": {
+                    "app_and_moto_in_process": round(per_ms["in_process_gateway_mock"], 2),
+                    "moto_over_http": round(per_ms["gateway_on_moto_server_no_log"]
+                                            - per_ms["in_process_gateway_mock"], 2),
+                    "write_ahead_log": round(per_ms["gateway_on_moto_server_with_log"]
+                                             - per_ms["gateway_on_moto_server_no_log"], 2),
+                    "front_http_server": round(per_ms["http_local_server"]
+                                               - per_ms["gateway_on_moto_server_with_log"], 2)}},
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--build"]:
+        print(json.dumps(_build(int(sys.argv[2]), int(sys.argv[3]))))
+    elif sys.argv[1:2] == ["--in-process"]:
+        _in_process(sys.argv[2])
+    else:
+        print(json.dumps(run(), indent=2))
