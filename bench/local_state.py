@@ -10,9 +10,9 @@ Figures (every ratio against a floor measured in the same run, on the same machi
 - start-up: from spawning `python -m local` on the big state to the "ready" line             (<= 15 s)
 - http_vs_in_process: the same booking through `python -m local` over HTTP vs through the in-process
   gateway on in-process moto (`local.gateway.Gateway().request`, as bench/journal.py)         (>= 0.5)
-  with where the time goes: the same gateway against moto's HTTP server (what `python -m local` does
-  inside), with and without the write-ahead log, so that front HTTP, moto over HTTP and the log are
-  each one difference of two measured rates.
+  with where the time goes: the same gateway on moto as `python -m local` sets it up, with and without
+  the write-ahead log, and with every AWS call over HTTP to moto's server (the runtime before), so that
+  the log, the front HTTP server and moto over HTTP are each one difference of two measured rates.
 
 The big state is built through the real write path (the gateway in a child process, batch bookings of
 100 and document uploads, the write-ahead log on), then compacted: a steady state is one snapshot plus
@@ -79,7 +79,7 @@ def _build(target_items: int, doc_mb: int) -> dict[str, Any]:
     from local import server
 
     started = time.monotonic()
-    moto = server.start_moto()
+    moto = server.start_moto(in_process=True)
     runtime = server.Runtime()
     _, key = runtime.demo_tenant()
     gw, table = runtime.gateway, runtime.names["LedgerTable"]
@@ -117,9 +117,11 @@ def _build(target_items: int, doc_mb: int) -> dict[str, Any]:
 
 def _in_process(mode: str) -> None:
     """In a fresh interpreter: bookings through local.gateway.Gateway().request, on in-process moto
-    (``mock``, as bench/journal.py) or on moto's HTTP server as `python -m local` runs it, with the log
-    on (``server``) or off (``server-nolog``). Serves rounds on request (stdin: ``round BASE SIZE``), so
-    that the parent can interleave them with its HTTP rounds (a load change then hits every side)."""
+    (``mock``, as bench/journal.py), on moto as `python -m local` runs it (``runtime``: its backends
+    called in-process, the write-ahead log on; ``runtime-nolog``: the log off), or with every AWS call
+    over HTTP to moto's server (``http-moto``, as `python -m local` did before). Serves rounds on
+    request (stdin: ``round BASE SIZE``), so that the parent can interleave them with its HTTP rounds
+    (a load change then hits every side)."""
     import gc
 
     from local import server, state
@@ -135,15 +137,16 @@ def _in_process(mode: str) -> None:
         make_conditional_writes_atomic()
         mock_aws().start()
     else:
-        server.start_moto()
+        server.start_moto(in_process=mode != "http-moto")
     runtime = server.Runtime()
-    if mode == "server-nolog":
+    if mode == "runtime-nolog":
         state.activate(None)
     _, key = runtime.demo_tenant()
     auth = {"authorization": f"Bearer {key}", "content-type": "application/json"}
     gc.collect()
     gc.freeze()
-    print(json.dumps({"ready": mode}), flush=True)
+    # the app logs JSON to stdout too: the replies to the parent carry a prefix of their own
+    print("BENCH " + json.dumps({"ready": mode}), flush=True)
     for line in sys.stdin:
         command, *args = line.split()
         if command != "round":
@@ -157,7 +160,8 @@ def _in_process(mode: str) -> None:
             resp = runtime.gateway.request("POST", "/v1/bookings", auth, body)
             latencies.append(time.perf_counter() - t0)
             assert resp.status == 201, resp.body[:300]
-        print(json.dumps({"rate": size / (time.perf_counter() - start), "latencies": latencies}), flush=True)
+        print("BENCH " + json.dumps({"rate": size / (time.perf_counter() - start), "latencies": latencies}),
+              flush=True)
     runtime.shutdown()
 
 
@@ -176,8 +180,8 @@ class InProcess:
             line = self.proc.stdout.readline()
             if not line:
                 raise RuntimeError("in-process bench child died")
-            if line.startswith("{"):
-                return line
+            if line.startswith("BENCH "):
+                return line[len("BENCH "):]
 
     def round(self, base: int, size: int) -> tuple[float, list[float]]:
         assert self.proc.stdin is not None
@@ -270,7 +274,8 @@ def run() -> dict[str, Any]:
         on_disk = {p.name: round(p.stat().st_size / 2**20, 1) for p in big_dir.glob("*.jsonl")}
         big = LocalServer(big_dir)
         empty = LocalServer(empty_dir)
-        inproc = {mode: InProcess(mode, work / f"inproc-{mode}") for mode in ("mock", "server-nolog", "server")}
+        inproc = {mode: InProcess(mode, work / f"inproc-{mode}")
+                  for mode in ("mock", "runtime-nolog", "runtime", "http-moto")}
         try:
             status, fresh = big.call("POST", "/_local/tenants", {"name": "Bench fresh", "chart": "skr03"})
             assert status == 201, fresh
@@ -301,8 +306,9 @@ def run() -> dict[str, Any]:
             restart.stop()
         best = {k: max(v) for k, v in rates.items()}
         per_ms = {"in_process_gateway_mock": 1000 / best["in_process_mock"],
-                  "gateway_on_moto_server_no_log": 1000 / best["in_process_server-nolog"],
-                  "gateway_on_moto_server_with_log": 1000 / best["in_process_server"],
+                  "gateway_runtime_no_log": 1000 / best["in_process_runtime-nolog"],
+                  "gateway_runtime_with_log": 1000 / best["in_process_runtime"],
+                  "gateway_all_aws_calls_over_http": 1000 / best["in_process_http-moto"],
                   "http_local_server": 1000 / best["empty"]}
         return {
             "name": "local_state",
@@ -321,12 +327,12 @@ def run() -> dict[str, Any]:
                 "ms_per_booking": {k: round(v, 2) for k, v in per_ms.items()},
                 "where_the_time_goes_ms": {
                     "app_and_moto_in_process": round(per_ms["in_process_gateway_mock"], 2),
-                    "moto_over_http": round(per_ms["gateway_on_moto_server_no_log"]
-                                            - per_ms["in_process_gateway_mock"], 2),
-                    "write_ahead_log": round(per_ms["gateway_on_moto_server_with_log"]
-                                             - per_ms["gateway_on_moto_server_no_log"], 2),
-                    "front_http_server": round(per_ms["http_local_server"]
-                                               - per_ms["gateway_on_moto_server_with_log"], 2)}},
+                    "runtime_setup_vs_plain_mock": round(per_ms["gateway_runtime_no_log"]
+                                                         - per_ms["in_process_gateway_mock"], 2),
+                    "write_ahead_log": round(per_ms["gateway_runtime_with_log"] - per_ms["gateway_runtime_no_log"], 2),
+                    "front_http_server": round(per_ms["http_local_server"] - per_ms["gateway_runtime_with_log"], 2),
+                    "saved_by_calling_moto_in_process": round(per_ms["gateway_all_aws_calls_over_http"]
+                                                              - per_ms["gateway_runtime_with_log"], 2)}},
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)

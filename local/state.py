@@ -26,8 +26,12 @@ Layout of the state directory::
 Start-up loads the newest snapshot and replays the later logs into moto's in-process backend directly
 (no HTTP, no conditions, no stream records), then starts a new log; a compaction (a child process, so
 that it never competes with requests for this interpreter's GIL) folds closed logs into the next
-snapshot once they pass ``LEDGERLOU_STATE_COMPACT_BYTES``. SQS is not persisted: the API never needs a
-message to survive a restart (a queued import is re-driven by its batch, see README).
+snapshot once they pass ``LEDGERLOU_STATE_COMPACT_BYTES``.
+
+Of SQS only the work queues the runtime names are kept (the statement import queue): a message sent and
+not yet deleted by its worker is sent again on start (at-least-once delivery, as SQS does after a
+crash), else an import accepted with 202 just before a stop would stay "queued" for ever. Receive
+counts, visibility and the dead-letter queues are not kept.
 
 A ``state.json.gz`` of the earlier format (the whole books, rewritten every 2 s) is migrated into a
 snapshot once, on the first start, and kept as ``state.json.gz.migrated``.
@@ -47,7 +51,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,10 +165,17 @@ class Books:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Op] = {}
         self.objects: list[Op] = []
+        self.messages: dict[tuple[str, str], Op] = {}  # sent and not yet deleted
 
     def add(self, op: Op) -> None:
         if "s3" in op:
             self.objects.append(op)
+            return
+        if "sqs" in op:
+            if "body" in op:
+                self.messages[(op["sqs"], op["id"])] = op
+            else:
+                self.messages.pop((op["sqs"], op["id"]), None)
             return
         key = (op["t"], json.dumps(op["k"], separators=(",", ":")))
         if "i" in op:
@@ -175,9 +186,10 @@ class Books:
     def ops(self) -> Iterator[Op]:
         yield from self.items.values()
         yield from self.objects
+        yield from self.messages.values()
 
     def __len__(self) -> int:
-        return len(self.items) + len(self.objects)
+        return len(self.items) + len(self.objects) + len(self.messages)
 
 
 def load(directory: Path, through: int | None = None, repair: bool = False) -> tuple[Books, int, list[int]]:
@@ -316,10 +328,11 @@ class MotoTarget:
     """Puts the books into moto's in-process backends directly: a restore of 50k items in seconds,
     where one HTTP call per item took minutes. Nothing is re-validated: every image was accepted once."""
 
-    def __init__(self, tables: list[str], buckets: list[str], directory: Path) -> None:
+    def __init__(self, tables: list[str], buckets: list[str], directory: Path, queues: Sequence[str] = ()) -> None:
         self.directory = directory
         self.tables = {name: _find_table(name) for name in tables}
         self.buckets = {name: _find_bucket(name) for name in buckets}
+        self.queues = {name: _find_queue_backend(name) for name in queues}
 
     def key_schema(self, table: str) -> tuple[str, str | None]:
         t = self.tables[table]
@@ -357,6 +370,20 @@ class MotoTarget:
             objects += 1
         return items, objects
 
+    def requeue(self, books: Books) -> list[Op]:
+        """Send again what was sent and never deleted (its worker had not finished when the runtime stopped):
+        SQS delivers at least once, so a worker sees a message again after a crash on AWS too. Returns the
+        operations that record the new message ids in place of the old."""
+        moved: list[Op] = []
+        for op in books.messages.values():
+            backend = self.queues.get(op["sqs"])
+            if backend is None:
+                continue
+            sent = backend.send_message(op["sqs"], op["body"], message_attributes=op.get("attrs") or None,
+                                        deduplication_id=op.get("dedup"), group_id=op.get("group"))
+            moved += [{"sqs": op["sqs"], "id": op["id"]}, {**op, "id": sent.id}]
+        return moved
+
 
 def _fast_item(attrs: dict[str, Any], hash_attr: str, range_attr: str | None) -> Any:
     # moto's own __deepcopy__ of an Item skips LimitedSizeDict's size check the same way (the check
@@ -386,6 +413,16 @@ def _find_table(name: str) -> Any:
     raise LookupError(f"no DynamoDB table {name} in moto")
 
 
+def _find_queue_backend(name: str) -> Any:
+    from moto.sqs.models import sqs_backends
+
+    for regions in sqs_backends.values():
+        for backend in regions.values():
+            if name in backend.queues:
+                return backend
+    raise LookupError(f"no SQS queue {name} in moto")
+
+
 def _find_bucket(name: str) -> tuple[Any, Any]:
     from moto.s3.models import s3_backends
 
@@ -400,11 +437,12 @@ def _find_bucket(name: str) -> tuple[Any, Any]:
 class StateLog:
     """The open books of one running local runtime: restores them, then logs every change."""
 
-    def __init__(self, directory: Path, tables: list[str], buckets: list[str], fsync: bool | None = None,
-                 compact_bytes: int | None = None) -> None:
+    def __init__(self, directory: Path, tables: list[str], buckets: list[str], queues: Sequence[str] = (),
+                 fsync: bool | None = None, compact_bytes: int | None = None) -> None:
         self.directory = directory
         self.tables = set(tables)
         self.buckets = set(buckets)
+        self.queues = set(queues)
         env_fsync = os.environ.get("LEDGERLOU_STATE_FSYNC", "") not in ("", "0", "false")
         self.fsync = env_fsync if fsync is None else fsync
         self.compact_bytes = compact_bytes if compact_bytes is not None else int(
@@ -424,7 +462,7 @@ class StateLog:
         started = time.monotonic()
         self.directory.mkdir(parents=True, exist_ok=True)
         tables, buckets = sorted(self.tables), sorted(self.buckets)
-        target = MotoTarget(tables, buckets, self.directory)
+        target = MotoTarget(tables, buckets, self.directory, sorted(self.queues))
         migrated = 0
         fresh = not _numbers(self.directory, "snapshot") and not _numbers(self.directory, "wal")
         if fresh and (self.directory / LEGACY_FILE).exists() and tables:
@@ -432,13 +470,16 @@ class StateLog:
                                       buckets[0] if buckets else "")
         books, base, logs = load(self.directory, repair=True)
         items, objects = target.apply(books)
+        moved = target.requeue(books)
         replayed = sum((self.directory / _wal(n)).stat().st_size for n in logs)
         self.number = max([base, *logs, *_numbers(self.directory, "wal")]) + 1
         self._open()
-        self.size = replayed
-        if logs and replayed >= min(self.compact_bytes, 1024 * 1024):
+        self.append(moved)
+        self.size += replayed
+        if logs and replayed >= min(self.compact_bytes, 1024 * 1024) and self._compactor is None:
             self._start_compaction(self.number - 1)  # the next start reads one snapshot, not these logs
-        return {"items": items, "objects": objects, "migrated": migrated, "replayed_logs": len(logs),
+        return {"items": items, "objects": objects, "messages": len(moved) // 2, "migrated": migrated,
+                "replayed_logs": len(logs),
                 "seconds": round(time.monotonic() - started, 2)}
 
     def _open(self) -> None:
@@ -523,6 +564,7 @@ class StateLog:
 # ------------------------------------------------------------------------------------------ capture
 _ACTIVE: StateLog | None = None
 _S3_LOCK = threading.RLock()
+_SQS_LOCK = threading.RLock()
 _local = threading.local()
 _installed = False
 
@@ -643,6 +685,40 @@ def install() -> None:
             return result
 
     S3Response.put_object = put_object_logged  # type: ignore[method-assign]
+
+    from moto.sqs.models import SQSBackend
+
+    send = SQSBackend.send_message  # send_message_batch sends each message through it
+
+    @functools.wraps(send)
+    def send_logged(self: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+        # Under a lock with the delete below: a worker could receive and delete a message before its send
+        # is logged, and the restart would then deliver a finished job again.
+        with _SQS_LOCK:
+            message = send(self, queue_name, message_body, *args, **kwargs)
+            log = _ACTIVE
+            if log is not None and queue_name in log.queues:
+                log.append([{"sqs": queue_name, "id": message.id, "body": message_body,
+                             "attrs": kwargs.get("message_attributes") or (args[0] if args else None),
+                             "dedup": kwargs.get("deduplication_id"), "group": kwargs.get("group_id")}])
+            return message
+
+    delete = SQSBackend.delete_message
+
+    @functools.wraps(delete)
+    def delete_logged(self: Any, queue_name: str, receipt_handle: str) -> Any:
+        with _SQS_LOCK:
+            log = _ACTIVE
+            ids = []
+            if log is not None and queue_name in log.queues:
+                ids = [m.id for m in self.get_queue(queue_name)._messages if m.had_receipt_handle(receipt_handle)]
+            result = delete(self, queue_name, receipt_handle)
+            if log is not None and ids:
+                log.append([{"sqs": queue_name, "id": i} for i in ids])
+            return result
+
+    SQSBackend.send_message = send_logged  # type: ignore[method-assign]
+    SQSBackend.delete_message = delete_logged  # type: ignore[method-assign]
     _installed = True
 
 

@@ -100,9 +100,11 @@ def moto_books(tmp_path: Path) -> Iterator[dict[str, Any]]:
     state.install()
     mock = mock_aws()
     mock.start(reset=False)
-    names = {"table": f"books-{uuid.uuid4().hex[:8]}", "bucket": f"docs-{uuid.uuid4().hex[:8]}"}
+    names = {"table": f"books-{uuid.uuid4().hex[:8]}", "bucket": f"docs-{uuid.uuid4().hex[:8]}",
+             "queue": f"jobs-{uuid.uuid4().hex[:8]}"}
     ddb = boto3.client("dynamodb", region_name="eu-central-1")
     s3 = boto3.client("s3", region_name="eu-central-1")
+    sqs = boto3.client("sqs", region_name="eu-central-1")
 
     def create() -> None:
         ddb.create_table(TableName=names["table"], BillingMode="PAY_PER_REQUEST",
@@ -111,8 +113,10 @@ def moto_books(tmp_path: Path) -> Iterator[dict[str, Any]]:
                          KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
                                     {"AttributeName": "SK", "KeyType": "RANGE"}])
         s3.create_bucket(Bucket=names["bucket"], CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+        names["queue_url"] = sqs.create_queue(QueueName=names["queue"])["QueueUrl"]
 
     def drop() -> None:
+        sqs.delete_queue(QueueUrl=names["queue_url"])
         ddb.delete_table(TableName=names["table"])
         for obj in s3.list_objects_v2(Bucket=names["bucket"]).get("Contents", []):
             s3.delete_object(Bucket=names["bucket"], Key=obj["Key"])
@@ -120,7 +124,7 @@ def moto_books(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
     create()
     try:
-        yield {**names, "ddb": ddb, "s3": s3, "dir": tmp_path / "state", "create": create, "drop": drop}
+        yield {**names, "ddb": ddb, "s3": s3, "sqs": sqs, "dir": tmp_path / "state", "create": create, "drop": drop}
     finally:
         state.activate(None)
         drop()
@@ -206,3 +210,40 @@ def test_given_a_state_json_gz_of_the_first_format_when_started_then_it_is_migra
     assert got["Body"].read() == pdf and got["ContentType"] == "application/pdf"
     assert got["Metadata"] == {"sha256": "abc"}
     assert not (directory / "state.json.gz").exists() and (directory / "state.json.gz.migrated").exists()
+
+
+def test_given_queued_jobs_when_restarted_then_the_unfinished_ones_are_delivered_again_and_only_once(
+        moto_books: dict[str, Any]) -> None:
+    sqs, table, bucket, queue = moto_books["sqs"], moto_books["table"], moto_books["bucket"], moto_books["queue"]
+
+    def url() -> str:
+        return str(moto_books["queue_url"])
+
+    def receive() -> list[dict[str, Any]]:
+        return list(sqs.receive_message(QueueUrl=url(), MaxNumberOfMessages=10).get("Messages", []))
+
+    def restart() -> state.StateLog:
+        state.activate(None)
+        moto_books["drop"]()
+        moto_books["create"]()
+        log = state.StateLog(moto_books["dir"], [table], [bucket], queues=[queue])
+        log.restore()
+        state.activate(log)
+        return log
+
+    log = state.StateLog(moto_books["dir"], [table], [bucket], queues=[queue])
+    log.restore()
+    state.activate(log)
+    sqs.send_message(QueueUrl=url(), MessageBody='{"batch": "done"}')
+    sqs.send_message_batch(QueueUrl=url(), Entries=[{"Id": "1", "MessageBody": '{"batch": "pending"}'}])
+    done = [m for m in receive() if "done" in m["Body"]]
+    sqs.delete_message_batch(QueueUrl=url(), Entries=[{"Id": "0", "ReceiptHandle": done[0]["ReceiptHandle"]}])
+    log.close()
+
+    log = restart()
+    again = receive()
+    assert [m["Body"] for m in again] == ['{"batch": "pending"}']
+    sqs.delete_message(QueueUrl=url(), ReceiptHandle=again[0]["ReceiptHandle"])  # its worker finishes now
+    log.close()
+    restart().close()
+    assert receive() == []  # the re-sent message was recorded under its new id, and that one is deleted
