@@ -1,8 +1,9 @@
 """`make run`: the whole API on http://127.0.0.1:3000 with no Docker and no AWS account.
 
-moto runs in-process (its backends called directly, its HTTP server for S3 and other processes); the table, buckets and queues come from
-template.yaml; every HTTP request becomes an API Gateway v2 event through the authorizer and the
-group function; SQS and stream pollers feed the workers; the books are kept under .ledgerlou-local/ (local.state).
+moto runs in-process (its backends called directly; its HTTP server for S3's presigned URLs and other
+processes); the table, buckets and queues come from template.yaml; every HTTP request becomes an API
+Gateway v2 event through the authorizer and the group function; SQS and stream pollers feed the
+workers; the books are kept under .ledgerlou-local/ (a write-ahead log and snapshots: local.state).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def start_moto(in_process: bool = False) -> Any:
     # sends, so without TCP_NODELAY the body waits for the ACK of the headers (Nagle), which the client
     # delays (delayed ACK): up to 40 ms per AWS call. Only this process's moto server is affected.
     WSGIRequestHandler.disable_nagle_algorithm = True
+    # Its answers reach browsers too (presigned download URLs): no "Werkzeug/3.x Python/3.11.x" banner.
+    WSGIRequestHandler.version_string = lambda self: "moto"  # type: ignore[method-assign]
 
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
