@@ -240,6 +240,11 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # an idle keep-alive connection must not keep a stopping runtime alive
+    request_queue_size = 128  # socketserver's 5 refuses (or delays by a SYN retry) a burst of clients
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="LedgerLou local runtime")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
@@ -251,8 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     moto = start_moto(in_process=os.environ.get("LEDGERLOU_MOTO", "in-process") != "server")
     runtime = Runtime()
     tenant_id, key = runtime.demo_tenant()
-    httpd = ThreadingHTTPServer((args.host, args.port), make_handler(runtime))
-    httpd.daemon_threads = True
+    httpd = LocalHTTPServer((args.host, args.port), make_handler(runtime))
 
     stopping = threading.Event()
 
