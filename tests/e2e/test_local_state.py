@@ -80,6 +80,42 @@ def test_given_a_201_booking_when_the_server_is_killed_at_once_then_a_restart_ha
         restarted.stop()
 
 
+def test_given_writers_racing_for_the_journal_when_killed_and_restarted_then_the_chain_replays_as_it_was_built(
+        tmp_path: Path) -> None:
+    # The log's order must be the order moto applied the writes in: racing writers lose conditional
+    # writes, and a replay in another order would rebuild a different (or broken) journal.
+    import threading
+
+    state_dir = tmp_path / "state"
+    server = Server(state_dir)
+    intents: list[str] = []
+    try:
+        def writer(w: int) -> None:
+            for i in range(8):
+                status, body = server.call("POST", "/v1/bookings", {
+                    "booking_date": "2026-03-02", "description": f"writer {w} booking {i}",
+                    "lines": [{"account_debit": "4930", "account_credit": "1200", "amount": f"{w}.{i:02d}"}]})
+                assert status == 201, body
+                intents.append(body["intent_id"])
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(1, 5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        numbers = {i: _numbers(server, i) for i in intents}
+    finally:
+        _kill9(server)
+    assert len(intents) == 32
+    restarted = Server(state_dir)
+    try:
+        assert {i: _numbers(restarted, i) for i in intents} == numbers
+        status, verify = restarted.call("GET", "/v1/journal/verify")
+        assert status == 200 and verify["verified"] is True and verify["entries"] == 32
+    finally:
+        restarted.stop()
+
+
 def test_given_documents_when_restarted_after_a_kill_and_after_a_stop_then_they_come_back_byte_for_byte(
         tmp_path: Path) -> None:
     state_dir = tmp_path / "state"

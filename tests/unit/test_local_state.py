@@ -188,6 +188,30 @@ def test_given_every_write_call_when_the_books_are_restored_into_an_empty_moto_t
     assert got["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(pdf).digest()).decode()
 
 
+def test_given_a_log_past_its_limit_when_written_then_a_child_folds_it_into_a_snapshot_and_nothing_is_lost(
+        moto_books: dict[str, Any]) -> None:
+    import time
+
+    ddb, table, bucket, directory = moto_books["ddb"], moto_books["table"], moto_books["bucket"], moto_books["dir"]
+    log = state.StateLog(directory, [table], [bucket], compact_bytes=2000)
+    log.restore()
+    state.activate(log)
+    for i in range(20):
+        ddb.put_item(TableName=table, Item={"PK": {"S": "T#a"}, "SK": {"S": f"{i:03d}"}, "d": {"S": "x" * 300}})
+    deadline = time.monotonic() + 30
+    while not list(directory.glob("snapshot-*.jsonl")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert log.compact_now(timeout=30)  # and wait for whatever is still running
+    before = _scan(ddb, table)
+    log.close()
+    state.activate(None)
+    assert len(list(directory.glob("wal-*.jsonl"))) <= 2  # folded: not one log per limit's worth
+    moto_books["drop"]()
+    moto_books["create"]()
+    assert state.StateLog(directory, [table], [bucket]).restore()["items"] == 20
+    assert _scan(ddb, table) == before
+
+
 def test_given_a_state_json_gz_of_the_first_format_when_started_then_it_is_migrated_once(
         moto_books: dict[str, Any]) -> None:
     ddb, s3, table, bucket = moto_books["ddb"], moto_books["s3"], moto_books["table"], moto_books["bucket"]
