@@ -617,9 +617,10 @@ def install() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.s3.responses import S3Response
 
-    from local.moto_fidelity import LOCK, make_conditional_writes_atomic
+    from local.moto_fidelity import LOCK, make_conditional_writes_atomic, make_queries_partition_local
 
     make_conditional_writes_atomic()
+    make_queries_partition_local()
 
     def tracked(table_name: str) -> bool:
         return _ACTIVE is not None and table_name in _ACTIVE.tables

@@ -271,3 +271,65 @@ def test_given_queued_jobs_when_restarted_then_the_unfinished_ones_are_delivered
     log.close()
     restart().close()
     assert receive() == []  # the re-sent message was recorded under its new id, and that one is deleted
+
+
+def test_given_many_partitions_when_one_is_queried_then_moto_answers_as_dynamodb_and_writes_cannot_break_a_scan(
+        moto_books: dict[str, Any]) -> None:
+    import threading
+
+    ddb, table = moto_books["ddb"], moto_books["table"]
+    ddb.batch_write_item(RequestItems={table: [
+        {"PutRequest": {"Item": {"PK": {"S": f"T#{p}"}, "SK": {"S": f"{s:03d}"}, "v": {"N": str(p * 100 + s)}}}}
+        for p in range(5) for s in range(5)][:25]})
+    for s in (7, 5, 9, 6):
+        ddb.put_item(TableName=table, Item={"PK": {"S": "T#2"}, "SK": {"S": f"{s:03d}"}})
+    everything = ddb.scan(TableName=table)["Items"]
+
+    def expected(pk: str, low: str, forward: bool) -> list[str]:
+        keys = sorted(i["SK"]["S"] for i in everything if i["PK"]["S"] == pk and i["SK"]["S"] >= low)
+        return keys if forward else keys[::-1]
+
+    for forward in (True, False):
+        got, start = [], None
+        while True:  # pages of 2: ExclusiveStartKey and Limit as before
+            kwargs: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
+            page = ddb.query(TableName=table, KeyConditionExpression="PK = :p AND SK >= :s", Limit=2,
+                             ExpressionAttributeValues={":p": {"S": "T#2"}, ":s": {"S": "002"}},
+                             ScanIndexForward=forward, **kwargs)
+            got += [i["SK"]["S"] for i in page["Items"]]
+            if not (start := page.get("LastEvaluatedKey")):
+                break
+        assert got == expected("T#2", "002", forward)
+    assert ddb.query(TableName=table, KeyConditionExpression="PK = :p",
+                     ExpressionAttributeValues={":p": {"S": "T#nobody"}})["Items"] == []
+
+    stop = threading.Event()
+    errors: list[Exception] = []
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():  # a new partition each time: the table's dict grows under the scan
+            ddb.put_item(TableName=table, Item={"PK": {"S": f"T#new{n}"}, "SK": {"S": "x"}})
+            n += 1
+
+    import sys
+
+    for start_ in range(0, 2000, 25):  # a walk long enough to be interrupted
+        ddb.batch_write_item(RequestItems={table: [
+            {"PutRequest": {"Item": {"PK": {"S": f"T#bulk{i}"}, "SK": {"S": "x"}}}}
+            for i in range(start_, start_ + 25)]})
+    thread = threading.Thread(target=writer)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can: the race shows at once
+    thread.start()
+    try:
+        for _ in range(20):
+            try:
+                ddb.scan(TableName=table, Limit=1)
+            except Exception as ex:  # noqa: BLE001 - collected: the assertion names it
+                errors.append(ex)
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
