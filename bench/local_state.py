@@ -5,8 +5,8 @@ Figures (every ratio against a floor measured in the same run, on the same machi
   ~50k items and ~200 MB of documents vs an empty state                                      (>= 0.8)
   Every side (both servers, the in-process children below) runs at once and is measured in turns
   (its order turning each round, each side left to go idle before the next); a ratio is the median
-  of its per-round ratios (a load change on the shared
-  machine hits both sides of one round alike), a rate the median of its rounds (the best round too).
+  of its per-round ratios (a load change on the shared machine hits both sides of one round alike),
+  a rate the median of its rounds (the best round too).
   The bookings go to the demo tenant, which is the firm that owns the big state (so the journal's own
   growth is in the figure, as a user would see it), and, as a control, to a new tenant on the big state.
 - start-up: from spawning `python -m local` on the big state to the "ready" line             (<= 15 s)
