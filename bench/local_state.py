@@ -218,14 +218,15 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _settle(pid: int, timeout: float = 3.0) -> None:
+def _settle(pid: int, timeout: float = 5.0) -> None:
     """Wait until the process is idle again: its projector catches up behind the bookings (~half of a
-    booking's CPU), and that work must not land in the next side's round."""
+    booking's CPU), and that work must not land in the next side's round. Idle means no CPU for longer
+    than the stream poller's pause between empty polls (0.5 s), else a pause would look like the end."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         before = _cpu_s(pid)
-        time.sleep(0.1)
-        if _cpu_s(pid) - before < 0.011:  # one clock tick: idle
+        time.sleep(0.7)
+        if _cpu_s(pid) - before < 0.021:  # two clock ticks (pollers' idle work): idle
             return
 
 
