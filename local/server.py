@@ -63,7 +63,7 @@ def start_moto(in_process: bool = False) -> Any:
     os.environ.update({
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "eu-central-1", "AWS_REGION": "eu-central-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # in-process DynamoDB Streams need it (PITFALLS)
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # in-process DynamoDB Streams need it (docs/library-notes.md "moto")
     })
     if in_process:
         from moto import mock_aws
