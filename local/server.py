@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core" / "python")]
-    # LEDGERLOU_MOTO=server sends every AWS call over HTTP to the moto server, as before (for comparison)
+    # LEDGERLOU_MOTO=server sends every AWS call over HTTP to the moto server (to measure what the in-process backends save)
     moto = start_moto(in_process=os.environ.get("LEDGERLOU_MOTO", "in-process") != "server")
     runtime = Runtime()
     tenant_id, key = runtime.demo_tenant()
