@@ -48,7 +48,7 @@ _ENCODING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,39}$")
 
 def _looks_like_markup(data: bytes) -> bool:
     head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
-    return head.startswith(b"<?xml") or re.match(rb"<[A-Za-z_][\w:.-]*[\s>]", head) is not None
+    return head.startswith(b"<?xml") or re.match(rb"<[A-Za-z_][\w:.-]*[\s/>]", head) is not None
 
 
 @dataclass(frozen=True)
