@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
+from ledgerlou.api.downloads import FILE_HEADERS
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.resolver import (
@@ -59,27 +60,29 @@ def upload_document() -> Response[str]:
     return idempotent(app, ctx, "documents", produce)
 
 
-def _download(doc_id: str, disposition: str) -> Response[bytes]:
+def _download(doc_id: str, preview: bool) -> Response[bytes]:
     ctx = caller(app, READ)
     doc, body = documents.fetch(ctx.tenant_id, doc_id.lower())
+    # The type and disposition come from the bytes (documents.served_as): only an allow-list is ever inline.
+    content_type, disposition = documents.served_as(body, doc.mime_type, preview)
     quoted = doc.original_name.replace('"', "")
-    return Response(200, doc.mime_type, body=body, headers={
+    return Response(200, content_type, body=body, headers={
         "Content-Disposition": f'{disposition}; filename="{quoted}"', "X-Content-SHA256": doc.sha256,
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=0"})
+        "Cache-Control": "private, max-age=0", **FILE_HEADERS})
 
 
 @app.get("/v1/documents/<doc_id>/file", summary="Download the original (attachment)", tags=TAGS,
          responses=file_responses("*/*", "The stored original, with the media type found at upload"))
 def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
-    return _download(doc_id, "attachment")
+    return _download(doc_id, preview=False)
 
 
 @app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline", tags=TAGS,
          responses=file_responses("*/*", "The stored original, with the media type found at upload"))
 def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
-    return _download(doc_id, "inline")
+    return _download(doc_id, preview=True)
 
 
 @logger.inject_lambda_context(clear_state=True)
