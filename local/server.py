@@ -63,7 +63,7 @@ def start_moto(in_process: bool = False) -> Any:
     os.environ.update({
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "eu-central-1", "AWS_REGION": "eu-central-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # in-process DynamoDB Streams need it (docs/library-notes.md "moto")
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # in-process Streams need it (docs/library-notes.md)
     })
     if in_process:
         from moto import mock_aws
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core" / "python")]
-    # LEDGERLOU_MOTO=server sends every AWS call over HTTP to the moto server (to measure what the in-process backends save)
+    # LEDGERLOU_MOTO=server sends every AWS call over HTTP to moto (to measure what in-process saves)
     moto = start_moto(in_process=os.environ.get("LEDGERLOU_MOTO", "in-process") != "server")
     runtime = Runtime()
     tenant_id, key = runtime.demo_tenant()
