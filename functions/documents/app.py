@@ -78,8 +78,11 @@ def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
     return _download(doc_id, preview=False)
 
 
-@app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline", tags=TAGS,
-         responses=file_responses("*/*", "The stored original, with the media type found at upload"))
+@app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline where that is safe", tags=TAGS,
+         description="PDF, PNG, JPEG and TIFF inline as themselves; plain XML (e-invoices) and text bank "
+                     "statements inline as text/plain; anything else (SVG, HTML, XHTML, XML with a DTD …) only "
+                     "as an attachment (application/octet-stream). The type is found from the bytes.",
+         responses=file_responses("*/*", "The stored original, byte for byte"))
 def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     return _download(doc_id, preview=True)
