@@ -19,6 +19,7 @@ from ledgerlou.api.schemas.journal import (
     BatchCreated,
     BatchRequest,
     BookingCreated,
+    IntentView,
     JournalList,
     OpeningBalancesCreated,
     ReverseCreated,
@@ -95,7 +96,8 @@ def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: D
                     limit: Limit = DEFAULT_LIMIT) -> Response[str]:
     ctx = caller(app, READ)
     check_range(startDate, endDate)
-    return json_response(reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit))
+    sheet = reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit)
+    return json_response(AccountEntries.model_validate(sheet))
 
 
 # ------------------------------------------------------------------------------------- bookings
@@ -132,7 +134,8 @@ def post_batch(body: BatchRequest) -> Response[str]:
 def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "opening-balances",
-                      lambda: json_response(booking.post_opening_balances(ctx, body), 201))
+                      lambda: json_response(OpeningBalancesCreated.model_validate(
+                          booking.post_opening_balances(ctx, body)), 201))
 
 
 # ------------------------------------------------------------------------------------- journal
@@ -171,10 +174,10 @@ def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Re
 
 
 @app.get("/v1/journal/<intent_id>", summary="The audit view of one intent (seed 002)", tags=JOURNAL,
-         responses=responses(dict, 200, "Audit view", 400, 401, 403, 404))
+         responses=responses(IntentView, 200, "Audit view", 400, 401, 403, 404))
 def get_intent(intent_id: IntentPath) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(reads.intent_view(ctx, intent_id.lower()))
+    return json_response(IntentView.model_validate(reads.intent_view(ctx, intent_id.lower())))
 
 
 @app.post("/v1/journal/reverse", summary="Reverse (Storno) an intent", tags=JOURNAL,

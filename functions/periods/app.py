@@ -9,9 +9,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
+from ledgerlou.api.schemas.periods import (
+    LockCancelled,
+    Locked,
+    LockRequested,
+    LockStatus,
+    PeriodOut,
+    PeriodReopened,
+    PeriodState,
+)
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
-from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from ledgerlou.domain.periods import locking as periods
@@ -27,56 +35,16 @@ PeriodPath = Annotated[str, Path(pattern=r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9
 RequestPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 
 
-class LockRequested(BaseModel):
-    request_id: str
-    period: str
-    status: str
-    created_at: str
-    message: str
-
-
-class Locked(BaseModel):
-    period: str
-    period_number: int
-    status: str
-    locked_by: str
-    locked_at: str
-    closing_hash: str
-    request_id: str
-    approved_by: str
-
-
-class LockCancelled(BaseModel):
-    ok: bool
-    request_id: str
-    status: str
-
-
-class LockStatus(BaseModel):
-    has_pending_request: bool
-    request_id: str | None
-    requested_by: str | None
-    created_at: str | None
-
-
-class PeriodState(BaseModel):
-    period: str
-    period_number: int
-    status: str
-    locked_by: str | None = None
-    locked_at: str | None = None
-
-
 # OpenAPI links from a lock request to approving or cancelling it
 LOCK_REQUEST = "/v1/periods/{period}/lock/{request_id}"
 LOCK_REQUEST_IDS = {"period": "$response.body#/period", "request_id": "$response.body#/request_id"}
 
 
 @app.get("/v1/periods", summary="List periods (months) with their lock status", tags=TAGS,
-         responses=responses(list[dict[str, Any]], 200, "Periods", 401, 403))
+         responses=responses(list[PeriodOut], 200, "Periods", 401, 403))
 def list_periods() -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(periods.list_periods(ctx))
+    return json_response([PeriodOut.model_validate(p) for p in periods.list_periods(ctx)])
 
 
 @app.post("/v1/periods/<period>/lock", summary="Request the Festschreibung (final lock) of a period", tags=TAGS,
@@ -85,7 +53,7 @@ def list_periods() -> Response[str]:
                                CancelLock=link("POST", LOCK_REQUEST + "/cancel", **LOCK_REQUEST_IDS)))
 def request_lock(period: PeriodPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(periods.request_lock(ctx, period), 201)
+    return json_response(LockRequested.model_validate(periods.request_lock(ctx, period)), 201)
 
 
 @app.post("/v1/periods/<period>/lock/<request_id>/approve",
@@ -93,35 +61,35 @@ def request_lock(period: PeriodPath) -> Response[str]:
           responses=responses(Locked, 200, "Locked", 400, 401, 403, 404, 409))
 def approve_lock(period: PeriodPath, request_id: RequestPath) -> Response[str]:
     ctx = caller(app, APPROVE)
-    return json_response(periods.approve_lock(ctx, period, request_id.lower()))
+    return json_response(Locked.model_validate(periods.approve_lock(ctx, period, request_id.lower())))
 
 
 @app.post("/v1/periods/<period>/lock/<request_id>/cancel", summary="Cancel a pending Festschreibung request",
           tags=TAGS, responses=responses(LockCancelled, 200, "Cancelled", 400, 401, 403, 404, 409))
 def cancel_lock(period: PeriodPath, request_id: RequestPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(periods.cancel_lock(ctx, period, request_id.lower()))
+    return json_response(LockCancelled.model_validate(periods.cancel_lock(ctx, period, request_id.lower())))
 
 
 @app.get("/v1/periods/<period>/lock/status", summary="Is a Festschreibung request pending?", tags=TAGS,
          responses=responses(LockStatus, 200, "Status", 400, 401, 403))
 def lock_status(period: PeriodPath) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(periods.lock_status(ctx, period))
+    return json_response(LockStatus.model_validate(periods.lock_status(ctx, period)))
 
 
 @app.post("/v1/periods/<period>/soft-lock", summary="Soft-lock a period (reversible)", tags=TAGS,
           responses=responses(PeriodState, 200, "Soft-locked", 400, 401, 403, 409))
 def soft_lock(period: PeriodPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(periods.soft_lock(ctx, period))
+    return json_response(PeriodState.model_validate(periods.soft_lock(ctx, period)))
 
 
 @app.post("/v1/periods/<period>/reopen", summary="Reopen a soft-locked period (a final lock is final)",
-          tags=TAGS, responses=responses(PeriodState, 200, "Reopened", 400, 401, 403, 409))
+          tags=TAGS, responses=responses(PeriodReopened, 200, "Reopened", 400, 401, 403, 409))
 def reopen(period: PeriodPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(periods.reopen(ctx, period))
+    return json_response(PeriodReopened.model_validate(periods.reopen(ctx, period)))
 
 
 @logger.inject_lambda_context(clear_state=True)
