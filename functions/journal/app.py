@@ -19,7 +19,6 @@ from ledgerlou.api.schemas.journal import (
     BatchCreated,
     BatchRequest,
     BookingCreated,
-    IntentView,
     JournalList,
     OpeningBalancesCreated,
     ReverseCreated,
@@ -27,6 +26,7 @@ from ledgerlou.api.schemas.journal import (
 )
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.audit import IntentView
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
 from ledgerlou.observability import logger, metrics, tracer
 
@@ -177,7 +177,7 @@ def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Re
          responses=responses(IntentView, 200, "Audit view", 400, 401, 403, 404))
 def get_intent(intent_id: IntentPath) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(IntentView.model_validate(reads.intent_view(ctx, intent_id.lower())))
+    return json_response(reads.intent_view(ctx, intent_id.lower()))
 
 
 @app.post("/v1/journal/reverse", summary="Reverse (Storno) an intent", tags=JOURNAL,

@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
-from ledgerlou.api.schemas.periods import (
+from ledgerlou.lazy import lazy_import
+from ledgerlou.models.periods import (
     LockCancelled,
     Locked,
     LockRequested,
@@ -18,7 +19,6 @@ from ledgerlou.api.schemas.periods import (
     PeriodReopened,
     PeriodState,
 )
-from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ LOCK_REQUEST_IDS = {"period": "$response.body#/period", "request_id": "$response
          responses=responses(list[PeriodOut], 200, "Periods", 401, 403))
 def list_periods() -> Response[str]:
     ctx = caller(app, READ)
-    return json_response([PeriodOut.model_validate(p) for p in periods.list_periods(ctx)])
+    return json_response(periods.list_periods(ctx))
 
 
 @app.post("/v1/periods/<period>/lock", summary="Request the Festschreibung (final lock) of a period", tags=TAGS,
@@ -53,7 +53,7 @@ def list_periods() -> Response[str]:
                                CancelLock=link("POST", LOCK_REQUEST + "/cancel", **LOCK_REQUEST_IDS)))
 def request_lock(period: PeriodPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(LockRequested.model_validate(periods.request_lock(ctx, period)), 201)
+    return json_response(periods.request_lock(ctx, period), 201)
 
 
 @app.post("/v1/periods/<period>/lock/<request_id>/approve",
@@ -61,35 +61,35 @@ def request_lock(period: PeriodPath) -> Response[str]:
           responses=responses(Locked, 200, "Locked", 400, 401, 403, 404, 409))
 def approve_lock(period: PeriodPath, request_id: RequestPath) -> Response[str]:
     ctx = caller(app, APPROVE)
-    return json_response(Locked.model_validate(periods.approve_lock(ctx, period, request_id.lower())))
+    return json_response(periods.approve_lock(ctx, period, request_id.lower()))
 
 
 @app.post("/v1/periods/<period>/lock/<request_id>/cancel", summary="Cancel a pending Festschreibung request",
           tags=TAGS, responses=responses(LockCancelled, 200, "Cancelled", 400, 401, 403, 404, 409))
 def cancel_lock(period: PeriodPath, request_id: RequestPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(LockCancelled.model_validate(periods.cancel_lock(ctx, period, request_id.lower())))
+    return json_response(periods.cancel_lock(ctx, period, request_id.lower()))
 
 
 @app.get("/v1/periods/<period>/lock/status", summary="Is a Festschreibung request pending?", tags=TAGS,
          responses=responses(LockStatus, 200, "Status", 400, 401, 403))
 def lock_status(period: PeriodPath) -> Response[str]:
     ctx = caller(app, READ)
-    return json_response(LockStatus.model_validate(periods.lock_status(ctx, period)))
+    return json_response(periods.lock_status(ctx, period))
 
 
 @app.post("/v1/periods/<period>/soft-lock", summary="Soft-lock a period (reversible)", tags=TAGS,
           responses=responses(PeriodState, 200, "Soft-locked", 400, 401, 403, 409))
 def soft_lock(period: PeriodPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(PeriodState.model_validate(periods.soft_lock(ctx, period)))
+    return json_response(periods.soft_lock(ctx, period))
 
 
 @app.post("/v1/periods/<period>/reopen", summary="Reopen a soft-locked period (a final lock is final)",
           tags=TAGS, responses=responses(PeriodReopened, 200, "Reopened", 400, 401, 403, 409))
 def reopen(period: PeriodPath) -> Response[str]:
     ctx = caller(app, WRITE)
-    return json_response(PeriodReopened.model_validate(periods.reopen(ctx, period)))
+    return json_response(periods.reopen(ctx, period))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,9 +11,9 @@ from ledgerlou.api.auth import caller
 from ledgerlou.api.dates import REPORT_RANGE_DOC, DateQuery, RequiredDate
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
-from ledgerlou.api.schemas.common import ExactOut
 from ledgerlou.api.schemas.reports import REPORT_ROWS, MonthlyRow, ReportRows
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.out import ExactOut
 from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:

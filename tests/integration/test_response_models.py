@@ -9,8 +9,10 @@ import re
 from typing import Any
 
 import pytest
-from ledgerlou.api.schemas.journal import AccountEntries, IntentView, OpeningBalancesCreated
-from ledgerlou.api.schemas.periods import (
+from ledgerlou.api.schemas.journal import AccountEntries, OpeningBalancesCreated
+from ledgerlou.api.schemas.reports import BalanceSheetRow, MonthlyRow, ProfitAndLossRow, TrialBalanceRow, VatReturnRow
+from ledgerlou.models.audit import IntentView
+from ledgerlou.models.periods import (
     LockCancelled,
     Locked,
     LockRequested,
@@ -19,7 +21,6 @@ from ledgerlou.api.schemas.periods import (
     PeriodReopened,
     PeriodState,
 )
-from ledgerlou.api.schemas.reports import BalanceSheetRow, MonthlyRow, ProfitAndLossRow, TrialBalanceRow, VatReturnRow
 from pydantic import BaseModel, TypeAdapter
 
 from tests.integration.bank.support import create_account, row

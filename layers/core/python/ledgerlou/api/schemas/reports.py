@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ledgerlou.api.schemas.common import ExactOut
+from ledgerlou.models.out import ExactOut
 from ledgerlou.money import MoneyOut
 
 

@@ -1,4 +1,5 @@
-"""Response models of the periods group (months, soft-lock/reopen, the four-eyes Festschreibung)."""
+"""The answers of the periods group (months, soft-lock/reopen, the four-eyes Festschreibung), which the
+domain (domain/periods/locking.py) builds: response models, so they live below the domain."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ledgerlou.api.schemas.common import ExactOut
+from ledgerlou.models.out import ExactOut
 
 PeriodStatus = Literal["open", "soft_locked", "locked"]
 
