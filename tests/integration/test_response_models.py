@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from ledgerlou.api.schemas.journal import AccountEntries, OpeningBalancesCreated
-from ledgerlou.api.schemas.reports import BalanceSheetRow, MonthlyRow, ProfitAndLossRow, TrialBalanceRow, VatReturnRow
 from ledgerlou.models.audit import IntentView
 from ledgerlou.models.periods import (
     LockCancelled,
@@ -21,6 +20,7 @@ from ledgerlou.models.periods import (
     PeriodReopened,
     PeriodState,
 )
+from ledgerlou.models.reports import BalanceSheetRow, MonthlyRow, ProfitAndLossRow, TrialBalanceRow, VatReturnRow
 from pydantic import BaseModel, TypeAdapter
 
 from tests.integration.bank.support import create_account, row

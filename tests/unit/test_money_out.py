@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledgerlou.api.schemas.reports import TrialBalanceRow, VatReturnRow
 from ledgerlou.api.schemas.tax_codes import TaxCodeOut
+from ledgerlou.models.reports import TrialBalanceRow, VatReturnRow
 from ledgerlou.money import dumps
 
 

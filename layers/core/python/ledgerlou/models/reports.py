@@ -1,5 +1,6 @@
-"""Response models of the reports group: the rows of each report type (docs/api-contract.md "Periods and
-reports"). The seed fixes a report's body as an array of rows; how current it is travels in headers."""
+"""The rows of each report (docs/api-contract.md "Periods and reports"), which the domain builds
+(domain/reports/statements.py): response models, so they live below the domain. The seed fixes a report's
+body as an array of rows; how current it is travels in headers."""
 
 from __future__ import annotations
 
@@ -67,9 +68,5 @@ class MonthlyRow(ExactOut):
     result: MoneyOut = Field(description="revenue - expenses")
 
 
-# The rows of each report type of GET /v1/reports (its `type` query parameter).
-REPORT_ROWS: dict[str, type[ExactOut]] = {
-    "trial_balance": TrialBalanceRow, "profit_and_loss": ProfitAndLossRow, "balance_sheet": BalanceSheetRow,
-    "vat_return": VatReturnRow,
-}
+# The answer of GET /v1/reports: the rows of the report its `type` query parameter names.
 ReportRows = list[TrialBalanceRow] | list[ProfitAndLossRow] | list[BalanceSheetRow] | list[VatReturnRow]
