@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from ledgerlou.api.schemas.journal import AccountEntries, OpeningBalancesCreated
+from ledgerlou.api.schemas.journal import AccountEntries, JournalEntryOut, OpeningBalancesCreated
 from ledgerlou.models.audit import IntentView
 from ledgerlou.models.periods import (
     LockCancelled,
@@ -96,6 +96,14 @@ def test_given_bookings_of_every_kind_then_the_audit_view_validates_against_its_
     assert reversal.summary.kind == "reversal" and reversal.metadata.reversal is not None
     fx = validate(IntentView, client.get(f"/v1/journal/{books['fx']}"))
     assert fx.summary.fx is not None and fx.summary.fx.rate == "1.0856"
+
+
+def test_given_the_journal_list_then_its_entries_have_exactly_the_documented_keys(
+        client: Any, books: dict[str, str]) -> None:
+    # Given JournalEntryOut, an older OutModel that only documents the answer (extra keys would pass it)
+    entries = ok(client.get("/v1/journal")).json()["entries"]
+    # Then every entry has the keys it names, no more and no fewer
+    assert entries and all(set(e) == set(JournalEntryOut.model_fields) for e in entries)
 
 
 def test_given_a_new_key_in_the_audit_view_then_the_model_refuses_it(client: Any, books: dict[str, str]) -> None:

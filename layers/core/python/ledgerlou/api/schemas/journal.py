@@ -68,6 +68,7 @@ class JournalEntryOut(OutModel):
     reverses_intent_id: str | None
     audit_hash: str
     prev_hash: str
+    tax_code: str | None = Field(description="The tax code of the booking line the entry comes from")
 
 
 class JournalList(OutModel):
