@@ -26,6 +26,7 @@ from ledgerlou.api.schemas.journal import (
 )
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.audit import IntentView
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
 from ledgerlou.observability import logger, metrics, tracer
 
@@ -95,7 +96,8 @@ def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: D
                     limit: Limit = DEFAULT_LIMIT) -> Response[str]:
     ctx = caller(app, READ)
     check_range(startDate, endDate)
-    return json_response(reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit))
+    sheet = reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit)
+    return json_response(AccountEntries.model_validate(sheet))
 
 
 # ------------------------------------------------------------------------------------- bookings
@@ -132,7 +134,8 @@ def post_batch(body: BatchRequest) -> Response[str]:
 def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
     ctx = caller(app, WRITE)
     return idempotent(app, ctx, "opening-balances",
-                      lambda: json_response(booking.post_opening_balances(ctx, body), 201))
+                      lambda: json_response(OpeningBalancesCreated.model_validate(
+                          booking.post_opening_balances(ctx, body)), 201))
 
 
 # ------------------------------------------------------------------------------------- journal
@@ -171,7 +174,7 @@ def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Re
 
 
 @app.get("/v1/journal/<intent_id>", summary="The audit view of one intent (seed 002)", tags=JOURNAL,
-         responses=responses(dict, 200, "Audit view", 400, 401, 403, 404))
+         responses=responses(IntentView, 200, "Audit view", 400, 401, 403, 404))
 def get_intent(intent_id: IntentPath) -> Response[str]:
     ctx = caller(app, READ)
     return json_response(reads.intent_view(ctx, intent_id.lower()))
