@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -252,17 +252,37 @@ def _check_duplicates(ctx: AuthContext, state: ledger.JournalState, intents: lis
 
 # ------------------------------------------------------------------------------------------ writing
 def post_bookings(ctx: AuthContext, requests: list[BookingRequest], source: str = "api",
-                  appender: ledger.Appender | None = None) -> list[tuple[str, int]]:
-    """Append one or more bookings as one block: all or none. Returns (intent_id, entry count) each."""
+                  appender: ledger.Appender | None = None, *, annotate: list[dict[str, Any]] | None = None,
+                  check: Callable[[ledger.JournalState], None] | None = None,
+                  mirror: list[bool] | None = None) -> list[tuple[str, int]]:
+    """Append one or more bookings as one block: all or none. Returns (intent_id, entry count) each.
+
+    For bookings that record more than their entries (receivables: an invoice, a settlement):
+    ``annotate`` adds facts to each intent (e.g. ``{"invoice": {...}}``, ``{"settles": [...]}``) that
+    the projectors read; ``check`` validates against the journal state the block builds on (raced
+    like the lock and duplicate checks: a loser re-checks on top of the winner's block); ``mirror``
+    books a request with debit and credit swapped in every entry, tax entries included, as a Storno
+    does (a credit note), and marks its entries ``mirrored`` so that tax sums count them negative."""
     lookup = _Accounts(ctx)
     built = [build_booking(ctx, r, "batch" if len(requests) > 1 or source == "batch" else source, i, lookup)
              for i, r in enumerate(requests)]
     intents = [b[0] for b in built]
     entries = [b[1] for b in built]
+    for i, intent in enumerate(intents):
+        if annotate and annotate[i]:
+            intent.update(annotate[i])
+        if mirror and mirror[i]:
+            for e in entries[i]:
+                e["account_debit"], e["account_credit"] = e["account_credit"], e["account_debit"]
+                e["mirrored"] = True
+            for ln in intent["lines"]:
+                ln["debit_account"], ln["credit_account"] = ln["credit_account"], ln["debit_account"]
 
     def build(state: ledger.JournalState) -> ledger.Draft:
         _check_locks(state, [i["booking_date"] for i in intents])
         _check_duplicates(ctx, state, intents)
+        if check is not None:
+            check(state)
         return ledger.Draft("bookings", intents, entries)
 
     (appender or ledger.APPENDER).append(ctx.tenant_id, build)
@@ -335,7 +355,8 @@ def reverse(ctx: AuthContext, req: ReverseRequest, today: dt.date | None = None,
         entries.append(_entry(intent_id, date, e["account_credit"], e["account_debit"], Decimal(e["amount"]),
                               e["currency"], f"Storno: {e['description']}"[:500], created_at, ctx.actor_id,
                               "api", e.get("document_id"), original_id, line_index=e.get("line_index"),
-                              tax_code=e.get("tax_code"), role=e.get("role", "main")))
+                              tax_code=e.get("tax_code"), role=e.get("role", "main"),
+                              **({"mirrored": True} if e.get("mirrored") else {})))
     intent = {
         "intent_id": intent_id, "kind": "reversal", "booking_date": date,
         "description": f"Storno: {original['description']}"[:500], "external_reference":
@@ -416,6 +437,8 @@ def public_entry(e: dict[str, Any]) -> dict[str, Any]:
 
 def intent_view(ctx: AuthContext, intent_id: str) -> dict[str, Any]:
     """The audit view of seed 002."""
+    from ledgerlou.domain.receivables import projection as receivables
+
     index = tail(ctx.tenant_id)
     found = find_intent(ctx.tenant_id, intent_id, index)
     if found is None:
@@ -463,8 +486,7 @@ def intent_view(ctx: AuthContext, intent_id: str) -> dict[str, Any]:
         "lines": lines,
     }
     return {"intent_id": intent_id, "entries": entries, "summary": summary,
-            "linked_intents": {"settles_intent_ids": intent.get("settles_intent_ids", []),
-                               "settlement_intent_ids": []},
+            "linked_intents": receivables.linked_intents(ctx.tenant_id, intent),
             "metadata": metadata}
 
 

@@ -1,0 +1,403 @@
+"""Outgoing and incoming invoices: checked against their lines, booked as one intent through the
+journal's booking path (or linking an existing booking), unique numbers, lists and open items.
+
+An invoice is a journal fact: its record rides in its booking's intent (``invoice``), or, when it
+links an existing booking, in a control block; the projector (projection.py) builds the invoice,
+its list rows, its open item and its partner's open amount from there. Every check that could race
+(the invoice number, the link, the open amount) runs inside the journal append against the state
+the new block builds on, so a refused request has written nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ledgerlou.api.auth import AuthContext
+from ledgerlou.api.schemas.journal import BookingRequest
+from ledgerlou.api.schemas.receivables import InvoiceBase, InvoicePatch
+from ledgerlou.domain import accounts, chain, journal, ledger
+from ledgerlou.domain.receivables import open_items, partners, projection
+from ledgerlou.domain.receivables.sides import Side
+from ledgerlou.errors import Conflict, InvalidInput, NotFound
+from ledgerlou.store.base import now_iso
+from ledgerlou.store.receivables import invoices as store
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _s(value: Decimal) -> str:
+    return chain.format_amount(value) if value >= 0 else "-" + chain.format_amount(-value)
+
+
+# ------------------------------------------------------------------------------------- pricing
+@dataclass
+class Priced:
+    lines: list[dict[str, Any]]  # as stored: description, quantity, unit_price, net_amount, tax_code, account
+    groups: list[tuple[str, str | None, Decimal]]  # (account, tax code, amount to book: gross, net for §13b)
+    total_net: Decimal
+    total_tax: Decimal
+
+
+def price(ctx: AuthContext, side: Side, body: InvoiceBase, default_account: str | None,
+          lookup: Any) -> Priced:
+    """The lines' nets, the tax per tax code (half-up on each code's net sum, API.md), and the amounts
+    to book per (account, tax code); 400 TOTALS_MISMATCH when the body's totals disagree."""
+    lines: list[dict[str, Any]] = []
+    nets: dict[tuple[str, str | None], Decimal] = {}
+    codes: dict[str, Any] = {}
+    for i, ln in enumerate(body.lines):
+        f = f"lines[{i}]"
+        net = ln.net_amount if ln.net_amount is not None else _cents(ln.quantity * (ln.unit_price or ZERO))
+        if net < 0:
+            raise InvalidInput.field(f"{f}.net_amount", "must not be negative (book a credit note instead)")
+        number = ln.account or default_account
+        if number is None:
+            raise InvalidInput.field(f"{f}.account", f"required: the {side.partner} has no default_account")
+        acc = lookup.require(number, f"{f}.account")
+        if acc.category in ("receivable", "payable"):
+            raise InvalidInput.field(f"{f}.account", f"account {number} is an open-item account, not a "
+                                                     f"{side.default_account_type} account")
+        if ln.tax_code is not None and ln.tax_code not in codes:
+            code = lookup.tax_code(ln.tax_code)
+            if code is None or not code.is_active:
+                raise NotFound(f"{f}.tax_code: tax code {ln.tax_code} does not exist or is inactive.",
+                               code="TAX_CODE_NOT_FOUND",
+                               details=[{"field": f"{f}.tax_code", "issue": "unknown or inactive tax code"}])
+            if code.direction != side.tax_direction:
+                want = "an output-VAT (USt)" if side.tax_direction == "output" else "an input-VAT (VSt)"
+                raise InvalidInput.field(f"{f}.tax_code", f"tax code {ln.tax_code} is {code.direction} VAT; this "
+                                                          f"invoice needs {want} code")
+            codes[ln.tax_code] = code
+        key = (acc.number, ln.tax_code)
+        nets[key] = nets.get(key, ZERO) + net
+        lines.append({"description": ln.description, "quantity": str(ln.quantity),
+                      "unit_price": _s(ln.unit_price) if ln.unit_price is not None else None,
+                      "net_amount": _s(net), "tax_code": ln.tax_code, "account": acc.number})
+    total_net = sum(nets.values(), ZERO)
+    groups: list[tuple[str, str | None, Decimal]] = []
+    total_tax = ZERO
+    for code_name in dict.fromkeys(k[1] for k in nets):
+        keys = [k for k in nets if k[1] == code_name]
+        code = codes.get(code_name) if code_name else None
+        if code is None or code.self_assess_account or Decimal(code.rate) == 0:
+            # no VAT on the invoice; §13b / intra-EU: the booking self-assesses the tax on the net
+            groups.extend((k[0], k[1], nets[k]) for k in keys)
+            continue
+        rate = Decimal(code.rate)
+        code_tax = _cents(sum((nets[k] for k in keys), ZERO) * rate / 100)
+        total_tax += code_tax
+        for k, tax in zip(keys, _allocate(code_tax, [nets[k] * rate / 100 for k in keys]), strict=True):
+            groups.append((k[0], k[1], nets[k] + tax))
+    return Priced(lines, [g for g in groups if g[2] > 0], total_net, total_tax)
+
+
+def _allocate(total: Decimal, exact: list[Decimal]) -> list[Decimal]:
+    """Split a code's rounded tax over its accounts: each share rounded, the cents left over to the
+    largest remainders (so Σ shares = the code's tax and the receivable equals total_gross)."""
+    shares = [e.quantize(CENT, rounding="ROUND_DOWN") for e in exact]
+    left = int((total - sum(shares, ZERO)) / CENT)
+    order = sorted(range(len(exact)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for i in order[:max(left, 0)]:
+        shares[i] += CENT
+    return shares
+
+
+def check_totals(body: InvoiceBase, net: Decimal, tax: Decimal) -> None:
+    problems = []
+    if body.total_net != net:
+        problems.append({"field": "total_net", "issue": f"must be {_s(net)} (the sum of the lines' net amounts)"})
+    if body.total_tax != tax:
+        problems.append({"field": "total_tax", "issue": f"must be {_s(tax)} (the tax per tax code, half-up)"})
+    if body.total_gross != body.total_net + body.total_tax or body.total_gross != net + tax:
+        problems.append({"field": "total_gross", "issue": f"must be {_s(net + tax)} (total_net + total_tax)"})
+    if problems:
+        raise InvalidInput("The invoice's totals do not agree with its lines.", code="TOTALS_MISMATCH",
+                           details=problems)
+
+
+# ------------------------------------------------------------------------------------- checks in the append
+def _tail_number_owner(tail: ledger.TailIndex, side: str, scope: str | None, number: str) -> str | None:
+    for block in tail.blocks:
+        records = [i["invoice"] for i in block.intents if i.get("invoice")]
+        control = block.payload.get("control") or {}
+        if control.get("action") == projection.CONTROL_ACTION:
+            records += [e["invoice"] for e in control["events"] if e["type"] == "open"]
+        for r in records:
+            if r["side"] == side and r.get("number_scope") == scope and r["invoice_number"] == number:
+                return str(r["id"])
+    return None
+
+
+def _tail_link_owner(tail: ledger.TailIndex, intent_id: str) -> str | None:
+    for block in tail.blocks:
+        for i in block.intents:
+            if i.get("invoice") and i["intent_id"] == intent_id:
+                return str(i["invoice"]["id"])
+        control = block.payload.get("control") or {}
+        if control.get("action") == projection.CONTROL_ACTION:
+            for e in control["events"]:
+                if (e["type"] == "open" and e["invoice"]["intent_id"] == intent_id) or (
+                        e["type"] == "relink" and e["intent_id"] == intent_id):
+                    return str(e["invoice_id"])
+    return None
+
+
+def _check_number(tenant_id: str, state: ledger.JournalState, record: dict[str, Any]) -> None:
+    args = (record["side"], record["number_scope"], record["invoice_number"])
+    owner = store.get_number_claim(tenant_id, *args) or _tail_number_owner(state.tail, *args)
+    if owner:
+        where = "for this vendor " if record["number_scope"] else ""
+        raise Conflict(f"Invoice number {record['invoice_number']} exists already {where}(invoice {owner}).",
+                       code="DUPLICATE_INVOICE",
+                       details=[{"field": "invoice_number", "issue": f"used by invoice {owner}"}])
+
+
+def _check_link(tenant_id: str, state: ledger.JournalState, intent_id: str) -> None:
+    link = store.get_link(tenant_id, intent_id)
+    owner = link[1] if link else _tail_link_owner(state.tail, intent_id)
+    if owner:
+        raise Conflict(f"Intent {intent_id} belongs to invoice {owner} already.", code="INTENT_ALREADY_LINKED",
+                       details=[{"field": "intent_id", "issue": f"linked to invoice {owner}"}])
+    by = state.reversed_by(tenant_id, intent_id)
+    if by:
+        raise Conflict(f"Intent {intent_id} was reversed (by {by}); link its correction instead.",
+                       code="INTENT_MISMATCH", details=[{"field": "intent_id", "issue": "reversed"}])
+
+
+# ------------------------------------------------------------------------------------- linking a booking
+def _fit(ctx: AuthContext, side: Side, credit_note: bool, intent_id: str, gross: Decimal, currency: str
+         ) -> tuple[str, Decimal]:
+    """The open-item account and base amount of an existing booking that fits the invoice: it posts
+    total_gross to a receivable (payable) account on the invoice's side. 409 INTENT_MISMATCH else."""
+    found = journal.find_intent(ctx.tenant_id, intent_id)
+    if found is None:
+        raise NotFound(f"Intent {intent_id} not found.", details=[{"field": "intent_id", "issue": "not found"}])
+    block, intent = found
+    if intent.get("reverses_intent_id") or intent.get("invoice") or intent.get("settles"):
+        what = "a reversal" if intent.get("reverses_intent_id") else (
+            "an invoice's own booking" if intent.get("invoice") else "a settlement")
+        if intent.get("invoice"):
+            raise Conflict(f"Intent {intent_id} is {what}.", code="INTENT_ALREADY_LINKED",
+                           details=[{"field": "intent_id", "issue": f"linked to invoice {intent['invoice']['id']}"}])
+        raise Conflict(f"Intent {intent_id} is {what}, not an invoice's booking.", code="INTENT_MISMATCH",
+                       details=[{"field": "intent_id", "issue": what}])
+    fx = intent.get("fx") or {}
+    if (fx.get("currency") or ctx.base_currency) != currency:
+        raise Conflict(f"Intent {intent_id} is booked in {fx.get('currency') or ctx.base_currency}, the invoice "
+                       f"is in {currency}.", code="INTENT_MISMATCH",
+                       details=[{"field": "intent_id", "issue": "other currency"}])
+    on_debit = side.open_on_debit != credit_note
+    doc: dict[str, Decimal] = {}
+    base: dict[str, Decimal] = {}
+    for e in block.entries:
+        if e["intent_id"] != intent_id:
+            continue
+        number = e["account_debit"] if on_debit else e["account_credit"]
+        acc = accounts.find(ctx.tenant_id, ctx.chart, number)
+        if acc is None or acc.category != side.open_item_category:
+            continue
+        amount = Decimal(e["amount"])
+        doc[number] = doc.get(number, ZERO) + (Decimal(e["fx_amount"]) if e.get("fx_amount") else amount)
+        base[number] = base.get(number, ZERO) + amount
+    for number, total in doc.items():
+        if total == gross:
+            return number, base[number]
+    posted = ", ".join(f"{_s(v)} on {k}" for k, v in doc.items()) or "nothing"
+    what = "receivable" if side.open_item_category == "receivable" else "payable"
+    raise Conflict(f"Intent {intent_id} does not post {_s(gross)} to a {what} account on the "
+                   f"{'debit' if on_debit else 'credit'} side (it posts {posted}).", code="INTENT_MISMATCH",
+                   details=[{"field": "intent_id", "issue": f"does not post total_gross to a {what} account"}])
+
+
+# ------------------------------------------------------------------------------------- create
+def create(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
+           appender: ledger.Appender | None = None) -> dict[str, Any]:
+    partner = partners.require(ctx, side, partner_id, side.partner_field)
+    if not partner.is_active:
+        raise Conflict(f"{side.partner.capitalize()} {partner.partner_id} is inactive; it gets no new invoices.",
+                       code="PARTNER_INACTIVE", details=[{"field": side.partner_field, "issue": "inactive"}])
+    currency = body.currency or ctx.base_currency
+    if currency != ctx.base_currency and body.exchange_rate is None:
+        raise InvalidInput.field("exchange_rate", f"required for an invoice in {currency} (base {ctx.base_currency})")
+    rate = body.exchange_rate if currency != ctx.base_currency else None
+    credit_note = body.type == "credit_note"
+    lookup = journal._Accounts(ctx)
+    record: dict[str, Any] = {
+        "id": str(uuid.uuid4()), "side": side.code, "type": body.type, "partner_id": partner.partner_id,
+        "partner_name": partner.name, "partner_number": str(int(partner.number)),
+        "number_scope": partner.partner_id if side.numbers_per_partner else None,
+        "invoice_number": body.invoice_number, "invoice_date": body.invoice_date.isoformat(),
+        "due_date": (body.due_date or body.invoice_date).isoformat(), "currency": currency,
+        "exchange_rate": str(rate) if rate is not None else None, "total_net": _s(body.total_net),
+        "total_tax": _s(body.total_tax), "total_gross": _s(body.total_gross),
+        "document_id": body.document_id.lower() if body.document_id else None, "notes": body.notes,
+        "created_at": now_iso(), "created_by": ctx.actor_id, "linked": body.intent_id is not None,
+    }
+    if body.total_gross <= 0:
+        raise InvalidInput.field("total_gross", "must be greater than 0")
+    priced = price(ctx, side, body, partner.default_account, lookup) if body.lines else None
+    if priced is not None:
+        check_totals(body, priced.total_net, priced.total_tax)
+    elif body.total_gross != body.total_net + body.total_tax:
+        raise InvalidInput("The invoice's totals do not agree.", code="TOTALS_MISMATCH",
+                           details=[{"field": "total_gross", "issue": "must be total_net + total_tax"}])
+    record["lines"] = priced.lines if priced else []
+    if body.intent_id is not None:
+        return _create_linked(ctx, side, body, record, credit_note, appender)
+    assert priced is not None
+    account = side.open_item_account[ctx.chart]
+    lines = []
+    for number, code, amount in priced.groups:
+        debit, credit = (account, number) if side.open_on_debit else (number, account)
+        lines.append({"account_debit": debit, "account_credit": credit, "amount": amount, "tax_code": code})
+    base_total = sum((journal._fx_to_base(g[2], _Rate(rate)) if rate else g[2]
+                      for g in priced.groups), ZERO)
+    record.update(open_item_account=account, base_total=_s(base_total))
+    label = side.credit_label if credit_note else side.label
+    booking = BookingRequest.model_validate({
+        "booking_date": body.invoice_date, "description": f"{label} {body.invoice_number} {partner.name}"[:500],
+        "lines": lines, "document_id": record["document_id"], "external_reference": body.invoice_number,
+        "custom_metadata": {"invoice_id": record["id"], "invoice_number": body.invoice_number},
+        "skip_duplicate_check": True, "fx": {"currency": currency, "rate": rate} if rate else None})
+
+    def check(state: ledger.JournalState) -> None:
+        _check_number(ctx.tenant_id, state, record)
+
+    [(intent_id, _count)] = journal.post_bookings(ctx, [booking], "api", appender, annotate=[{"invoice": record}],
+                                                  check=check, mirror=[credit_note])
+    return {"id": record["id"], "intent_id": intent_id, "status": "open"}
+
+
+@dataclass(frozen=True)
+class _Rate:
+    rate: Decimal
+
+
+def _create_linked(ctx: AuthContext, side: Side, body: InvoiceBase, record: dict[str, Any], credit_note: bool,
+                   appender: ledger.Appender | None) -> dict[str, Any]:
+    assert body.intent_id is not None
+    intent_id = body.intent_id.lower()
+    if record["document_id"]:
+        from ledgerlou.domain import documents
+
+        if not documents.exists(ctx.tenant_id, record["document_id"]):
+            raise NotFound(f"document_id: document {record['document_id']} does not exist.", code="DOCUMENT_NOT_FOUND",
+                           details=[{"field": "document_id", "issue": "document does not exist"}])
+    account, base_total = _fit(ctx, side, credit_note, intent_id, body.total_gross, record["currency"])
+    record.update(open_item_account=account, base_total=_s(base_total), intent_id=intent_id)
+    event = {"type": "open", "side": side.code, "invoice_id": record["id"], "invoice": record}
+
+    def build(state: ledger.JournalState) -> ledger.Draft:
+        _check_number(ctx.tenant_id, state, record)
+        _check_link(ctx.tenant_id, state, intent_id)
+        return projection.control_draft([event])
+
+    (appender or ledger.APPENDER).append(ctx.tenant_id, build)
+    return {"id": record["id"], "intent_id": intent_id, "status": "open"}
+
+
+# ------------------------------------------------------------------------------------- read
+def require_state(ctx: AuthContext, side: Side, invoice_id: str, tail: ledger.TailIndex | None = None
+                  ) -> dict[str, Any]:
+    state = projection.current_state(ctx.tenant_id, side.code, invoice_id.lower(), tail)
+    if state is None:
+        raise NotFound(f"Invoice {invoice_id} not found.")
+    return state
+
+
+def get(ctx: AuthContext, side: Side, invoice_id: str, today: dt.date | None = None) -> dict[str, Any]:
+    return open_items.view(require_state(ctx, side, invoice_id), today or projection.today())
+
+
+def list_invoices(ctx: AuthContext, side: Side, partner_id: str | None, status: str | None, type_: str | None,
+                  start: str | None, end: str | None, limit: int, offset: int, today: dt.date | None = None
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """Newest invoice date first. Reads the month partitions of the range (the calendar names the
+    months that have invoices), or the partner's partition: never the journal, never a scan."""
+    day = today or projection.today()
+    if partner_id:
+        partners.require(ctx, side, partner_id, side.partner_field)
+        rows = store.query_rows(store.partner_rows_pk(ctx.tenant_id, side.code, partner_id.lower()))
+    else:
+        _days, months, _seq = store.get_calendar(ctx.tenant_id, side.code)
+        rows = []
+        for month in sorted(months, reverse=True):
+            if (start and month < start[:7]) or (end and month > end[:7]):
+                continue
+            rows.extend(store.query_rows(store.month_pk(ctx.tenant_id, side.code, month)))
+    out = []
+    for r in rows:
+        if (start and r["invoice_date"] < start) or (end and r["invoice_date"] > end):
+            continue
+        if type_ and r["type"] != type_:
+            continue
+        if status and open_items.status(r) != status:
+            continue
+        out.append(r)
+    return [open_items.view(r, day, full=False) for r in out[offset: offset + limit]], len(out)
+
+
+def list_open(ctx: AuthContext, side: Side, limit: int, offset: int, today: dt.date | None = None
+              ) -> tuple[list[dict[str, Any]], int]:
+    """Open items, oldest due date first: the calendar (one GetItem) names the due days that hold open
+    items and how many; only the day partitions the page needs are read."""
+    day = today or projection.today()
+    days, _months, _seq = store.get_calendar(ctx.tenant_id, side.code)
+    total = sum(days.values())
+    rows: list[dict[str, Any]] = []
+    skipped = 0  # open items of the due days before the first one read
+    for due in sorted(days):
+        if not rows and skipped + days[due] <= offset:
+            skipped += days[due]
+            continue
+        rows.extend(sorted(store.open_of_day(ctx.tenant_id, side.code, due),
+                           key=lambda r: (r["invoice_date"], r["invoice_number"], r["id"])))
+        if skipped + len(rows) >= offset + limit:
+            break
+    page = rows[offset - skipped: offset - skipped + limit]
+    return [open_items.open_item_view(r, day) for r in page], total
+
+
+# ------------------------------------------------------------------------------------- patch
+def patch(ctx: AuthContext, side: Side, invoice_id: str, body: InvoicePatch,
+          appender: ledger.Appender | None = None) -> dict[str, Any]:
+    state = require_state(ctx, side, invoice_id)
+    invoice_id = state["id"]
+    events: list[dict[str, Any]] = []
+    new_intent = body.intent_id.lower() if body.intent_id else None
+    if new_intent is not None:
+        if not state["cancelled"]:
+            raise Conflict("Only a cancelled invoice (its booking reversed) can link a corrected booking.",
+                           code="INVOICE_NOT_CANCELLED", details=[{"field": "intent_id", "issue": "invoice is "
+                                                                   f"{open_items.status(state)}"}])
+        account, base_total = _fit(ctx, side, state["type"] == "credit_note", new_intent,
+                                   Decimal(state["total_gross"]), state["currency"])
+        events.append({"type": "relink", "side": side.code, "invoice_id": invoice_id, "intent_id": new_intent,
+                       "open_item_account": account, "base_total": _s(base_total)})
+    if body.due_date is not None:
+        if body.due_date.isoformat() < state["invoice_date"]:
+            raise InvalidInput.field("due_date", "must not be before invoice_date")
+        events.append({"type": "due_date", "side": side.code, "invoice_id": invoice_id,
+                       "due_date": body.due_date.isoformat()})
+    if body.notes is not None:
+        events.append({"type": "notes", "side": side.code, "invoice_id": invoice_id, "notes": body.notes})
+
+    def build(state_: ledger.JournalState) -> ledger.Draft:
+        if new_intent is not None:
+            now = require_state(ctx, side, invoice_id, state_.tail)
+            if not now["cancelled"]:
+                raise Conflict("The invoice is not cancelled any more.", code="INVOICE_NOT_CANCELLED")
+            _check_link(ctx.tenant_id, state_, new_intent)
+        return projection.control_draft(events)
+
+    (appender or ledger.APPENDER).append(ctx.tenant_id, build)
+    return get(ctx, side, invoice_id)
