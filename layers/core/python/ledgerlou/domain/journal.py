@@ -254,7 +254,7 @@ def _check_duplicates(ctx: AuthContext, state: ledger.JournalState, intents: lis
 def post_bookings(ctx: AuthContext, requests: list[BookingRequest], source: str = "api",
                   appender: ledger.Appender | None = None, *, annotate: list[dict[str, Any]] | None = None,
                   check: Callable[[ledger.JournalState], None] | None = None,
-                  mirror: list[bool] | None = None) -> list[tuple[str, int]]:
+                  mirror: list[bool] | None = None, lookup: _Accounts | None = None) -> list[tuple[str, int]]:
     """Append one or more bookings as one block: all or none. Returns (intent_id, entry count) each.
 
     For bookings that record more than their entries (receivables: an invoice, a settlement):
@@ -262,8 +262,9 @@ def post_bookings(ctx: AuthContext, requests: list[BookingRequest], source: str 
     the projectors read; ``check`` validates against the journal state the block builds on (raced
     like the lock and duplicate checks: a loser re-checks on top of the winner's block); ``mirror``
     books a request with debit and credit swapped in every entry, tax entries included, as a Storno
-    does (a credit note), and marks its entries ``mirrored`` so that tax sums count them negative."""
-    lookup = _Accounts(ctx)
+    does (a credit note), and marks its entries ``mirrored`` so that tax sums count them negative;
+    ``lookup`` is a caller's account and tax-code cache of this request (read each item once)."""
+    lookup = lookup or _Accounts(ctx)
     built = [build_booking(ctx, r, "batch" if len(requests) > 1 or source == "batch" else source, i, lookup)
              for i, r in enumerate(requests)]
     intents = [b[0] for b in built]

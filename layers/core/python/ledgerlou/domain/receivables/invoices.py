@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -125,35 +126,69 @@ def check_totals(body: InvoiceBase, net: Decimal, tax: Decimal) -> None:
 
 
 # ------------------------------------------------------------------------------------- checks in the append
-def _tail_number_owner(tail: ledger.TailIndex, side: str, scope: str | None, number: str) -> str | None:
-    for block in tail.blocks:
-        records = [i["invoice"] for i in block.intents if i.get("invoice")]
-        control = block.payload.get("control") or {}
-        if control.get("action") == projection.CONTROL_ACTION:
-            records += [e["invoice"] for e in control["events"] if e["type"] == "open"]
-        for r in records:
-            if r["side"] == side and r.get("number_scope") == scope and r["invoice_number"] == number:
-                return str(r["id"])
-    return None
+@dataclass
+class _TailFacts:
+    """The invoice numbers and links in a journal writer's unprojected tail, indexed as blocks arrive:
+    the checks of an invoice cost the same however long the tail is (a warm writer trims it only
+    every few hundred appends, ledger.TAIL_REFRESH_EVERY)."""
+
+    first_seq: int | None
+    count: int
+    numbers: dict[tuple[str, str | None, str], str]
+    links: dict[str, str]
 
 
-def _tail_link_owner(tail: ledger.TailIndex, intent_id: str) -> str | None:
-    for block in tail.blocks:
-        for i in block.intents:
-            if i.get("invoice") and i["intent_id"] == intent_id:
-                return str(i["invoice"]["id"])
+_TAILS: dict[int, tuple[weakref.ref[ledger.TailIndex], _TailFacts]] = {}
+
+
+def _tail_facts(tail: ledger.TailIndex) -> _TailFacts:
+    first = tail.blocks[0].seq if tail.blocks else None
+    cached = _TAILS.get(id(tail))
+    facts = cached[1] if cached is not None and cached[0]() is tail else None
+    if facts is None or facts.first_seq != first or facts.count > len(tail.blocks):
+        if len(_TAILS) > 1000:
+            _TAILS.clear()
+        facts = _TailFacts(first, 0, {}, {})
+        _TAILS[id(tail)] = (weakref.ref(tail), facts)
+    for block in tail.blocks[facts.count:]:
+        for intent in block.intents:
+            if intent.get("invoice"):
+                r = intent["invoice"]
+                facts.numbers[(r["side"], r.get("number_scope"), r["invoice_number"])] = r["id"]
+                facts.links[intent["intent_id"]] = r["id"]
         control = block.payload.get("control") or {}
         if control.get("action") == projection.CONTROL_ACTION:
             for e in control["events"]:
-                if (e["type"] == "open" and e["invoice"]["intent_id"] == intent_id) or (
-                        e["type"] == "relink" and e["intent_id"] == intent_id):
-                    return str(e["invoice_id"])
-    return None
+                if e["type"] == "open":
+                    r = e["invoice"]
+                    facts.numbers[(r["side"], r.get("number_scope"), r["invoice_number"])] = r["id"]
+                    facts.links[r["intent_id"]] = r["id"]
+                elif e["type"] == "relink":
+                    facts.links[e["intent_id"]] = e["invoice_id"]
+    facts.count = len(tail.blocks)
+    return facts
 
 
-def _check_number(tenant_id: str, state: ledger.JournalState, record: dict[str, Any]) -> None:
+def _tail_number_owner(tail: ledger.TailIndex, side: str, scope: str | None, number: str) -> str | None:
+    return _tail_facts(tail).numbers.get((side, scope, number))
+
+
+def _tail_link_owner(tail: ledger.TailIndex, intent_id: str) -> str | None:
+    return _tail_facts(tail).links.get(intent_id)
+
+
+def _check_number(tenant_id: str, state: ledger.JournalState, record: dict[str, Any],
+                  pre_read: tuple[str | None, int] | None = None) -> None:
+    """409 DUPLICATE_INVOICE if the number is taken: by a projected invoice (its claim item) or by one
+    in the blocks after the writer's watermark. ``pre_read`` = (claim owner, journal watermark) read
+    before the append: still valid while the writer's watermark is not newer, because a claim written
+    since belongs to a block after that watermark, which is in the writer's tail."""
     args = (record["side"], record["number_scope"], record["invoice_number"])
-    owner = store.get_number_claim(tenant_id, *args) or _tail_number_owner(state.tail, *args)
+    if pre_read is not None and state.watermark <= pre_read[1]:
+        claimed = pre_read[0]
+    else:
+        claimed = store.get_number_claim(tenant_id, *args)
+    owner = claimed or _tail_number_owner(state.tail, *args)
     if owner:
         where = "for this vendor " if record["number_scope"] else ""
         raise Conflict(f"Invoice number {record['invoice_number']} exists already {where}(invoice {owner}).",
@@ -219,9 +254,62 @@ def _fit(ctx: AuthContext, side: Side, credit_note: bool, intent_id: str, gross:
 
 
 # ------------------------------------------------------------------------------------- create
+@dataclass
+class Prepared:
+    """A checked invoice: its record and, unless it links an existing booking, its booking."""
+
+    record: dict[str, Any]
+    booking: BookingRequest | None
+    credit_note: bool
+    lookup: Any
+    pre_read: tuple[str | None, int] | None = None  # (number claim owner, journal watermark) when read
+
+
 def create(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
            appender: ledger.Appender | None = None) -> dict[str, Any]:
-    partner = partners.require(ctx, side, partner_id, side.partner_field)
+    prepared = prepare(ctx, side, body, partner_id)
+    if prepared.booking is None:
+        return _create_linked(ctx, side, body, prepared.record, prepared.credit_note, appender)
+    [intent_id] = post(ctx, [prepared], appender)
+    return {"id": prepared.record["id"], "intent_id": intent_id, "status": "open"}
+
+
+def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender | None = None) -> list[str]:
+    """Book prepared invoices as one journal block (one intent each; all or none)."""
+    records = [p.record for p in prepared]
+
+    keys = [(r["side"], r["number_scope"], r["invoice_number"]) for r in records]
+    if len(set(keys)) != len(keys):
+        raise Conflict("The same invoice number twice in one batch.", code="DUPLICATE_INVOICE")
+
+    def check(state: ledger.JournalState) -> None:
+        if len(records) == 1:
+            _check_number(ctx.tenant_id, state, records[0], prepared[0].pre_read)
+            return
+        taken = store.get_number_claims(ctx.tenant_id, keys)
+        for record, key in zip(records, keys, strict=True):
+            owner = taken.get(key) or _tail_number_owner(state.tail, *key)
+            if owner:
+                raise Conflict(f"Invoice number {record['invoice_number']} exists already (invoice {owner}).",
+                               code="DUPLICATE_INVOICE",
+                               details=[{"field": "invoice_number", "issue": f"used by invoice {owner}"}])
+
+    bookings = [p.booking for p in prepared if p.booking is not None]
+    posted = journal.post_bookings(ctx, bookings, "api" if len(bookings) == 1 else "batch", appender,
+                                   annotate=[{"invoice": r} for r in records], check=check,
+                                   mirror=[p.credit_note for p in prepared], lookup=prepared[0].lookup)
+    return [intent_id for intent_id, _count in posted]
+
+
+def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) -> Prepared:
+    """Every check that needs no journal state: partner, currency, lines, accounts, tax codes, totals.
+    The partner is read with the number's claim and the journal watermark in one BatchGetItem."""
+    scope = partner_id.lower() if side.numbers_per_partner else None
+    partner, claimed, watermark = store.read_for_invoice(ctx.tenant_id, side.code, partner_id.lower(), scope,
+                                                         body.invoice_number)
+    if partner is None:
+        raise NotFound(f"{side.partner.capitalize()} {partner_id} not found.",
+                       details=[{"field": side.partner_field, "issue": f"{side.partner} does not exist"}])
     if not partner.is_active:
         raise Conflict(f"{side.partner.capitalize()} {partner.partner_id} is inactive; it gets no new invoices.",
                        code="PARTNER_INACTIVE", details=[{"field": side.partner_field, "issue": "inactive"}])
@@ -234,7 +322,7 @@ def create(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
     record: dict[str, Any] = {
         "id": str(uuid.uuid4()), "side": side.code, "type": body.type, "partner_id": partner.partner_id,
         "partner_name": partner.name, "partner_number": str(int(partner.number)),
-        "number_scope": partner.partner_id if side.numbers_per_partner else None,
+        "number_scope": scope,
         "invoice_number": body.invoice_number, "invoice_date": body.invoice_date.isoformat(),
         "due_date": (body.due_date or body.invoice_date).isoformat(), "currency": currency,
         "exchange_rate": str(rate) if rate is not None else None, "total_net": _s(body.total_net),
@@ -252,7 +340,7 @@ def create(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
                            details=[{"field": "total_gross", "issue": "must be total_net + total_tax"}])
     record["lines"] = priced.lines if priced else []
     if body.intent_id is not None:
-        return _create_linked(ctx, side, body, record, credit_note, appender)
+        return Prepared(record, None, credit_note, lookup, (claimed, watermark))
     assert priced is not None
     account = side.open_item_account[ctx.chart]
     lines = []
@@ -268,13 +356,7 @@ def create(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
         "lines": lines, "document_id": record["document_id"], "external_reference": body.invoice_number,
         "custom_metadata": {"invoice_id": record["id"], "invoice_number": body.invoice_number},
         "skip_duplicate_check": True, "fx": {"currency": currency, "rate": rate} if rate else None})
-
-    def check(state: ledger.JournalState) -> None:
-        _check_number(ctx.tenant_id, state, record)
-
-    [(intent_id, _count)] = journal.post_bookings(ctx, [booking], "api", appender, annotate=[{"invoice": record}],
-                                                  check=check, mirror=[credit_note])
-    return {"id": record["id"], "intent_id": intent_id, "status": "open"}
+    return Prepared(record, booking, credit_note, lookup, (claimed, watermark))
 
 
 @dataclass(frozen=True)
@@ -348,23 +430,27 @@ def list_invoices(ctx: AuthContext, side: Side, partner_id: str | None, status: 
 
 def list_open(ctx: AuthContext, side: Side, limit: int, offset: int, today: dt.date | None = None
               ) -> tuple[list[dict[str, Any]], int]:
-    """Open items, oldest due date first: the calendar (one GetItem) names the due days that hold open
-    items and how many; only the day partitions the page needs are read."""
+    """Open items, oldest due date first (then by invoice id): the calendar (one GetItem) says how many
+    open items each due day holds, so only the days of the page are read (one BatchGetItem for their
+    id sets, one for the invoices), however many open items come before or after."""
     day = today or projection.today()
     days, _months, _seq = store.get_calendar(ctx.tenant_id, side.code)
     total = sum(days.values())
-    rows: list[dict[str, Any]] = []
+    wanted: list[str] = []
     skipped = 0  # open items of the due days before the first one read
+    counted = 0
     for due in sorted(days):
-        if not rows and skipped + days[due] <= offset:
+        if not wanted and skipped + days[due] <= offset:
             skipped += days[due]
             continue
-        rows.extend(sorted(store.open_of_day(ctx.tenant_id, side.code, due),
-                           key=lambda r: (r["invoice_date"], r["invoice_number"], r["id"])))
-        if skipped + len(rows) >= offset + limit:
+        wanted.append(due)
+        counted += days[due]
+        if skipped + counted >= offset + limit:
             break
-    page = rows[offset - skipped: offset - skipped + limit]
-    return [open_items.open_item_view(r, day) for r in page], total
+    ids = [i for due, day_ids in sorted(store.open_ids(ctx.tenant_id, side.code, wanted).items()) for i in day_ids]
+    page = ids[offset - skipped: offset - skipped + limit]
+    states = store.get_states(ctx.tenant_id, side.code, page)
+    return [open_items.open_item_view(states[i][0], day) for i in page if i in states], total
 
 
 # ------------------------------------------------------------------------------------- patch

@@ -89,35 +89,42 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for ev in events:
         grouped.setdefault((ev["side"], ev["invoice_id"]), []).append(ev)
+    stored: dict[tuple[str, str], tuple[dict[str, Any], int]] = {}
+    for side in {k[0] for k in grouped}:
+        found = store.get_states(tenant_id, side, [k[1] for k in grouped if k[0] == side])
+        stored.update({(side, invoice_id): got for invoice_id, got in found.items()})
     transitions = []
-    for (side, invoice_id), evs in grouped.items():
-        got = store.get_state(tenant_id, side, invoice_id)
-        old, applied = got if got else (None, None)
+    for key, evs in grouped.items():
+        old, applied = stored.get(key, (None, None))
         if applied is not None and applied >= block.seq:
             continue
         new = open_items.reduce_all(old, evs)
         if new is not None:
-            transitions.append((side, old, new, applied))
+            transitions.append((key[0], old, new, applied))
+    rows, claims, links = [], [], []
     day_deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     month_deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    day_sets: dict[tuple[str, str], tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     partner_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for side, old, new, _applied in transitions:
-        store.put_rows(tenant_id, side, new, open_items.row(new))
+        rows.append((side, new, open_items.row(new)))
         if old is None:
             month_deltas[side][new["invoice_date"][:7]] += 1
-            store.put_number_claim(tenant_id, side, new["number_scope"], new["invoice_number"], new["id"])
+            claims.append((side, new["number_scope"], new["invoice_number"], new["id"]))
         if old is None or old["intent_id"] != new["intent_id"]:
-            store.put_link(tenant_id, new["intent_id"], side, new["id"])
+            links.append((new["intent_id"], side, new["id"]))
         was, now = open_items.is_open(old), open_items.is_open(new)
         old_day, new_day = (old or {}).get("due_date"), new["due_date"]
         if was and old_day and (not now or old_day != new_day):
-            store.delete_open(tenant_id, side, old_day, new["id"])
+            day_sets[(side, old_day)][1].add(new["id"])
             day_deltas[side][old_day] -= 1
-        if now:
-            store.put_open(tenant_id, side, new_day, new["id"], open_items.row(new))
-            if not (was and old_day == new_day):
-                day_deltas[side][new_day] += 1
+        if now and not (was and old_day == new_day):
+            day_sets[(side, new_day)][0].add(new["id"])
+            day_deltas[side][new_day] += 1
         partner_deltas[(side, new["partner_id"])] += open_items.open_base(new) - open_items.open_base(old)
+    store.put_derived(tenant_id, rows, claims, links)
+    for (side, day), (add, remove) in day_sets.items():
+        store.change_open(tenant_id, side, day, add - remove, remove - add)
     for side in set(day_deltas) | set(month_deltas):
         store.apply_calendar(tenant_id, side, dict(day_deltas[side]), dict(month_deltas[side]), block.seq)
     for (side, partner_id), delta in partner_deltas.items():

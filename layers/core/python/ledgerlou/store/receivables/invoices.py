@@ -10,17 +10,20 @@ Access patterns (README "Access patterns"):
                                                                                      conditional on applied_seq
 * invoices of a month     PK=T#<t>#INVMONTH#<side>#<YYYY-MM>      SK=<date>#<id>      Query (list by month)
 * invoices of a partner   PK=T#<t>#INVPARTNER#<side>#<partner>    SK=<date>#<id>      Query (list by partner)
-* open items of a due day PK=T#<t>#OPENITEM#<side>#<YYYY-MM-DD>   SK=<id>             Query; Put / Delete
+* open items of a due day PK=T#<t>#OPENDAY#<side>                 SK=<YYYY-MM-DD>     BatchGetItem; UpdateItem
+                          ADD / DELETE of the string set ``ids`` (idempotent, no read)
 * calendar                PK=T#<t>#INVCAL                         SK=<side>           GetItem: open items per
-                          due day, invoices per month, open count (guarded UpdateItem per block)
+                          due day, invoices per month (read, merge, conditional Put per block)
 * invoice number taken    PK=T#<t>#INVNO#<side>[#<vendor>]        SK=<number>         GetItem (the booking's
                                                                                      race-safe check); Put
 * intent → invoice        PK=T#<t>#INVLINK                        SK=<intent id>      GetItem; Put
 
-Open items are partitioned per due day and the calendar names the days that hold any, so the first
-page of the open-items list reads one small item and the first day partitions, however many invoices
-the tenant has (moto's Query walks a whole partition: PITFALLS.md). The calendar's counts are applied
-once per journal block (``applied_seq``), like the partners' open amounts.
+The open-items list reads no partition at all: the calendar (GetItem) says which due days hold open
+items and how many, one BatchGetItem reads the id sets of the days the page needs, one more the
+invoices of the page — three calls however many invoices the tenant has (moto's Query walks the whole
+table on every call; on DynamoDB a Query costs what it reads, but these reads do not need one). The
+calendar's counts are applied once per journal block (``applied_seq``), like the partners' open
+amounts. The lists by month and by partner are Queries of their partitions.
 """
 
 from __future__ import annotations
@@ -28,10 +31,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou import config
+from ledgerlou.store import journal as journal_store
+from ledgerlou.store.base import TableModel, ddb, tenant_pk
+from ledgerlou.store.receivables import partners as partner_store
 
 
 class InvoiceItem(TableModel):
@@ -45,8 +51,8 @@ class InvoiceRowItem(TableModel):
     data = UnicodeAttribute()
 
 
-class OpenItemRow(TableModel):
-    data = UnicodeAttribute()
+class OpenDayItem(TableModel):
+    ids = UnicodeSetAttribute(null=True)  # invoice ids open on this due day
 
 
 class CalendarItem(TableModel):
@@ -77,8 +83,8 @@ def partner_rows_pk(tenant_id: str, side: str, partner_id: str) -> str:
     return tenant_pk(tenant_id, f"INVPARTNER#{side}#{partner_id}")
 
 
-def open_pk(tenant_id: str, side: str, due_date: str) -> str:
-    return tenant_pk(tenant_id, f"OPENITEM#{side}#{due_date}")
+def open_pk(tenant_id: str, side: str) -> str:
+    return tenant_pk(tenant_id, f"OPENDAY#{side}")
 
 
 def number_pk(tenant_id: str, side: str, scope: str | None) -> str:
@@ -116,11 +122,20 @@ def row_sk(state: dict[str, Any]) -> str:
     return f"{state['invoice_date']}#{state['id']}"
 
 
-def put_rows(tenant_id: str, side: str, state: dict[str, Any], row: dict[str, Any]) -> None:
-    data = _dumps(row)
+def put_derived(tenant_id: str, rows: list[tuple[str, dict[str, Any], dict[str, Any]]],
+                number_claims: list[tuple[str, str | None, str, str]], links: list[tuple[str, str, str]]) -> None:
+    """The projector's idempotent puts of one block in BatchWriteItems: list rows (side, state, row) in
+    the month and the partner partition, number claims (side, scope, number, id), links (intent, side, id)."""
     with InvoiceRowItem.batch_write() as batch:
-        batch.save(InvoiceRowItem(month_pk(tenant_id, side, state["invoice_date"][:7]), row_sk(state), data=data))
-        batch.save(InvoiceRowItem(partner_rows_pk(tenant_id, side, state["partner_id"]), row_sk(state), data=data))
+        for side, state, row in rows:
+            data = _dumps(row)
+            batch.save(InvoiceRowItem(month_pk(tenant_id, side, state["invoice_date"][:7]), row_sk(state), data=data))
+            batch.save(InvoiceRowItem(partner_rows_pk(tenant_id, side, state["partner_id"]), row_sk(state),
+                                      data=data))
+        for side, scope, number, invoice_id in number_claims:
+            batch.save(ClaimItem(number_pk(tenant_id, side, scope), number, invoice_id=invoice_id, side=side))
+        for intent_id, side, invoice_id in links:
+            batch.save(ClaimItem(link_pk(tenant_id), intent_id, invoice_id=invoice_id, side=side))
 
 
 def query_rows(pk: str, newest_first: bool = True) -> list[dict[str, Any]]:
@@ -129,16 +144,29 @@ def query_rows(pk: str, newest_first: bool = True) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------- open items
-def put_open(tenant_id: str, side: str, due_date: str, invoice_id: str, row: dict[str, Any]) -> None:
-    OpenItemRow(open_pk(tenant_id, side, due_date), invoice_id, data=_dumps(row)).save()
+def change_open(tenant_id: str, side: str, due_date: str, add: set[str], remove: set[str]) -> None:
+    """The invoice ids open on ``due_date``: UpdateItem ADD / DELETE of the set (both idempotent; two
+    calls when both, as one update expression may not touch an attribute twice)."""
+    item = OpenDayItem(open_pk(tenant_id, side), due_date)
+    if add:
+        item.update(actions=[OpenDayItem.ids.add(add)])
+    if remove:
+        item.update(actions=[OpenDayItem.ids.delete(remove)])
 
 
-def delete_open(tenant_id: str, side: str, due_date: str, invoice_id: str) -> None:
-    OpenItemRow(open_pk(tenant_id, side, due_date), invoice_id).delete()
+def open_ids(tenant_id: str, side: str, days: list[str]) -> dict[str, list[str]]:
+    """due day → its open invoice ids, sorted (one BatchGetItem per 100 days)."""
+    out: dict[str, list[str]] = {day: [] for day in days}
+    for item in OpenDayItem.batch_get([(open_pk(tenant_id, side), d) for d in days], consistent_read=True):
+        out[item.SK] = sorted(item.ids or ())
+    return out
 
 
-def open_of_day(tenant_id: str, side: str, due_date: str) -> list[dict[str, Any]]:
-    return [json.loads(i.data) for i in OpenItemRow.query(open_pk(tenant_id, side, due_date), consistent_read=True)]
+def get_states(tenant_id: str, side: str, invoice_ids: list[str]) -> dict[str, tuple[dict[str, Any], int]]:
+    """Several invoices at once (BatchGetItem): id → (state, applied_seq)."""
+    keys = [(invoice_pk(tenant_id, side), i) for i in dict.fromkeys(invoice_ids)]
+    return {item.SK: (json.loads(item.data), int(item.applied_seq))
+            for item in InvoiceItem.batch_get(keys, consistent_read=True)}
 
 
 def get_calendar(tenant_id: str, side: str) -> tuple[dict[str, int], dict[str, int], int]:
@@ -183,8 +211,12 @@ def get_number_claim(tenant_id: str, side: str, scope: str | None, number: str) 
         return None
 
 
-def put_number_claim(tenant_id: str, side: str, scope: str | None, number: str, invoice_id: str) -> None:
-    ClaimItem(number_pk(tenant_id, side, scope), number, invoice_id=invoice_id, side=side).save()
+def get_number_claims(tenant_id: str, keys: list[tuple[str, str | None, str]]) -> dict[tuple[str, str | None, str],
+                                                                                str]:
+    """(side, scope, number) → the invoice id holding it, for those taken (one BatchGetItem per 100)."""
+    wanted = {(number_pk(tenant_id, side, scope), number): (side, scope, number) for side, scope, number in keys}
+    return {wanted[(item.PK, item.SK)]: str(item.invoice_id)
+            for item in ClaimItem.batch_get(list(wanted), consistent_read=True)}
 
 
 def get_link(tenant_id: str, intent_id: str) -> tuple[str, str] | None:
@@ -196,6 +228,28 @@ def get_link(tenant_id: str, intent_id: str) -> tuple[str, str] | None:
     return str(item.side), str(item.invoice_id)
 
 
-def put_link(tenant_id: str, intent_id: str, side: str, invoice_id: str) -> None:
-    ClaimItem(link_pk(tenant_id), intent_id, invoice_id=invoice_id, side=side).save()
-
+def read_for_invoice(tenant_id: str, side: str, partner_id: str, scope: str | None, number: str
+                     ) -> tuple[partner_store.PartnerItem | None, str | None, int]:
+    """What a new invoice reads, in one BatchGetItem: its partner, the claim of its number, and the
+    journal's projection watermark (journal.py PROJECTED) as of that read. → (partner, owner, watermark)"""
+    keys = {"partner": (partner_store.partner_pk(tenant_id, side), partner_id),
+            "claim": (number_pk(tenant_id, side, scope), number),
+            "watermark": (journal_store.journal_pk(tenant_id), "PROJECTED")}
+    wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in keys.values()]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    request: dict[str, Any] = {config.table_name(): {"Keys": wanted, "ConsistentRead": True}}
+    for _ in range(10):
+        resp = ddb().batch_get_item(RequestItems=request)
+        for item in resp.get("Responses", {}).get(config.table_name(), []):
+            found[(item["PK"]["S"], item["SK"]["S"])] = item
+        request = resp.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    else:
+        raise RuntimeError("BatchGetItem left keys unprocessed ten times")
+    raw_partner = found.get(keys["partner"])
+    partner = partner_store.PartnerItem.from_raw_data(raw_partner) if raw_partner else None
+    raw_claim = found.get(keys["claim"])
+    raw_mark = found.get(keys["watermark"])
+    return (partner, raw_claim["invoice_id"]["S"] if raw_claim else None,
+            int(raw_mark["seq"]["N"]) if raw_mark else 0)
