@@ -104,8 +104,8 @@ class Code:
 
 
 class Lookup:
-    codes: ClassVar[dict[str, Code]] = {"USt19": Code("19", "output"), "USt7": Code("7", "output"), "VSt19": Code("19", "input"),
-                                         "RC19": Code("19", "input", "1787")}
+    codes: ClassVar[dict[str, Code]] = {"USt19": Code("19", "output"), "USt7": Code("7", "output"),
+                                        "VSt19": Code("19", "input"), "RC19": Code("19", "input", "1787")}
 
     def require(self, number: str, field: str) -> Acc:
         return Acc(number, "receivable" if number == "1400" else "revenue")
