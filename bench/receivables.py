@@ -100,10 +100,11 @@ def run(big: int = 10_000, small: int = 100) -> dict[str, Any]:
         from local import resources
 
         resources.apply_environment(resources.create_all())
-        from functions.journal.app import lambda_handler as journal_handler
-        from functions.receivables.app import lambda_handler as receivables_handler
         from ledgerlou.domain import api_keys, tenants
         from ledgerlou.store.base import warm_connections
+
+        from functions.journal.app import lambda_handler as journal_handler
+        from functions.receivables.app import lambda_handler as receivables_handler
 
         warm_connections()
         ctx_small = api_keys.authenticate(tenants.create_tenant("Bench small").admin_key)

@@ -290,3 +290,12 @@ def test_given_an_invoice_then_the_datev_export_carries_its_number_in_belegfeld_
     resp = client.get("/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31")
     assert resp.status == 200
     assert '"RE-2026-042"' in resp.body.decode("cp1252")
+
+
+def test_given_an_invoice_linking_a_booking_then_the_datev_export_carries_the_invoice_number(
+        client: Any, kunde: dict[str, Any]) -> None:
+    intent = _booking(client)
+    create(client, invoice_body(kunde["id"], "RE-LINK-7", intent_id=intent))
+    text = client.get("/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31").body.decode("cp1252")
+    row = next(line for line in text.splitlines() if "Rechnung von Hand" in line)
+    assert '"RE-LINK-7"' in row

@@ -210,7 +210,7 @@ def _check_link(tenant_id: str, state: ledger.JournalState, intent_id: str) -> N
 
 # ------------------------------------------------------------------------------------- linking a booking
 def _fit(ctx: AuthContext, side: Side, credit_note: bool, intent_id: str, gross: Decimal, currency: str
-         ) -> tuple[str, Decimal]:
+         ) -> tuple[str, Decimal, str]:
     """The open-item account and base amount of an existing booking that fits the invoice: it posts
     total_gross to a receivable (payable) account on the invoice's side. 409 INTENT_MISMATCH else."""
     found = journal.find_intent(ctx.tenant_id, intent_id)
@@ -245,7 +245,7 @@ def _fit(ctx: AuthContext, side: Side, credit_note: bool, intent_id: str, gross:
         base[number] = base.get(number, ZERO) + amount
     for number, total in doc.items():
         if total == gross:
-            return number, base[number]
+            return number, base[number], str(intent["booking_date"])
     posted = ", ".join(f"{_s(v)} on {k}" for k, v in doc.items()) or "nothing"
     what = "receivable" if side.open_item_category == "receivable" else "payable"
     raise Conflict(f"Intent {intent_id} does not post {_s(gross)} to a {what} account on the "
@@ -374,8 +374,8 @@ def _create_linked(ctx: AuthContext, side: Side, body: InvoiceBase, record: dict
         if not documents.exists(ctx.tenant_id, record["document_id"]):
             raise NotFound(f"document_id: document {record['document_id']} does not exist.", code="DOCUMENT_NOT_FOUND",
                            details=[{"field": "document_id", "issue": "document does not exist"}])
-    account, base_total = _fit(ctx, side, credit_note, intent_id, body.total_gross, record["currency"])
-    record.update(open_item_account=account, base_total=_s(base_total), intent_id=intent_id)
+    account, base_total, booked_on = _fit(ctx, side, credit_note, intent_id, body.total_gross, record["currency"])
+    record.update(open_item_account=account, base_total=_s(base_total), intent_id=intent_id, booked_on=booked_on)
     event = {"type": "open", "side": side.code, "invoice_id": record["id"], "invoice": record}
 
     def build(state: ledger.JournalState) -> ledger.Draft:
@@ -465,10 +465,11 @@ def patch(ctx: AuthContext, side: Side, invoice_id: str, body: InvoicePatch,
             raise Conflict("Only a cancelled invoice (its booking reversed) can link a corrected booking.",
                            code="INVOICE_NOT_CANCELLED", details=[{"field": "intent_id", "issue": "invoice is "
                                                                    f"{open_items.status(state)}"}])
-        account, base_total = _fit(ctx, side, state["type"] == "credit_note", new_intent,
-                                   Decimal(state["total_gross"]), state["currency"])
+        account, base_total, booked_on = _fit(ctx, side, state["type"] == "credit_note", new_intent,
+                                              Decimal(state["total_gross"]), state["currency"])
         events.append({"type": "relink", "side": side.code, "invoice_id": invoice_id, "intent_id": new_intent,
-                       "open_item_account": account, "base_total": _s(base_total)})
+                       "open_item_account": account, "base_total": _s(base_total), "booked_on": booked_on,
+                       "invoice_number": state["invoice_number"]})
     if body.due_date is not None:
         if body.due_date.isoformat() < state["invoice_date"]:
             raise InvalidInput.field("due_date", "must not be before invoice_date")

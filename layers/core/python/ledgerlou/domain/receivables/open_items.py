@@ -44,7 +44,8 @@ def reduce(state: dict[str, Any] | None, event: dict[str, Any]) -> dict[str, Any
             s["cancelled"], s["cancelled_by"] = True, event["reversal_intent_id"]
     elif kind == "relink":
         s.update(intent_id=event["intent_id"], open_item_account=event["open_item_account"],
-                 base_total=event["base_total"], cancelled=False, cancelled_by=None, linked=True)
+                 base_total=event["base_total"], booked_on=event.get("booked_on"), cancelled=False,
+                 cancelled_by=None, linked=True)
     elif kind == "due_date":
         s["due_date"] = event["due_date"]
     elif kind == "notes":

@@ -102,6 +102,7 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
         if new is not None:
             transitions.append((key[0], old, new, applied))
     rows, claims, links = [], [], []
+    numbers: dict[str, dict[str, str]] = defaultdict(dict)  # month → {linked intent: invoice number}
     day_deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     month_deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     day_sets: dict[tuple[str, str], tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
@@ -113,6 +114,8 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
             claims.append((side, new["number_scope"], new["invoice_number"], new["id"]))
         if old is None or old["intent_id"] != new["intent_id"]:
             links.append((new["intent_id"], side, new["id"]))
+            if new.get("booked_on"):  # a linked booking: DATEV's Belegfeld 1 gets the invoice number
+                numbers[new["booked_on"][:7]][new["intent_id"]] = new["invoice_number"]
         was, now = open_items.is_open(old), open_items.is_open(new)
         old_day, new_day = (old or {}).get("due_date"), new["due_date"]
         if was and old_day and (not now or old_day != new_day):
@@ -123,6 +126,8 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
             day_deltas[side][new_day] += 1
         partner_deltas[(side, new["partner_id"])] += open_items.open_base(new) - open_items.open_base(old)
     store.put_derived(tenant_id, rows, claims, links)
+    for month, by_intent in numbers.items():
+        store.add_linked_numbers(tenant_id, month, by_intent)
     for (side, day), (add, remove) in day_sets.items():
         store.change_open(tenant_id, side, day, add - remove, remove - add)
     for side in set(day_deltas) | set(month_deltas):
@@ -197,6 +202,23 @@ def linked_intents(tenant_id: str, intent: dict[str, Any]) -> dict[str, list[str
         if state is not None and state["intent_id"] == intent["intent_id"]:
             settlements = [s["intent_id"] for s in open_items.active_settlements(state)]
     return {"settles_intent_ids": settles, "settlement_intent_ids": settlements}
+
+
+def invoice_numbers(tenant_id: str, months: list[str], tail: ledger.TailIndex) -> dict[str, str]:
+    """intent id → invoice number of the bookings dated in ``months`` that an invoice links (an
+    invoice's own booking carries its number as external_reference already): DATEV's Belegfeld 1."""
+    out = store.linked_numbers(tenant_id, months)
+    wanted = set(months)
+    for block in tail.blocks:
+        control = block.payload.get("control") or {}
+        if control.get("action") != CONTROL_ACTION:
+            continue
+        for ev in control.get("events", []):
+            if ev["type"] == "open" and (ev["invoice"].get("booked_on") or "")[:7] in wanted:
+                out[ev["invoice"]["intent_id"]] = ev["invoice"]["invoice_number"]
+            elif ev["type"] == "relink" and (ev.get("booked_on") or "")[:7] in wanted:
+                out[ev["intent_id"]] = ev["invoice_number"]
+    return out
 
 
 def today() -> dt.date:

@@ -17,6 +17,8 @@ Access patterns (README "Access patterns"):
 * invoice number taken    PK=T#<t>#INVNO#<side>[#<vendor>]        SK=<number>         GetItem (the booking's
                                                                                      race-safe check); Put
 * intent → invoice        PK=T#<t>#INVLINK                        SK=<intent id>      GetItem; Put
+* linked bookings' numbers PK=T#<t>#INVNUMBERS                    SK=<YYYY-MM>        BatchGetItem (DATEV
+                          export: Belegfeld 1 of a linked booking); UpdateItem SET i_<intent id> = number
 
 The open-items list reads no partition at all: the calendar (GetItem) says which due days hold open
 items and how many, one BatchGetItem reads the id sets of the days the page needs, one more the
@@ -253,3 +255,28 @@ def read_for_invoice(tenant_id: str, side: str, partner_id: str, scope: str | No
     raw_mark = found.get(keys["watermark"])
     return (partner, raw_claim["invoice_id"]["S"] if raw_claim else None,
             int(raw_mark["seq"]["N"]) if raw_mark else 0)
+
+
+def add_linked_numbers(tenant_id: str, month: str, numbers: dict[str, str]) -> None:
+    """Invoice numbers of bookings dated in ``month`` that an invoice links (SET is idempotent)."""
+    names = {f"#i{n}": f"i_{intent_id}" for n, intent_id in enumerate(numbers)}
+    values = {f":n{n}": {"S": number} for n, number in enumerate(numbers.values())}
+    ddb().update_item(TableName=config.table_name(),
+                      Key={"PK": {"S": tenant_pk(tenant_id, "INVNUMBERS")}, "SK": {"S": month}},
+                      UpdateExpression="SET " + ", ".join(f"#i{n} = :n{n}" for n in range(len(numbers))),
+                      ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+
+
+def linked_numbers(tenant_id: str, months: list[str]) -> dict[str, str]:
+    """intent id → invoice number of the linked bookings dated in ``months`` (BatchGetItem per 100)."""
+    out: dict[str, str] = {}
+    pk = tenant_pk(tenant_id, "INVNUMBERS")
+    for i in range(0, len(months), 100):
+        request: dict[str, Any] = {config.table_name(): {
+            "Keys": [{"PK": {"S": pk}, "SK": {"S": m}} for m in months[i: i + 100]], "ConsistentRead": True}}
+        while request:
+            resp = ddb().batch_get_item(RequestItems=request)
+            for item in resp.get("Responses", {}).get(config.table_name(), []):
+                out.update((k[2:], v["S"]) for k, v in item.items() if k.startswith("i_"))
+            request = resp.get("UnprocessedKeys") or {}
+    return out
