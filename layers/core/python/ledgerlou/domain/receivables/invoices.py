@@ -305,8 +305,13 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
     """Every check that needs no journal state: partner, currency, lines, accounts, tax codes, totals.
     The partner is read with the number's claim and the journal watermark in one BatchGetItem."""
     scope = partner_id.lower() if side.numbers_per_partner else None
-    partner, claimed, watermark = store.read_for_invoice(ctx.tenant_id, side.code, partner_id.lower(), scope,
-                                                         body.invoice_number)
+    reads = store.read_for_invoice(ctx.tenant_id, side.code, partner_id.lower(), scope, body.invoice_number,
+                                   [ln.tax_code for ln in body.lines if ln.tax_code])
+    partner, claimed, watermark = reads.partner, reads.claimed_by, reads.watermark
+    # The journal's per-request account and tax-code cache; the tax codes came with the partner in one
+    # read, so neither the pricing here nor the booking path reads them again.
+    lookup = journal._Accounts(ctx)
+    lookup._codes.update(reads.tax_codes)
     if partner is None:
         raise NotFound(f"{side.partner.capitalize()} {partner_id} not found.",
                        details=[{"field": side.partner_field, "issue": f"{side.partner} does not exist"}])
@@ -318,7 +323,6 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
         raise InvalidInput.field("exchange_rate", f"required for an invoice in {currency} (base {ctx.base_currency})")
     rate = body.exchange_rate if currency != ctx.base_currency else None
     credit_note = body.type == "credit_note"
-    lookup = journal._Accounts(ctx)
     record: dict[str, Any] = {
         "id": str(uuid.uuid4()), "side": side.code, "type": body.type, "partner_id": partner.partner_id,
         "partner_name": partner.name, "partner_number": str(int(partner.number)),

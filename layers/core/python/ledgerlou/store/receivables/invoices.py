@@ -31,6 +31,7 @@ amounts. The lists by month and by partner are Queries of their partitions.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
@@ -38,6 +39,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from ledgerlou import config
 from ledgerlou.store import journal as journal_store
+from ledgerlou.store import tax_codes as tax_code_store
 from ledgerlou.store.base import TableModel, ddb, tenant_pk
 from ledgerlou.store.receivables import partners as partner_store
 
@@ -230,13 +232,23 @@ def get_link(tenant_id: str, intent_id: str) -> tuple[str, str] | None:
     return str(item.side), str(item.invoice_id)
 
 
-def read_for_invoice(tenant_id: str, side: str, partner_id: str, scope: str | None, number: str
-                     ) -> tuple[partner_store.PartnerItem | None, str | None, int]:
-    """What a new invoice reads, in one BatchGetItem: its partner, the claim of its number, and the
-    journal's projection watermark (journal.py PROJECTED) as of that read. → (partner, owner, watermark)"""
+@dataclass
+class InvoiceReads:
+    partner: partner_store.PartnerItem | None
+    claimed_by: str | None  # the invoice holding the number, if any
+    watermark: int  # the journal's projection watermark when read
+    tax_codes: dict[str, tax_code_store.TaxCodeItem]  # those of the lines that exist
+
+
+def read_for_invoice(tenant_id: str, side: str, partner_id: str, scope: str | None, number: str,
+                     tax_codes: list[str]) -> InvoiceReads:
+    """What a new invoice reads, in one BatchGetItem: its partner, the claim of its number, the
+    journal's projection watermark (journal.py PROJECTED) as of that read, and its lines' tax codes."""
     keys = {"partner": (partner_store.partner_pk(tenant_id, side), partner_id),
             "claim": (number_pk(tenant_id, side, scope), number),
             "watermark": (journal_store.journal_pk(tenant_id), "PROJECTED")}
+    code_pk = tax_code_store._pk(tenant_id)
+    keys.update({f"code:{code}": (code_pk, code) for code in dict.fromkeys(tax_codes)})
     wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in keys.values()]
     found: dict[tuple[str, str], dict[str, Any]] = {}
     request: dict[str, Any] = {config.table_name(): {"Keys": wanted, "ConsistentRead": True}}
@@ -250,11 +262,13 @@ def read_for_invoice(tenant_id: str, side: str, partner_id: str, scope: str | No
     else:
         raise RuntimeError("BatchGetItem left keys unprocessed ten times")
     raw_partner = found.get(keys["partner"])
-    partner = partner_store.PartnerItem.from_raw_data(raw_partner) if raw_partner else None
     raw_claim = found.get(keys["claim"])
     raw_mark = found.get(keys["watermark"])
-    return (partner, raw_claim["invoice_id"]["S"] if raw_claim else None,
-            int(raw_mark["seq"]["N"]) if raw_mark else 0)
+    codes = {name[5:]: tax_code_store.TaxCodeItem.from_raw_data(found[key]) for name, key in keys.items()
+             if name.startswith("code:") and key in found}
+    return InvoiceReads(partner_store.PartnerItem.from_raw_data(raw_partner) if raw_partner else None,
+                        raw_claim["invoice_id"]["S"] if raw_claim else None,
+                        int(raw_mark["seq"]["N"]) if raw_mark else 0, codes)
 
 
 def add_linked_numbers(tenant_id: str, month: str, numbers: dict[str, str]) -> None:
