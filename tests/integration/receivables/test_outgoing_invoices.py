@@ -299,3 +299,18 @@ def test_given_an_invoice_linking_a_booking_then_the_datev_export_carries_the_in
     text = client.get("/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31").body.decode("cp1252")
     row = next(line for line in text.splitlines() if "Rechnung von Hand" in line)
     assert '"RE-LINK-7"' in row
+
+
+def test_given_a_credit_note_when_reversed_then_it_is_cancelled_and_the_vat_return_counts_the_invoice_again(
+        client: Any, kunde: dict[str, Any]) -> None:
+    create(client, invoice_body(kunde["id"]))
+    note = create(client, invoice_body(kunde["id"], "GS-9", type="credit_note", total_net="50.00",
+                                       total_tax="9.50", total_gross="59.50",
+                                       lines=[{"net_amount": "50.00", "tax_code": "USt19"}]))
+    assert client.post("/v1/journal/reverse", {"intent_id": note["intent_id"], "reason": "irrtümlich",
+                                               "posting_mode": "original_date"}).status == 201
+    assert client.get(f"/v1/outgoing-invoices/{note['id']}").json()["status"] == "cancelled"
+    vat = {r["kennzahl"]: r for r in client.get(
+        "/v1/reports?type=vat_return&startDate=2026-01-01&endDate=2026-01-31").json()}
+    assert (vat["81"]["base"], vat["81"]["tax"]) == (Decimal("100.00"), Decimal("19.00"))
+    assert client.get(f"/v1/customers/{kunde['id']}").json()["open_amount"] == Decimal("119.00")
