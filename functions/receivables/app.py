@@ -47,10 +47,17 @@ def _page(rows: list[Any], total: int) -> Response[str]:
     return json_response(rows, headers={TOTAL: str(total)})
 
 
+def _counted(out: dict[int, Any]) -> dict[int, Any]:
+    """``responses=`` of a list route: its 200 carries the X-Total-Count header."""
+    out[200] = {**out[200], "headers": {TOTAL: {"description": "Number of matches (for limit/offset paging)",
+                                                "schema": {"type": "integer", "minimum": 0}}}}
+    return out
+
+
 # ------------------------------------------------------------------------------------- customers
 @app.get("/v1/customers", summary="List customers (search over name, number, VAT id, IBAN)", tags=CUSTOMERS,
          description="Ordered by Debitor number. The header X-Total-Count gives the number of matches.",
-         responses=responses(list[PartnerOut], 200, "Success", 400, 401, 403))
+         responses=_counted(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
 def list_customers(search: Annotated[str | None, Query(max_length=100)] = None,
                    is_active: Annotated[bool | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                    offset: Offset = 0) -> Response[str]:
@@ -93,7 +100,7 @@ def deactivate_customer(customer_id: IdPath) -> Response[str]:
 # ------------------------------------------------------------------------------------- outgoing invoices
 @app.get("/v1/outgoing-invoices", summary="List outgoing invoices (newest invoice date first)", tags=INVOICES,
          description="The header X-Total-Count gives the number of matches.",
-         responses=responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404))
+         responses=_counted(responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404)))
 def list_outgoing_invoices(customer_id: Annotated[str | None, Query(pattern=UUID_PATTERN)] = None,
                            status: Annotated[InvoiceStatus | None, Query()] = None,
                            type: Annotated[InvoiceType | None, Query()] = None,  # noqa: A002 - seed name
@@ -128,7 +135,7 @@ def create_outgoing_invoice(body: OutgoingInvoiceIn) -> Response[str]:
 
 @app.get("/v1/outgoing-invoices/open-items", summary="Open items: invoices with a remaining amount, oldest due "
          "date first", tags=INVOICES, description="The header X-Total-Count gives the number of open items.",
-         responses=responses(list[OpenItemOut], 200, "Success", 400, 401, 403))
+         responses=_counted(responses(list[OpenItemOut], 200, "Success", 400, 401, 403)))
 def list_outgoing_open_items(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
     return _page(*invoices.list_open(ctx, SIDE, limit, offset))
