@@ -177,17 +177,12 @@ def _tail_link_owner(tail: ledger.TailIndex, intent_id: str) -> str | None:
     return _tail_facts(tail).links.get(intent_id)
 
 
-def _check_number(tenant_id: str, state: ledger.JournalState, record: dict[str, Any],
-                  pre_read: tuple[str | None, int] | None = None) -> None:
-    """409 DUPLICATE_INVOICE if the number is taken: by a projected invoice (its claim item) or by one
-    in the blocks after the writer's watermark. ``pre_read`` = (claim owner, journal watermark) read
-    before the append: still valid while the writer's watermark is not newer, because a claim written
-    since belongs to a block after that watermark, which is in the writer's tail."""
+def _check_number(tenant_id: str, state: ledger.JournalState, record: dict[str, Any]) -> None:
+    """409 DUPLICATE_INVOICE if the number is taken: by a projected invoice (its claim item, read here,
+    inside the append, so that it is at least as new as the writer's watermark) or by one in the blocks
+    after that watermark (the writer's tail)."""
     args = (record["side"], record["number_scope"], record["invoice_number"])
-    if pre_read is not None and state.watermark <= pre_read[1]:
-        claimed = pre_read[0]
-    else:
-        claimed = store.get_number_claim(tenant_id, *args)
+    claimed = store.get_number_claim(tenant_id, *args)
     owner = claimed or _tail_number_owner(state.tail, *args)
     if owner:
         where = "for this vendor " if record["number_scope"] else ""
@@ -262,7 +257,6 @@ class Prepared:
     booking: BookingRequest | None
     credit_note: bool
     lookup: Any
-    pre_read: tuple[str | None, int] | None = None  # (number claim owner, journal watermark) when read
 
 
 def create(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
@@ -284,7 +278,7 @@ def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender |
 
     def check(state: ledger.JournalState) -> None:
         if len(records) == 1:
-            _check_number(ctx.tenant_id, state, records[0], prepared[0].pre_read)
+            _check_number(ctx.tenant_id, state, records[0])
             return
         taken = store.get_number_claims(ctx.tenant_id, keys)
         for record, key in zip(records, keys, strict=True):
@@ -303,11 +297,11 @@ def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender |
 
 def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) -> Prepared:
     """Every check that needs no journal state: partner, currency, lines, accounts, tax codes, totals.
-    The partner is read with the number's claim and the journal watermark in one BatchGetItem."""
+    The partner and the lines' tax codes are read in one BatchGetItem."""
     scope = partner_id.lower() if side.numbers_per_partner else None
-    reads = store.read_for_invoice(ctx.tenant_id, side.code, partner_id.lower(), scope, body.invoice_number,
+    reads = store.read_for_invoice(ctx.tenant_id, side.code, partner_id.lower(),
                                    [ln.tax_code for ln in body.lines if ln.tax_code])
-    partner, claimed, watermark = reads.partner, reads.claimed_by, reads.watermark
+    partner = reads.partner
     # The journal's per-request account and tax-code cache; the tax codes came with the partner in one
     # read, so neither the pricing here nor the booking path reads them again.
     lookup = journal._Accounts(ctx)
@@ -344,7 +338,7 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
                            details=[{"field": "total_gross", "issue": "must be total_net + total_tax"}])
     record["lines"] = priced.lines if priced else []
     if body.intent_id is not None:
-        return Prepared(record, None, credit_note, lookup, (claimed, watermark))
+        return Prepared(record, None, credit_note, lookup)
     assert priced is not None
     account = side.open_item_account[ctx.chart]
     lines = []
@@ -360,7 +354,7 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
         "lines": lines, "document_id": record["document_id"], "external_reference": body.invoice_number,
         "custom_metadata": {"invoice_id": record["id"], "invoice_number": body.invoice_number},
         "skip_duplicate_check": True, "fx": {"currency": currency, "rate": rate} if rate else None})
-    return Prepared(record, booking, credit_note, lookup, (claimed, watermark))
+    return Prepared(record, booking, credit_note, lookup)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAtt
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from ledgerlou import config
-from ledgerlou.store import journal as journal_store
 from ledgerlou.store import tax_codes as tax_code_store
 from ledgerlou.store.base import TableModel, ddb, tenant_pk
 from ledgerlou.store.receivables import partners as partner_store
@@ -235,19 +234,15 @@ def get_link(tenant_id: str, intent_id: str) -> tuple[str, str] | None:
 @dataclass
 class InvoiceReads:
     partner: partner_store.PartnerItem | None
-    claimed_by: str | None  # the invoice holding the number, if any
-    watermark: int  # the journal's projection watermark when read
     tax_codes: dict[str, tax_code_store.TaxCodeItem]  # those of the lines that exist
 
 
-def read_for_invoice(tenant_id: str, side: str, partner_id: str, scope: str | None, number: str,
-                     tax_codes: list[str]) -> InvoiceReads:
-    """What a new invoice reads, in one BatchGetItem: its partner, the claim of its number, the
-    journal's projection watermark (journal.py PROJECTED) as of that read, and its lines' tax codes."""
-    keys = {"partner": (partner_store.partner_pk(tenant_id, side), partner_id),
-            "claim": (number_pk(tenant_id, side, scope), number),
-            "watermark": (journal_store.journal_pk(tenant_id), "PROJECTED")}
-    code_pk = tax_code_store._pk(tenant_id)
+def read_for_invoice(tenant_id: str, side: str, partner_id: str, tax_codes: list[str]) -> InvoiceReads:
+    """What a new invoice reads before its booking, in one BatchGetItem: its partner and its lines' tax
+    codes. (The number's claim is read inside the journal append: it must be at least as new as the
+    writer's watermark, which a read before the append cannot promise.)"""
+    keys = {"partner": (partner_store.partner_pk(tenant_id, side), partner_id)}
+    code_pk = tax_code_store._pk(tenant_id)  # the tax-code store's key, read in the same batch
     keys.update({f"code:{code}": (code_pk, code) for code in dict.fromkeys(tax_codes)})
     wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in keys.values()]
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -262,13 +257,9 @@ def read_for_invoice(tenant_id: str, side: str, partner_id: str, scope: str | No
     else:
         raise RuntimeError("BatchGetItem left keys unprocessed ten times")
     raw_partner = found.get(keys["partner"])
-    raw_claim = found.get(keys["claim"])
-    raw_mark = found.get(keys["watermark"])
     codes = {name[5:]: tax_code_store.TaxCodeItem.from_raw_data(found[key]) for name, key in keys.items()
              if name.startswith("code:") and key in found}
-    return InvoiceReads(partner_store.PartnerItem.from_raw_data(raw_partner) if raw_partner else None,
-                        raw_claim["invoice_id"]["S"] if raw_claim else None,
-                        int(raw_mark["seq"]["N"]) if raw_mark else 0, codes)
+    return InvoiceReads(partner_store.PartnerItem.from_raw_data(raw_partner) if raw_partner else None, codes)
 
 
 def add_linked_numbers(tenant_id: str, month: str, numbers: dict[str, str]) -> None:
