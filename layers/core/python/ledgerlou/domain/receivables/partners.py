@@ -97,10 +97,12 @@ def require(ctx: AuthContext, side: Side, partner_id: str, field: str | None = N
 
 
 def get(ctx: AuthContext, side: Side, partner_id: str) -> dict[str, Any]:
+    from ledgerlou.domain import journal
     from ledgerlou.domain.receivables import projection
 
+    index = journal.tail(ctx.tenant_id)  # before the partner: see projection.current_state
     item = require(ctx, side, partner_id)
-    return view(item, projection.partner_open_amount(ctx.tenant_id, side, item))
+    return view(item, projection.partner_open_amount(ctx.tenant_id, side, item, index))
 
 
 def list_partners(ctx: AuthContext, side: Side, search: str | None, is_active: bool | None, limit: int,

@@ -150,10 +150,14 @@ def _tail(tenant_id: str, tail: ledger.TailIndex | None) -> ledger.TailIndex:
 
 def current_state(tenant_id: str, side: str, invoice_id: str, tail: ledger.TailIndex | None = None
                   ) -> dict[str, Any] | None:
-    """The invoice as the journal says now: the projection plus the blocks not yet projected."""
+    """The invoice as the journal says now: the projection plus the blocks not yet projected.
+
+    The tail first, then the state: a block the state does not hold yet was not fully projected when
+    the watermark was read, so it is in the tail (read the other way round, a block projected in
+    between would be in neither)."""
+    index = _tail(tenant_id, tail)
     got = store.get_state(tenant_id, side, invoice_id)
     state, applied = got if got else (None, 0)
-    index = _tail(tenant_id, tail)
     known: Links = {}
     for block in index.blocks:
         events = block_events(tenant_id, block, known, index)
@@ -163,9 +167,11 @@ def current_state(tenant_id: str, side: str, invoice_id: str, tail: ledger.TailI
     return state
 
 
-def partner_open_amount(tenant_id: str, side: Side, item: partner_store.PartnerItem) -> Decimal:
+def partner_open_amount(tenant_id: str, side: Side, item: partner_store.PartnerItem,
+                        index: ledger.TailIndex) -> Decimal:
+    """The partner's open amount now: ``item`` (read after ``index``, see current_state) plus what the
+    tail's blocks change that the item does not hold yet."""
     total = item.open_amount or Decimal(0)
-    index = _tail(tenant_id, None)
     if not index.blocks:
         return total
     partner_applied = int(item.applied_seq or 0)
