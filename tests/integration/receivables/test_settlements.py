@@ -54,8 +54,9 @@ def test_given_an_open_invoice_when_settled_in_part_then_partially_paid_and_link
                                    "kind": "payment"}]
     assert client.get(f"/v1/customers/{invoice['customer_id']}").json()["open_amount"] == Decimal("69.00")
     assert client.get("/v1/outgoing-invoices/open-items").json()[0]["remaining_amount"] == Decimal("69.00")
-    assert client.get(f"/v1/journal/{intent}").json()["linked_intents"] == {
-        "settles_intent_ids": [invoice["intent_id"]], "settlement_intent_ids": []}
+    view = client.get(f"/v1/journal/{intent}").json()
+    assert view["linked_intents"] == {"settles_intent_ids": [invoice["intent_id"]], "settlement_intent_ids": []}
+    assert view["summary"]["external_reference"] == "RE-2026-001"  # DATEV's Belegfeld 1 finds the open item
     assert client.get(f"/v1/journal/{invoice['intent_id']}").json()["linked_intents"] == {
         "settles_intent_ids": [], "settlement_intent_ids": [intent]}
 

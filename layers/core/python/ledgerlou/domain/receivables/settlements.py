@@ -56,6 +56,7 @@ def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReques
         raise InvalidInput.field("items", "at least one open item is required")
     settles: list[dict[str, Any]] = []
     per_account: dict[tuple[str, bool], Decimal] = defaultdict(Decimal)  # (account, closes on debit) → base
+    numbers: dict[str, str] = {}  # invoice id → invoice number
     for i, item in enumerate(items):
         field = f"items[{i}]"
         side = SIDES.get(item.side)
@@ -73,11 +74,15 @@ def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReques
                 item.amount * Decimal(state["base_total"]) / Decimal(state["total_gross"])).quantize(
                 CENT, rounding=ROUND_HALF_UP)
         closes_on_debit = side.open_on_debit == (state["type"] == "credit_note")
+        numbers[state["id"]] = state["invoice_number"]
         per_account[(state["open_item_account"], closes_on_debit)] += base
         settles.append({"side": side.code, "invoice_id": state["id"], "invoice_intent_id": state["intent_id"],
                         "account": state["open_item_account"], "amount": str(item.amount),
                         "base_amount": str(base), "kind": kind})
     _check_booking(booking, per_account)
+    if booking.external_reference is None and len(numbers) == 1:
+        # DATEV matches a payment to its open item by Belegfeld 1: the invoice number
+        booking = booking.model_copy(update={"external_reference": next(iter(numbers.values()))})
 
     def check(state: ledger.JournalState) -> None:
         wanted: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
