@@ -314,3 +314,10 @@ def test_given_a_credit_note_when_reversed_then_it_is_cancelled_and_the_vat_retu
         "/v1/reports?type=vat_return&startDate=2026-01-01&endDate=2026-01-31").json()}
     assert (vat["81"]["base"], vat["81"]["tax"]) == (Decimal("100.00"), Decimal("19.00"))
     assert client.get(f"/v1/customers/{kunde['id']}").json()["open_amount"] == Decimal("119.00")
+
+
+def test_given_hundreds_of_distinct_unknown_tax_codes_then_404_not_a_server_error(
+        client: Any, kunde: dict[str, Any]) -> None:
+    lines = [{"net_amount": "1.00", "tax_code": f"X{i}"} for i in range(150)]
+    resp = client.post("/v1/outgoing-invoices", invoice_body(kunde["id"], lines=lines))
+    assert resp.status == 404 and resp.json()["error"]["code"] == "TAX_CODE_NOT_FOUND"

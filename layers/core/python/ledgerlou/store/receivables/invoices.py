@@ -243,7 +243,8 @@ def read_for_invoice(tenant_id: str, side: str, partner_id: str, tax_codes: list
     writer's watermark, which a read before the append cannot promise.)"""
     keys = {"partner": (partner_store.partner_pk(tenant_id, side), partner_id)}
     code_pk = tax_code_store._pk(tenant_id)  # the tax-code store's key, read in the same batch
-    keys.update({f"code:{code}": (code_pk, code) for code in dict.fromkeys(tax_codes)})
+    # BatchGetItem takes 100 keys: codes beyond the first 99 distinct ones are read on demand by the caller
+    keys.update({f"code:{code}": (code_pk, code) for code in list(dict.fromkeys(tax_codes))[:99]})
     wanted = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in keys.values()]
     found: dict[tuple[str, str], dict[str, Any]] = {}
     request: dict[str, Any] = {config.table_name(): {"Keys": wanted, "ConsistentRead": True}}
