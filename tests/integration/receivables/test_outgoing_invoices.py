@@ -321,3 +321,26 @@ def test_given_hundreds_of_distinct_unknown_tax_codes_then_404_not_a_server_erro
     lines = [{"net_amount": "1.00", "tax_code": f"X{i}"} for i in range(150)]
     resp = client.post("/v1/outgoing-invoices", invoice_body(kunde["id"], lines=lines))
     assert resp.status == 404 and resp.json()["error"]["code"] == "TAX_CODE_NOT_FOUND"
+
+
+def test_given_one_number_posted_by_four_writers_at_once_then_exactly_one_invoice_is_booked(
+        client: Any, kunde: dict[str, Any]) -> None:
+    import threading
+
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def post() -> None:
+        resp = client.post("/v1/outgoing-invoices", invoice_body(kunde["id"], "RE-RACE"))
+        with lock:
+            statuses.append(resp.status)
+
+    before = head(client)[0]
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 409, 409, 409]
+    assert head(client)[0] == before + 2  # one invoice: its net and its tax entry
+    assert client.get("/v1/outgoing-invoices").headers["x-total-count"] == "1"
