@@ -448,7 +448,9 @@ def list_open(ctx: AuthContext, side: Side, limit: int, offset: int, today: dt.d
     ids = [i for due, day_ids in sorted(store.open_ids(ctx.tenant_id, side.code, wanted).items()) for i in day_ids]
     page = ids[offset - skipped: offset - skipped + limit]
     states = store.get_states(ctx.tenant_id, side.code, page)
-    return [open_items.open_item_view(states[i][0], day) for i in page if i in states], total
+    # The state decides: an id a lagging second projector put back into a day's set is not shown
+    return [open_items.open_item_view(states[i][0], day) for i in page
+            if i in states and open_items.is_open(states[i][0])], total
 
 
 # ------------------------------------------------------------------------------------- patch
