@@ -344,3 +344,18 @@ def test_given_one_number_posted_by_four_writers_at_once_then_exactly_one_invoic
     assert sorted(statuses) == [201, 409, 409, 409]
     assert head(client)[0] == before + 2  # one invoice: its net and its tax entry
     assert client.get("/v1/outgoing-invoices").headers["x-total-count"] == "1"
+
+
+def test_given_invoices_over_months_then_an_unfiltered_page_counts_every_month(client: Any,
+                                                                              kunde: dict[str, Any]) -> None:
+    for month, count in (("01", 3), ("02", 2), ("03", 2)):
+        for i in range(count):
+            create(client, invoice_body(kunde["id"], f"M{month}-{i}", invoice_date=f"2026-{month}-1{i}",
+                                        due_date=f"2026-{month}-2{i}"))
+    page = client.get("/v1/outgoing-invoices?limit=3&offset=3")
+    assert page.headers["x-total-count"] == "7"
+    assert [r["invoice_number"] for r in page.json()] == ["M02-0", "M01-2", "M01-1"]  # newest first
+    assert [r["invoice_number"] for r in client.get("/v1/outgoing-invoices?limit=2").json()] == ["M03-1", "M03-0"]
+    assert [r["invoice_number"] for r in client.get("/v1/outgoing-invoices?limit=3&offset=2").json()] == [
+        "M02-1", "M02-0", "M01-2"]
+    assert client.get("/v1/outgoing-invoices?offset=7").json() == []

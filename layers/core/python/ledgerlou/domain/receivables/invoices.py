@@ -409,6 +409,9 @@ def list_invoices(ctx: AuthContext, side: Side, partner_id: str | None, status: 
         rows = store.query_rows(store.partner_rows_pk(ctx.tenant_id, side.code, partner_id.lower()))
     else:
         _days, months, _seq = store.get_calendar(ctx.tenant_id, side.code)
+        if not (status or type_ or start or end):
+            # Unfiltered: the calendar counts each month's invoices, so the page reads only its months
+            return _page_of_months(ctx, side, months, limit, offset, day), sum(months.values())
         rows = []
         for month in sorted(months, reverse=True):
             if (start and month < start[:7]) or (end and month > end[:7]):
@@ -424,6 +427,20 @@ def list_invoices(ctx: AuthContext, side: Side, partner_id: str | None, status: 
             continue
         out.append(r)
     return [open_items.view(r, day, full=False) for r in out[offset: offset + limit]], len(out)
+
+
+def _page_of_months(ctx: AuthContext, side: Side, months: dict[str, int], limit: int, offset: int,
+                    day: dt.date) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    skipped = 0
+    for month in sorted(months, reverse=True):
+        if not rows and skipped + months[month] <= offset:
+            skipped += months[month]
+            continue
+        rows.extend(store.query_rows(store.month_pk(ctx.tenant_id, side.code, month)))
+        if skipped + len(rows) >= offset + limit:
+            break
+    return [open_items.view(r, day, full=False) for r in rows[offset - skipped: offset - skipped + limit]]
 
 
 def list_open(ctx: AuthContext, side: Side, limit: int, offset: int, today: dt.date | None = None
