@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -264,19 +266,45 @@ def _check_duplicates(ctx: Caller, state: JournalState, intents: list[Intent]) -
 
 
 # ------------------------------------------------------------------------------------------ writing
+def _mirrored(e: Entry) -> Entry:
+    """The entry with debit and credit swapped, marked ``mirrored`` (a credit note books as a Storno does)."""
+    return replace(e, account_debit=e.account_credit, account_credit=e.account_debit, mirrored=True)
+
+
 def post_bookings(ctx: Caller, requests: list[BookingRequest], source: str = "api",
-                  appender: Appender | None = None) -> list[tuple[str, int]]:
-    """Append one or more bookings as one block: all or none. Returns (intent_id, entry count) each."""
-    lookup = _Accounts(ctx)
+                  appender: Appender | None = None, *, annotate: list[dict[str, Any]] | None = None,
+                  check: Callable[[JournalState], None] | None = None,
+                  mirror: list[bool] | None = None, lookup: _Accounts | None = None) -> list[tuple[str, int]]:
+    """Append one or more bookings as one block: all or none. Returns (intent_id, entry count) each.
+
+    For bookings that record more than their entries (receivables: an invoice, a settlement):
+    ``annotate`` adds facts to each intent (e.g. ``{"invoice": {...}}``, ``{"settles": [...]}``) that
+    the projectors read; ``check`` validates against the journal state the block builds on (raced
+    like the lock and duplicate checks: a loser re-checks on top of the winner's block); ``mirror``
+    books a request with debit and credit swapped in every entry, tax entries included, as a Storno
+    does (a credit note), and marks its entries ``mirrored`` so that tax sums count them negative;
+    ``lookup`` is a caller's account and tax-code cache of this request (read each item once)."""
+    lookup = lookup or _Accounts(ctx)
     built = [build_booking(ctx, r, "batch" if len(requests) > 1 or source == "batch" else source, i, lookup)
              for i, r in enumerate(requests)]
     intents = [b[0] for b in built]
-    entries = [b[1] for b in built]
+    entries = [[_mirrored(e) for e in b[1]] if mirror and mirror[i] else b[1] for i, b in enumerate(built)]
+    intent_items = []
+    for i, intent in enumerate(intents):
+        item = intent.to_item()
+        if annotate and annotate[i]:
+            item.update(annotate[i])
+        if mirror and mirror[i]:
+            item["lines"] = [{**ln, "debit_account": ln["credit_account"], "credit_account": ln["debit_account"]}
+                             for ln in item["lines"]]
+        intent_items.append(item)
 
     def build(state: JournalState) -> Draft:
         _check_locks(state, [i.booking_date for i in intents])
         _check_duplicates(ctx, state, intents)
-        return Draft("bookings", [i.to_item() for i in intents], [[e.to_item() for e in es] for es in entries])
+        if check is not None:
+            check(state)
+        return Draft("bookings", intent_items, [[e.to_item() for e in es] for es in entries])
 
     (appender or APPENDER).append(ctx.tenant_id, build)
     return [(i.intent_id, len(e)) for i, e in zip(intents, entries, strict=True)]

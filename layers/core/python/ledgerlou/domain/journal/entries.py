@@ -31,6 +31,9 @@ class Entry:
     role: str  # "main" | "tax"
     fx_amount: str | None = None  # the line's amount in its foreign currency, for bookings with fx
     fx_currency: str | None = None
+    # a credit note's entries are booked with debit and credit swapped, as a Storno is; tax sums count
+    # them negative (journal.projector.tax_sums). Stored only when set, so other entries keep their shape.
+    mirrored: bool = False
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -43,6 +46,8 @@ class Entry:
         }
         if self.fx_amount is not None:
             item.update(fx_amount=self.fx_amount, fx_currency=self.fx_currency)
+        if self.mirrored:
+            item["mirrored"] = True
         return item
 
 

@@ -49,6 +49,10 @@ def apply_block(tenant_id: str, block: store.Block) -> None:
     new_months = {e["booking_date"][:7] for e in block.entries}
     if new_months:
         projections.add_month(tenant_id, new_months)
+    # invoices, open items, settlements: before the watermark moves, like every projection here
+    from ledgerlou.domain.receivables import projection as receivables
+
+    receivables.apply_block(tenant_id, block)
 
 
 def month_terms(entries: list[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:
@@ -72,7 +76,8 @@ def tax_sums(entries: list[dict[str, Any]]) -> dict[tuple[str, str], list[Decima
         code = e.get("tax_code")
         if not code:
             continue
-        amount = Decimal(e["amount"]) * (-1 if e.get("reverses_intent_id") else 1)
+        # a reversal, or a credit note (booked mirrored: journal.post_bookings), takes tax back; both: gives it
+        amount = Decimal(e["amount"]) * (-1 if bool(e.get("reverses_intent_id")) != bool(e.get("mirrored")) else 1)
         sums[(e["booking_date"][:7], code)][0 if e.get("role", "main") == "main" else 1] += amount
     return sums
 

@@ -90,6 +90,8 @@ def public_entry(e: dict[str, Any]) -> dict[str, Any]:
 
 def intent_view(ctx: Caller, intent_id: str) -> IntentView:
     """The audit view of seed 002, built as its response model from the intent and entries the block stores."""
+    from ledgerlou.domain.receivables import projection as receivables  # it books through this package
+
     index = tail(ctx.tenant_id)
     found = find_intent(ctx.tenant_id, intent_id, index)
     if found is None:
@@ -131,8 +133,7 @@ def intent_view(ctx: Caller, intent_id: str) -> IntentView:
         external_reference=intent.get("external_reference"), custom_metadata=intent.get("custom_metadata"),
         lines=lines)
     return IntentView(intent_id=intent_id, entries=entries, summary=summary,
-                      linked_intents=LinkedIntents(settles_intent_ids=intent.get("settles_intent_ids", []),
-                                                   settlement_intent_ids=[]),
+                      linked_intents=LinkedIntents.model_validate(receivables.linked_intents(ctx.tenant_id, intent)),
                       metadata=metadata)
 
 

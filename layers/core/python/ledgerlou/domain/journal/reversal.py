@@ -37,7 +37,8 @@ def reverse(ctx: Caller, req: ReverseRequest, today: dt.date | None = None,
         entries.append(_entry(intent_id, date, e["account_credit"], e["account_debit"], Decimal(e["amount"]),
                               e["currency"], f"Storno: {e['description']}"[:500], created_at, ctx.actor_id,
                               "api", e.get("document_id"), original_id, line_index=e.get("line_index"),
-                              tax_code=e.get("tax_code"), role=e.get("role", "main")))
+                              tax_code=e.get("tax_code"), role=e.get("role", "main"),
+                              mirrored=bool(e.get("mirrored"))))
     intent = Intent(
         intent_id=intent_id,
         kind="reversal",

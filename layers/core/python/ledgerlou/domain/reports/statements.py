@@ -381,9 +381,12 @@ def _datev_blocks(ctx: AuthContext, state: ledger.JournalState, months: list[str
 def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str], start: dt.date,
                 end: dt.date) -> Iterator[Any]:
     """One row per entry (per tax-split line for BU keys), in journal order."""
+    from ledgerlou.domain.receivables import projection as receivables
     from ledgerlou.formats import datev
 
     first, last = start.isoformat(), end.isoformat()
+    # Belegfeld 1 of a booking an invoice links is the invoice's number (its own bookings carry it already)
+    invoice_numbers = receivables.invoice_numbers(ctx.tenant_id, months, state.tail)
     for block in _datev_blocks(ctx, state, months):
         entries = [e for e in block.entries if first <= e["booking_date"] <= last]
         if not entries:
@@ -418,5 +421,6 @@ def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str],
             yield datev.DatevRow(amount=amount, debit_credit="S", account=main["account_debit"],
                                  contra_account=main["account_credit"], bu_key=bu,
                                  document_date=dt.date.fromisoformat(main["booking_date"]),
-                                 document_field_1=refs.get(main["intent_id"]), text=main["description"],
+                                 document_field_1=invoice_numbers.get(main["intent_id"]) or refs.get(main["intent_id"]),
+                                 text=main["description"],
                                  currency=main.get("currency") or "EUR")

@@ -1,0 +1,162 @@
+"""Receivables group: customers (Debitoren), outgoing invoices and their open items."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.api.auth import caller
+from ledgerlou.api.dates import DateQuery, iso
+from ledgerlou.api.idempotency import idempotent
+from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
+from ledgerlou.domain.receivables.sides import RECEIVABLES as SIDE
+from ledgerlou.lazy import lazy_import
+from ledgerlou.models.receivables import (
+    InvoiceCreated,
+    InvoiceOut,
+    InvoicePatch,
+    InvoiceStatus,
+    InvoiceType,
+    OpenItemOut,
+    OutgoingInvoiceIn,
+    PartnerIn,
+    PartnerOut,
+)
+from ledgerlou.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from ledgerlou.domain.receivables import invoices, partners
+else:  # loaded on first use (cold start)
+    invoices = lazy_import("ledgerlou.domain.receivables.invoices")
+    partners = lazy_import("ledgerlou.domain.receivables.partners")
+
+app = make_resolver()
+READ, WRITE = "receivables:read", "receivables:write"
+CUSTOMERS, INVOICES = ["Customers"], ["Outgoing invoices"]
+UUID_PATTERN = r"^[0-9a-fA-F-]{36}$"
+IdPath = Annotated[str, Path(pattern=UUID_PATTERN)]
+TOTAL = "X-Total-Count"
+CUSTOMER_PATH, INVOICE_PATH, NEW_ID = "/v1/customers/{customer_id}", "/v1/outgoing-invoices/{invoice_id}", \
+    "$response.body#/id"
+
+
+def _page(rows: list[Any], total: int) -> Response[str]:
+    return json_response(rows, headers={TOTAL: str(total)})
+
+
+def _counted(out: dict[int, Any]) -> dict[int, Any]:
+    """``responses=`` of a list route: its 200 carries the X-Total-Count header."""
+    out[200] = {**out[200], "headers": {TOTAL: {"description": "Number of matches (for limit/offset paging)",
+                                                "schema": {"type": "integer", "minimum": 0}}}}
+    return out
+
+
+# ------------------------------------------------------------------------------------- customers
+@app.get("/v1/customers", summary="List customers (search over name, number, VAT id, IBAN)", tags=CUSTOMERS,
+         description="Ordered by Debitor number. The header X-Total-Count gives the number of matches.",
+         responses=_counted(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
+def list_customers(search: Annotated[str | None, Query(max_length=100)] = None,
+                   is_active: Annotated[bool | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
+                   offset: Offset = 0) -> Response[str]:
+    ctx = caller(app, READ)
+    return _page(*partners.list_partners(ctx, SIDE, search, is_active, limit, offset))
+
+
+@app.post("/v1/customers", summary="Create a customer (Debitor number 10000–69999 assigned in order)",
+          tags=CUSTOMERS,
+          responses=with_links(responses(PartnerOut, 201, "Created", 400, 401, 403, 404, 409), 201,
+                               GetCustomer=link("GET", CUSTOMER_PATH, customer_id=NEW_ID),
+                               UpdateCustomer=link("PUT", CUSTOMER_PATH, customer_id=NEW_ID),
+                               DeactivateCustomer=link("DELETE", CUSTOMER_PATH, customer_id=NEW_ID)))
+def create_customer(body: PartnerIn) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return idempotent(app, ctx, "customers", lambda: json_response(partners.create(ctx, SIDE, body), 201))
+
+
+@app.get("/v1/customers/<customer_id>", summary="A customer with open_amount", tags=CUSTOMERS,
+         responses=responses(PartnerOut))
+def get_customer(customer_id: IdPath) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(partners.get(ctx, SIDE, customer_id.lower()))
+
+
+@app.put("/v1/customers/<customer_id>", summary="Replace a customer's editable fields", tags=CUSTOMERS,
+         responses=responses(PartnerOut, 200, "Updated", 400, 401, 403, 404))
+def update_customer(customer_id: IdPath, body: PartnerIn) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(partners.update(ctx, SIDE, customer_id.lower(), body))
+
+
+@app.delete("/v1/customers/<customer_id>", summary="Deactivate a customer (never deleted)", tags=CUSTOMERS,
+            responses=responses(PartnerOut, 200, "Deactivated", 400, 401, 403, 404))
+def deactivate_customer(customer_id: IdPath) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(partners.deactivate(ctx, SIDE, customer_id.lower()))
+
+
+# ------------------------------------------------------------------------------------- outgoing invoices
+@app.get("/v1/outgoing-invoices", summary="List outgoing invoices (newest invoice date first)", tags=INVOICES,
+         description="The header X-Total-Count gives the number of matches.",
+         responses=_counted(responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404)))
+def list_outgoing_invoices(customer_id: Annotated[str | None, Query(pattern=UUID_PATTERN)] = None,
+                           status: Annotated[InvoiceStatus | None, Query()] = None,
+                           type: Annotated[InvoiceType | None, Query()] = None,  # noqa: A002 - seed name
+                           start_date: DateQuery = None, end_date: DateQuery = None, limit: Limit = DEFAULT_LIMIT,
+                           offset: Offset = 0) -> Response[str]:
+    ctx = caller(app, READ)
+    return _page(*invoices.list_invoices(ctx, SIDE, customer_id, status, type, iso(start_date), iso(end_date),
+                                         limit, offset))
+
+
+@app.post("/v1/outgoing-invoices", summary="Create an outgoing invoice (books it, or links an existing booking)",
+          tags=INVOICES,
+          description="Books receivable against revenue and output VAT on invoice_date as one intent (a credit "
+                      "note the other way round), or with intent_id links a booking that posts total_gross to a "
+                      "receivable account. 400 TOTALS_MISMATCH, 409 DUPLICATE_INVOICE / PARTNER_INACTIVE / "
+                      "INTENT_MISMATCH / INTENT_ALREADY_LINKED / PERIOD_LOCKED.",
+          responses=with_links(responses(InvoiceCreated, 201, "Created", 400, 401, 403, 404, 409), 201,
+                               GetOutgoingInvoice=link("GET", INVOICE_PATH, invoice_id=NEW_ID),
+                               PatchOutgoingInvoice=link("PATCH", INVOICE_PATH, invoice_id=NEW_ID),
+                               GetInvoiceIntent=link("GET", "/v1/journal/{intent_id}",
+                                                     intent_id="$response.body#/intent_id")))
+def create_outgoing_invoice(body: OutgoingInvoiceIn) -> Response[str]:
+    ctx = caller(app, WRITE)
+
+    def produce() -> Response[str]:
+        created = invoices.create(ctx, SIDE, body, body.customer_id)
+        metrics.add_metric(name="OutgoingInvoicesCreated", unit="Count", value=1)
+        return json_response(created, 201)
+
+    return idempotent(app, ctx, "outgoing-invoices", produce)
+
+
+@app.get("/v1/outgoing-invoices/open-items", summary="Open items: invoices with a remaining amount, oldest due "
+         "date first", tags=INVOICES, description="The header X-Total-Count gives the number of open items.",
+         responses=_counted(responses(list[OpenItemOut], 200, "Success", 400, 401, 403)))
+def list_outgoing_open_items(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
+    ctx = caller(app, READ)
+    return _page(*invoices.list_open(ctx, SIDE, limit, offset))
+
+
+@app.get("/v1/outgoing-invoices/<invoice_id>", summary="An outgoing invoice with status, remaining_amount, lines, "
+         "settlements", tags=INVOICES, responses=responses(InvoiceOut))
+def get_outgoing_invoice(invoice_id: IdPath) -> Response[str]:
+    ctx = caller(app, READ)
+    return json_response(invoices.get(ctx, SIDE, invoice_id.lower()))
+
+
+@app.patch("/v1/outgoing-invoices/<invoice_id>", summary="Change notes / due_date, or link a cancelled invoice's "
+           "corrected booking", tags=INVOICES, responses=responses(InvoiceOut, 200, "Updated", 400, 401, 403, 404, 409))
+def patch_outgoing_invoice(invoice_id: IdPath, body: InvoicePatch) -> Response[str]:
+    ctx = caller(app, WRITE)
+    return json_response(invoices.patch(ctx, SIDE, invoice_id.lower(), body))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

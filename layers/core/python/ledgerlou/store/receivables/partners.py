@@ -1,0 +1,115 @@
+"""Business partners: customers (Debitoren, side ``AR``) and vendors (Kreditoren, side ``AP``).
+
+Access patterns (README "Access patterns"):
+
+* partner                 PK=T#<t>#PARTNER#<side>   SK=<partner id>   GetItem; Query (list, search: a tenant
+                                                                      has hundreds or thousands of partners,
+                                                                      never a number that grows with bookings)
+* partner number counter  PK=T#<t>#PARTNERSEQ       SK=<side>         UpdateItem ADD, conditional on the range
+
+``open_amount`` and ``applied_seq`` are written by the receivables projector only (a guarded
+UpdateItem per journal block, domain/receivables/projection.py); the editable fields by the API only
+(UpdateItem SET of those attributes), so the two writers never overwrite each other.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk
+
+SIDES = ("AR", "AP")
+
+
+class PartnerItem(TableModel):
+    partner_id = UnicodeAttribute()
+    number = NumberAttribute()
+    name = UnicodeAttribute()
+    tax_id = UnicodeAttribute(null=True)
+    vat_id = UnicodeAttribute(null=True)
+    iban = UnicodeAttribute(null=True)
+    bic = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)  # JSON {"street", "postal_code", "city", "country"}
+    default_account = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    is_active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    # maintained by the projector: Σ of the open items' remaining amounts (base currency)
+    open_amount = DecimalAttribute(null=True)
+    applied_seq = NumberAttribute(null=True)
+
+
+class CounterItem(TableModel):
+    next_number = NumberAttribute()
+
+
+EDITABLE = ("name", "tax_id", "vat_id", "iban", "bic", "address", "default_account", "notes")
+
+
+def partner_pk(tenant_id: str, side: str) -> str:
+    return tenant_pk(tenant_id, f"PARTNER#{side}")
+
+
+def next_number(tenant_id: str, side: str, first: int, last: int) -> int | None:
+    """The next Debitor/Kreditor number (``first``…``last``, in order), or None when the range is used
+    up. One conditional UpdateItem: concurrent creations each get their own number."""
+    item = CounterItem(tenant_pk(tenant_id, "PARTNERSEQ"), side)
+    try:
+        item.update(actions=[CounterItem.next_number.add(1)],
+                    condition=CounterItem.next_number.does_not_exist() | (CounterItem.next_number < last - first + 1))
+    except UpdateError as ex:
+        if ex.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return first + int(item.next_number) - 1
+
+
+def put_new(tenant_id: str, side: str, item: PartnerItem) -> None:
+    item.PK, item.SK = partner_pk(tenant_id, side), item.partner_id
+    item.save(condition=PartnerItem.PK.does_not_exist())
+
+
+def get(tenant_id: str, side: str, partner_id: str) -> PartnerItem | None:
+    try:
+        return PartnerItem.get(partner_pk(tenant_id, side), partner_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def list_all(tenant_id: str, side: str) -> list[PartnerItem]:
+    return list(PartnerItem.query(partner_pk(tenant_id, side), consistent_read=True))
+
+
+def update_fields(item: PartnerItem, values: dict[str, Any], updated_at: str) -> None:
+    actions = []
+    for name in EDITABLE:
+        attr = getattr(PartnerItem, name)
+        value = values.get(name)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    actions.append(PartnerItem.updated_at.set(updated_at))
+    item.update(actions=actions, condition=PartnerItem.PK.exists())
+
+
+def deactivate(item: PartnerItem, updated_at: str) -> None:
+    item.update(actions=[PartnerItem.is_active.set(False), PartnerItem.updated_at.set(updated_at)],
+                condition=PartnerItem.PK.exists())
+
+
+def apply_open_delta(tenant_id: str, side: str, partner_id: str, delta: Decimal, seq: int) -> bool:
+    """Add ``delta`` to the partner's open amount once for journal block ``seq`` (the projector applies
+    blocks in order, so ``applied_seq < seq`` makes a replayed block a no-op). False if already applied."""
+    item = PartnerItem(partner_pk(tenant_id, side), partner_id)
+    try:
+        item.update(actions=[PartnerItem.open_amount.add(delta), PartnerItem.applied_seq.set(seq)],
+                    condition=PartnerItem.PK.exists() & (PartnerItem.applied_seq.does_not_exist()
+                                                         | (PartnerItem.applied_seq < seq)))
+        return True
+    except UpdateError as ex:
+        if ex.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
