@@ -73,3 +73,107 @@ def test_given_odd_input_when_calling_any_route_then_a_handled_answer(client: An
         else:
             response = client.request(route.method, url)
         _assert_handled(response, f"case {case}: {route.method} {url}")
+
+
+# ------------------------------------------------------------------------------------- the OpenAPI document
+# The tests below walk the document the API serves, so a route added tomorrow is covered without being named here.
+# Path parameters are filled with ids that exist (the test creates them) or that have the right shape.
+def _document(client: Any) -> dict[str, Any]:
+    return client.get("/v1/openapi.json").json()  # type: ignore[no-any-return]
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method.upper(), path, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
+
+
+def _json_body_schema(doc: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] | None:
+    content = (op.get("requestBody") or {}).get("content") or {}
+    return _resolve(doc, content["application/json"]["schema"]) if "application/json" in content else None
+
+
+def _path_values(client: Any) -> dict[str, str]:
+    """A value for every path parameter of the API: real ids where the route reads something."""
+    account = client.post("/v1/bank-accounts", {"name": "Hausbank", "iban": "DE89370400440532013000"})
+    assert account.status == 201, account.body
+    return {"account_id": account.json()["id"], "code": "USt19", "number": "1200", "period": "2026-01",
+            "intent_id": "00000000-0000-0000-0000-000000000000", "request_id": "00000000-0000-0000-0000-000000000000",
+            "key_id": "00000000-0000-0000-0000-000000000000", "doc_id": "00000000-0000-0000-0000-000000000000",
+            "batch_id": "00000000-0000-0000-0000-000000000000",
+            "transaction_id": "00000000-0000-0000-0000-000000000000"}
+
+
+def _url(path: str, values: dict[str, str]) -> str:
+    names = re.findall(r"\{([^}]+)\}", path)
+    missing = [n for n in names if n not in values]
+    assert not missing, f"{path}: give the path parameter(s) {missing} a value in _path_values"
+    return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], path)
+
+
+def _table_items() -> list[dict[str, Any]]:
+    """Every item of the table (this test's tenant only: each test starts on an empty table), without the
+    authorizer's throttled last-use stamp of the key, which a refused request may legitimately refresh."""
+    import os
+
+    import boto3
+
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+    items, kwargs = [], {}
+    while True:
+        page = table.scan(**kwargs)
+        items.extend({k: v for k, v in item.items() if k != "last_used_at"} for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    return sorted(items, key=lambda item: (str(item.get("PK")), str(item.get("SK"))))
+
+
+def _journal_head(client: Any) -> Any:
+    verify = client.get("/v1/journal/verify").json()
+    return verify, client.get("/v1/journal?limit=500").json()
+
+
+WRONG_JSON_TYPES: list[tuple[str, Any]] = [
+    ("an array of two valid bodies", lambda example: [example, example]),
+    ("an array of one valid body", lambda example: [example]),
+    ("an empty array", lambda example: []),
+    ("a string", lambda example: "x"),
+    ("the valid body as a JSON string", lambda example: json.dumps(example)),
+    ("a number", lambda example: 1),
+    ("a decimal number", lambda example: 119.5),
+    ("true", lambda example: True),
+    ("false", lambda example: False),
+    ("null", lambda example: None),
+]
+
+
+def test_given_the_openapi_document_when_a_json_body_of_the_wrong_type_goes_to_any_route_then_400_and_nothing_stored(
+        client: Any) -> None:
+    # Given every operation of the document that reads a JSON object, with its own example body
+    doc = _document(client)
+    values = _path_values(client)
+    operations = [(m, p, s) for m, p, op in _operations(doc) if (s := _json_body_schema(doc, op)) is not None]
+    assert len(operations) >= 10, operations  # the walk found the JSON write routes
+    before, journal_before = _table_items(), _journal_head(client)
+    for method, path, schema in operations:
+        assert schema.get("type") == "object" and schema.get("examples"), f"{method} {path}: needs an example"
+        example = schema["examples"][0]
+        url = _url(path, values)
+        for what, make in WRONG_JSON_TYPES:
+            # When the body is valid JSON but not an object (an array of valid bodies included)
+            response = client.request(method, url, body=json.dumps(make(example)))
+            # Then it is refused as a whole, naming the body: never its first element taken, the rest dropped
+            label = f"{method} {path} with {what}"
+            assert response.status == 400, (label, response.status, response.body[:300])
+            error = response.json()["error"]
+            assert error["code"] == "INVALID_INPUT", (label, error)
+            assert [d["field"] for d in error["details"]] == ["body"], (label, error)
+            assert "JSON object" in error["details"][0]["issue"], (label, error)
+    # And nothing was stored: not one item of the table changed, the journal's head and chain are as they were
+    assert _table_items() == before
+    assert _journal_head(client) == journal_before

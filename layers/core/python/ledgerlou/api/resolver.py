@@ -13,7 +13,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+    _is_or_contains_sequence,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -138,7 +141,34 @@ class _JsonBodyValidation(OpenAPIRequestValidationMiddleware):
         media_type = content_type.split(";")[0].strip().lower()
         if media_type and media_type != JSON:
             raise InvalidInput.field("Content-Type", "must be application/json", code="UNSUPPORTED_MEDIA_TYPE")
-        return self._parse_json_data(app)  # type: ignore[no-any-return]
+        body = self._parse_json_data(app)
+        # powertools hands a single-model body that is a list its *first element* (its form-data handling,
+        # _normalize_field_value, applied to JSON as well): [{booking}, {booking}] booked one and dropped the
+        # rest with a 201. A string, number or boolean would only fail deeper, with a message about the
+        # model. A body of the wrong JSON type is refused here as a whole, for every route at once.
+        # (No body at all stays "A JSON request body is required"; a literal null is refused like the rest.)
+        if not isinstance(body, dict) and (body is not None or app.current_event.decoded_body) \
+                and not _accepts_sequence(app.context["_route"]):
+            raise InvalidInput.field("body", f"must be a JSON object, not {_json_type(body)}")
+        return body  # type: ignore[no-any-return]
+
+
+def _accepts_sequence(route: Any) -> bool:
+    """Does the route's one body parameter take a JSON array (a ``list[Model]`` body)? None does today."""
+    params = route.dependant.body_params
+    return len(params) == 1 and _is_or_contains_sequence(params[0].field_info.annotation)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number"
 
 
 ERROR_RESPONSES: dict[int, dict[str, Any]] = {
