@@ -53,6 +53,7 @@ def _assert_handled(response: Any, what: str) -> None:
     if response.status >= 400 and response.headers.get("content-type", "").startswith("application/json"):
         code = response.json().get("error", {}).get("code")
         assert isinstance(code, str) and code, (what, response.body[:400])
+    assert_security_headers(response, what)  # every answer here comes from a function: the token is valid
 
 
 @pytest.mark.parametrize("route", _routes(), ids=lambda r: f"{r.method} {r.path}")
@@ -174,6 +175,77 @@ def test_given_the_openapi_document_when_a_json_body_of_the_wrong_type_goes_to_a
             assert error["code"] == "INVALID_INPUT", (label, error)
             assert [d["field"] for d in error["details"]] == ["body"], (label, error)
             assert "JSON object" in error["details"][0]["issue"], (label, error)
+            assert_security_headers(response, label)
     # And nothing was stored: not one item of the table changed, the journal's head and chain are as they were
     assert _table_items() == before
     assert _journal_head(client) == journal_before
+
+
+# ------------------------------------------------------------------------------------- security headers
+# README "API conventions": every answer of the API says nosniff, every JSON answer no-store (the one exception
+# is the public OpenAPI document, the same for everyone: it may be cached). What API Gateway answers itself
+# before a function runs (no route: 404; no or a bad token: 401) is not ours to set; on AWS, HTTP APIs have no
+# gateway responses to customise. Every other answer, success or error, comes through the resolver.
+PUBLIC_CACHEABLE = {("GET", "/v1/openapi.json")}
+
+
+def assert_security_headers(response: Any, what: str, method: str = "", path: str = "") -> None:
+    assert response.headers.get("x-content-type-options") == "nosniff", (what, response.status, response.headers)
+    if response.headers.get("content-type", "").startswith("application/json"):
+        if (method, path) in PUBLIC_CACHEABLE:
+            assert response.headers.get("cache-control", "").startswith("public"), (what, response.headers)
+        else:
+            assert response.headers.get("cache-control") == "no-store", (what, response.status, response.headers)
+
+
+def _a_key(client: Any, *scopes: str) -> str:
+    created = client.post("/v1/api-keys", {"label": f"nur {' '.join(scopes)}", "scopes": list(scopes)})
+    assert created.status == 201, created.body
+    return created.json()["key"]  # type: ignore[no-any-return]
+
+
+def test_given_every_route_of_the_document_when_called_with_and_without_its_scope_then_security_headers_on_each(
+        client: Any, make_client: Any) -> None:
+    # Given every operation of the document, a real booking, and two keys of which one lacks each route's scope
+    doc = _document(client)
+    values = _path_values(client)
+    booked = client.post("/v1/bookings", {"booking_date": "2026-01-15", "description": "Büromaterial", "lines": [
+        {"account_debit": "4930", "account_credit": "1200", "amount": "119.00", "tax_code": "VSt19"}]})
+    assert booked.status == 201, booked.body
+    values["intent_id"] = booked.json()["intent_id"]
+    narrow = [make_client(_a_key(client, "documents:read")), make_client(_a_key(client, "periods:read"))]
+    for method, path, op in _operations(doc):
+        url = _url(path, values)
+        schema = _json_body_schema(doc, op)
+        example = schema["examples"][0] if schema and schema.get("examples") else None
+        # When it is called as the admin (its example body, if it takes one) and with each narrow key
+        answers = [client.request(method, url, json=example)]
+        answers += [c.request(method, url, json=example) for c in narrow]
+        # Then every answer, success or error, has the security headers
+        for i, response in enumerate(answers):
+            assert_security_headers(response, f"{method} {path} call {i}", method, path)
+        if (method, path) not in PUBLIC_CACHEABLE:
+            assert any(r.status >= 400 for r in answers[1:]), f"{method} {path}: no call was refused"
+    assert any(r.status < 300 for r in answers)
+
+
+def test_given_no_route_in_the_function_or_an_unexpected_error_then_its_answer_has_the_security_headers(
+        gateway: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from local.gateway import Gateway, _to_http
+
+    # Given an event the function has no route for (powertools' own 404), sent to the function directly
+    route = next(r for r in gateway.routes if r.path == "/v1/tax-codes" and r.method == "GET")
+    event = Gateway._event(route, "GET", "/v1/no-such-route", "", {}, None, {})
+    response = _to_http(gateway.invoke(route.function, event))
+    assert response.status == 404 and response.json()["error"]["code"] == "NOT_FOUND", response.body
+    assert_security_headers(response, "powertools 404")
+    # And a route whose domain call fails unexpectedly (the 500 handler)
+    from ledgerlou.domain.chart import tax_codes
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store is down")
+
+    monkeypatch.setattr(tax_codes, "list_codes", broken)
+    response = client.get("/v1/tax-codes")
+    assert response.status == 500 and response.json()["error"]["code"] == "INTERNAL_ERROR", response.body
+    assert_security_headers(response, "500")

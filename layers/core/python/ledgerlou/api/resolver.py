@@ -7,6 +7,7 @@ docs/api-contract.md "Errors" is implemented in exactly one place: the exception
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
@@ -18,6 +19,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     _is_or_contains_sequence,
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from ledgerlou.errors import DomainError, InvalidInput
@@ -72,8 +74,38 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"field": _field_path(tuple(e.get("loc", ()))), "issue": _issue(e)} for e in errors]
 
 
+# On every answer of every function (docs/api-contract.md, README "API conventions"): browsers must not sniff a
+# JSON error or a download into HTML, and no cache between client and API (proxy, browser) may keep a tenant's
+# books. A route that chooses its own cache policy keeps it (only the public OpenAPI document does).
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+DEFAULT_CACHE_CONTROL = "no-store"
+
+
+def with_security_headers(result: dict[str, Any]) -> dict[str, Any]:
+    """The Lambda proxy result ``result`` with the security headers set (case-insensitively: a route's own
+    ``x-content-type-options`` is replaced, its own ``Cache-Control`` kept)."""
+    headers = result.get("headers") or {}
+    names = {name.lower(): name for name in headers}
+    for name, value in NOSNIFF.items():
+        headers.pop(names.get(name.lower(), name), None)
+        headers[name] = value
+    if "cache-control" not in names:
+        headers["Cache-Control"] = DEFAULT_CACHE_CONTROL
+    result["headers"] = headers
+    return result
+
+
+class _Resolver(APIGatewayHttpResolver):
+    """powertools' HTTP API resolver, every answer with the security headers: set on the finished result,
+    so they cover what no route or handler of ours writes (powertools' own 404, validation errors, the
+    500 handler) and cannot be forgotten by a new route."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return with_security_headers(super().resolve(event, context))
+
+
 def make_resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_json_body)
+    app = _Resolver(enable_validation=True, json_body_deserializer=_json_body)
 
     @app.exception_handler(DomainError)
     def _domain(ex: DomainError) -> Response[str]:
