@@ -36,10 +36,10 @@ MAX_EXAMPLES = 10  # fuzzing cases per operation; the coverage phase adds its ow
 # a booking balances, a locked period takes no bookings...).
 
 # What API Gateway answers itself, before any function runs: no route matches (a generated path parameter that
-# is empty) or the token is refused. HTTP APIs have no gateway responses to add headers to (README "API
-# conventions"); every other answer comes from a function, through the resolver.
-GATEWAY_ANSWERS = {(404, "No such endpoint."), (401, "A bearer token is required."),
-                   (401, "The bearer token is invalid or revoked.")}
+# is empty, a method no route has) or the token is refused. HTTP APIs have no gateway responses to add headers
+# to (README "API conventions"); every other answer comes from a function, through the resolver.
+GATEWAY_ANSWERS = {(404, "No such endpoint."), (405, "Method not allowed."),
+                   (401, "A bearer token is required."), (401, "The bearer token is invalid or revoked.")}
 
 
 @schemathesis.check
@@ -48,7 +48,7 @@ def security_headers(ctx: Any, response: Any, case: schemathesis.Case) -> bool |
     cacheable OpenAPI document), success and error alike (issue 14 item 8)."""
     headers = {name.lower(): values for name, values in response.headers.items()}
     media_type = (headers.get("content-type") or [""])[0]
-    if media_type.startswith("application/json") and response.status_code in (401, 404):
+    if media_type.startswith("application/json") and response.status_code in (401, 404, 405):
         message = (response.json() or {}).get("error", {}).get("message")
         if (response.status_code, message) in GATEWAY_ANSWERS:
             return None
