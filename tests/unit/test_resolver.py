@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel
-
 from ledgerlou.api.resolver import json_response, make_resolver, with_security_headers
+from pydantic import BaseModel
 
 
 class Item(BaseModel):
