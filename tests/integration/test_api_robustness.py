@@ -227,6 +227,13 @@ def test_given_every_route_of_the_document_when_called_with_and_without_its_scop
         if (method, path) not in PUBLIC_CACHEABLE:
             assert any(r.status >= 400 for r in answers[1:]), f"{method} {path}: no call was refused"
     assert any(r.status < 300 for r in answers)
+    # And the downloads (files, not JSON) say nosniff too, and are not cached either
+    for url in ("/v1/journal/export?startDate=2026-01-01&endDate=2026-01-31",
+                "/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31"):
+        download = client.get(url)
+        assert download.status == 200 and not download.headers["content-type"].startswith("application/json"), url
+        assert download.headers.get("x-content-type-options") == "nosniff", (url, download.headers)
+        assert download.headers.get("cache-control") == "no-store", (url, download.headers)
 
 
 def test_given_no_route_in_the_function_or_an_unexpected_error_then_its_answer_has_the_security_headers(
