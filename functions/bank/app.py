@@ -32,6 +32,7 @@ from ledgerlou.domain.ranges import check_range
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.bank import BankTransactionsImport
+from ledgerlou.models.common import SearchTerm
 from ledgerlou.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def upload_statement(account_id: IdPath) -> Response[str]:
          description=LIST_RANGE_DOC,
          responses=responses(BankTransactionList))
 def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: DateQuery = None,
-                           end_date: DateQuery = None, search: Annotated[str | None, Query(max_length=100)] = None,
+                           end_date: DateQuery = None, search: Annotated[SearchTerm | None, Query()] = None,
                            status: Annotated[TxStatus | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                            offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)

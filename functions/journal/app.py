@@ -27,6 +27,7 @@ from ledgerlou.api.schemas.journal import (
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.audit import IntentView
+from ledgerlou.models.common import SearchTerm
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
 from ledgerlou.observability import logger, metrics, tracer
 
@@ -68,7 +69,7 @@ def list_accounts(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[
 
 @app.get("/v1/accounts/search", summary="Search accounts by number prefix or name", tags=ACCOUNTS,
          responses=responses(AccountSearchResult))
-def search_accounts(q: Annotated[str | None, Query(max_length=100)] = None,
+def search_accounts(q: Annotated[SearchTerm | None, Query()] = None,
                     type: Annotated[AccountType | None, Query()] = None) -> Response[str]:  # noqa: A002 - seed name
     ctx = caller(app, READ)
     found = accounts.search(ctx.tenant_id, ctx.chart, q, type)
@@ -143,8 +144,8 @@ def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
          responses=responses(JournalList))
 def list_journal(account: Annotated[str | None, Query(pattern=r"^[0-9]{4,8}$")] = None,
                  startDate: DateQuery = None, endDate: DateQuery = None,
-                 search: Annotated[str | None, Query(max_length=100)] = None,
-                 externalReference: Annotated[str | None, Query(max_length=100)] = None,
+                 search: Annotated[SearchTerm | None, Query()] = None,
+                 externalReference: Annotated[SearchTerm | None, Query()] = None,
                  limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
     check_range(startDate, endDate)

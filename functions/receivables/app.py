@@ -14,6 +14,7 @@ from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.domain.receivables.sides import RECEIVABLES as SIDE
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.common import SearchTerm
 from ledgerlou.models.receivables import (
     InvoiceCreated,
     InvoiceOut,
@@ -58,7 +59,7 @@ def _counted(out: dict[int, Any]) -> dict[int, Any]:
 @app.get("/v1/customers", summary="List customers (search over name, number, VAT id, IBAN)", tags=CUSTOMERS,
          description="Ordered by Debitor number. The header X-Total-Count gives the number of matches.",
          responses=_counted(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
-def list_customers(search: Annotated[str | None, Query(max_length=100)] = None,
+def list_customers(search: Annotated[SearchTerm | None, Query()] = None,
                    is_active: Annotated[bool | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                    offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)

@@ -34,7 +34,34 @@ MAX_EXAMPLES = 10  # fuzzing cases per operation; the coverage phase adds its ow
 # the schema cannot express refuse schema-valid requests with a documented 4xx (an SKR03 account number has 4
 # digits, reports start on the first and end on the last day of a month, a start date is not after the end date,
 # a booking balances, a locked period takes no bookings...).
+
+# What API Gateway answers itself, before any function runs: no route matches (a generated path parameter that
+# is empty, a method no route has) or the token is refused. HTTP APIs have no gateway responses to add headers
+# to (README "API conventions"); every other answer comes from a function, through the resolver.
+GATEWAY_ANSWERS = {(404, "No such endpoint."), (405, "Method not allowed."),
+                   (401, "A bearer token is required."), (401, "The bearer token is invalid or revoked.")}
+
+
+@schemathesis.check
+def security_headers(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """README "API conventions": nosniff on every answer, no-store on every JSON answer (but the public,
+    cacheable OpenAPI document), success and error alike (issue 14 item 8)."""
+    headers = {name.lower(): values for name, values in response.headers.items()}
+    media_type = (headers.get("content-type") or [""])[0]
+    if media_type.startswith("application/json") and response.status_code in (401, 404, 405):
+        message = (response.json() or {}).get("error", {}).get("message")
+        if (response.status_code, message) in GATEWAY_ANSWERS:
+            return None
+    if headers.get("x-content-type-options") != ["nosniff"]:
+        raise AssertionError(f"X-Content-Type-Options is {headers.get('x-content-type-options')}, not nosniff")
+    public = case.operation.method.upper() == "GET" and case.operation.path == "/v1/openapi.json"
+    if media_type.startswith("application/json") and not public and headers.get("cache-control") != ["no-store"]:
+        raise AssertionError(f"Cache-Control of a JSON answer is {headers.get('cache-control')}, not no-store")
+    return None
+
+
 CHECKS = [
+    security_headers,
     st_checks.not_a_server_error,
     st_checks.status_code_conformance,
     st_checks.content_type_conformance,

@@ -16,6 +16,7 @@ import os
 import random
 import time
 import urllib.parse
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -354,3 +355,258 @@ def test_given_seeded_formula_texts_when_booked_and_exported_to_datev_then_no_ce
     # Then every line meets DATEV's column rules and no cell of the file runs as a formula
     rows = check_extf_cells(resp.body, datev.ENCODING)
     assert rows
+
+
+# ------------------------------------------------------------------------------------- control and bidi characters
+# Every free-text field of every request (README "API conventions", issue 14 item 7), found in the OpenAPI
+# document by the text rule's pattern (models/common.py Text), gets NUL, U+202E and one more refused character
+# (seeded): 400 INVALID_INPUT naming the field, nothing stored. tests/unit/test_text_fields.py makes sure no
+# string field of a request model or query escapes the rule; this makes sure each route really applies it.
+ALWAYS_REFUSED = ["Büro\x00material", "Rechnung\u202efdp.exe"]
+MORE_REFUSED = ["\ud800", "\udfff", "\x01", "\x07x", "x\x08", "\x0b", "\x0c", "\x1b[31mrot", "x\x1f", "\x7f", "\x80",
+                "\x85", "\x9f", "\u202a", "\u202b", "\u202c", "\u202d", "\u2066x\u2069", "\u2067", "\u2068"]
+
+
+def _text_fields(doc: dict[str, Any], schema: dict[str, Any], path: list[Any]) -> list[list[Any]]:
+    """The paths of every string of ``schema`` (an example body's shape: arrays at index 0) under the text
+    rule; fails on a string that has neither the rule nor a fixed shape (enum, pattern, format)."""
+    from ledgerlou.models.common import TEXT_PATTERN
+
+    from tests.integration.test_api_robustness import _resolve
+
+    schema = _resolve(doc, schema)
+    variants = [_resolve(doc, s) for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    # A number that may also be written as a string ("119.00", the way amounts keep their digits) is a number
+    number = any(v.get("type") in ("number", "integer") for v in variants)
+    out: list[list[Any]] = []
+    for variant in variants:
+        kind = variant.get("type")
+        if kind == "string" and number:
+            continue
+        if kind == "object":
+            for name, prop in (variant.get("properties") or {}).items():
+                out += _text_fields(doc, prop, [*path, name])
+        elif kind == "array" and isinstance(variant.get("items"), dict):
+            out += _text_fields(doc, variant["items"], [*path, 0])
+        elif kind == "string":
+            if variant.get("pattern") == TEXT_PATTERN:
+                out.append(path)
+            else:
+                assert variant.get("pattern") or variant.get("enum") or variant.get("format"), \
+                    f"{_dotted(path)}: a string without the text rule or a fixed shape"
+    return out
+
+
+def _dotted(path: list[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out
+
+
+def _with(body: Any, path: list[Any], value: Any) -> Any:
+    body = json.loads(json.dumps(body))
+    target = body
+    for part in path[:-1]:
+        target = target[part]  # the example has every array and object on the way (asserted by the caller)
+    target[path[-1]] = value
+    return body
+
+
+def _reaches(body: Any, path: list[Any]) -> bool:
+    target = body
+    for part in path[:-1]:
+        if isinstance(part, int):
+            if not isinstance(target, list) or len(target) <= part:
+                return False
+        elif not isinstance(target, dict) or part not in target:
+            return False
+        target = target[part]
+    return isinstance(target, dict)
+
+
+def _assert_refused_naming(response: Any, field: str, char: str, what: str) -> None:
+    assert response.status == 400, (what, response.status, response.body[:300])
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_INPUT", (what, error)
+    named = [d for d in error.get("details", []) if d["field"] == field]
+    assert named and f"U+{ord(char):04X}" in named[0]["issue"], (what, error)
+
+
+def _first_refused(text: str) -> str:
+    from ledgerlou.models.common import refused_character
+
+    return next(c for c in text if refused_character(c))
+
+
+def test_given_every_text_field_of_every_json_route_when_it_holds_a_control_or_bidi_character_then_400_naming_it(
+        client: Any) -> None:
+    from tests.integration.test_api_robustness import (
+        _document,
+        _json_body_schema,
+        _operations,
+        _path_values,
+        _table_items,
+        _url,
+    )
+
+    # Given every JSON write route of the document, its example body and every text field in it
+    doc = _document(client)
+    values = _path_values(client)
+    rng = random.Random(f"text-fields{SEED}")
+    before = _table_items()
+    fields_seen = set()
+    for method, path, op in _operations(doc):
+        schema = _json_body_schema(doc, op)
+        if schema is None:
+            continue
+        example = schema["examples"][0]
+        url = _url(path, values)
+        for field in _text_fields(doc, schema, []):
+            assert _reaches(example, field), f"{method} {path}: the example has no {_dotted(field)} to set"
+            fields_seen.add(f"{path} {_dotted(field)}")
+            for text in [*ALWAYS_REFUSED, f"Porto {rng.choice(MORE_REFUSED)} Januar"]:
+                # When the field holds the character (the rest of the body as in the example; ASCII JSON, so
+                # that a lone surrogate travels as the \\ud800 escape it can only be in valid UTF-8)
+                response = client.request(method, url, body=json.dumps(_with(example, field, text)))
+                # Then the request is refused, naming the field and the character
+                _assert_refused_naming(response, _dotted(field), _first_refused(text),
+                                       f"{method} {path} {_dotted(field)}={text!r}")
+    # The walk found the fields the probe found open (and every other free-text field of the document)
+    assert {"/v1/bookings description", "/v1/bookings external_reference", "/v1/bookings lines[0].description",
+            "/v1/api-keys label", "/v1/accounts name", "/v1/bank-accounts name",
+            "/v1/tax-codes label"} <= fields_seen, fields_seen
+    # And nothing was stored
+    assert _table_items() == before
+
+
+def test_given_custom_metadata_or_a_bank_row_with_a_control_character_then_refused_naming_it(client: Any) -> None:
+    from tests.integration.test_api_robustness import _table_items
+
+    acc = _bank_account(client)
+    before = _table_items()
+    # Given a booking whose free-form metadata holds NUL in a nested text
+    response = client.post("/v1/bookings", {"booking_date": "2026-01-15", "description": "Porto",
+                                            "custom_metadata": {"ticket": {"notes": ["ok", "a\x00b"]}},
+                                            "lines": [{"account_debit": "4910", "account_credit": "1000",
+                                                       "amount": "8.50"}]})
+    # Then it is refused naming custom_metadata and where in it
+    _assert_refused_naming(response, "custom_metadata", "\x00", "custom_metadata")
+    assert "ticket.notes[1]" in response.json()["error"]["details"][0]["issue"]
+    assert _table_items() == before
+    # Given a JSON import whose rows each hold a refused character in another text field (rows are validated
+    # one by one: a bad row is reported, never stops the good ones)
+    texts = ["counterparty_name", "purpose", "end_to_end_id", "mandate_id", "creditor_id", "bank_reference"]
+    rows = [{**VALID_ROW, "bank_reference": f"REF-{i}", name: f"x{char}y"}
+            for i, (name, char) in enumerate((n, c) for n in texts for c in ("\x00", "\u202e"))]
+    response = client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [
+        *rows, {**VALID_ROW, "bank_reference": "REF-good"}]})
+    assert response.status in (200, 201), response.body[:300]
+    result = response.json()
+    # Then each bad row is reported naming its field and character, and only the good one is imported
+    assert result["imported"] == 1, result
+    assert [e["index"] for e in result["errors"]] == list(range(len(rows)))
+    for error, row in zip(result["errors"], rows, strict=True):
+        name = next(n for n in texts if n in row and "y" in str(row[n]) and str(row[n]).startswith("x"))
+        assert error["reason"].startswith(f"{name}: must not contain U+"), error
+
+
+def test_given_every_text_query_parameter_when_it_holds_a_control_or_bidi_character_then_400_naming_it(
+        client: Any) -> None:
+    from ledgerlou.models.common import TEXT_PATTERN
+
+    from tests.integration.test_api_robustness import _document, _operations, _path_values, _url
+
+    doc = _document(client)
+    values = _path_values(client)
+    seen = []
+    for method, path, op in _operations(doc):
+        for param in op.get("parameters", []):
+            schemas = param.get("schema", {}).get("anyOf", [param.get("schema", {})])
+            if param["in"] != "query" or not any(s.get("pattern") == TEXT_PATTERN for s in schemas):
+                continue
+            seen.append(f"{path}?{param['name']}")
+            for text in [*ALWAYS_REFUSED, "\x1b[2J"]:
+                url = f"{_url(path, values)}?{urllib.parse.urlencode({param['name']: text})}"
+                _assert_refused_naming(client.request(method, url), param["name"], _first_refused(text), url)
+    assert sorted(seen) == ["/v1/accounts/search?q", "/v1/bank-transactions?search", "/v1/journal?externalReference",
+                            "/v1/journal?search"]
+
+
+def _form(data: bytes, filename: str, fields: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+    """multipart/form-data with the file part and text fields (UTF-8, as browsers send them)."""
+    boundary = "ll" + "0" * 20
+    out = b""
+    for name, value in (fields or {}).items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    out += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return out, {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_given_every_upload_route_when_the_file_name_or_a_form_field_holds_a_bidi_or_control_character_then_400(
+        client: Any) -> None:
+    from tests.integration.test_api_robustness import _document, _operations, _path_values, _table_items, _url
+
+    doc = _document(client)
+    values = _path_values(client)
+    before = _table_items()
+    uploads = [(m, p, op["requestBody"]["content"]["multipart/form-data"]["schema"]) for m, p, op in _operations(doc)
+               if "multipart/form-data" in (op.get("requestBody") or {}).get("content", {})]
+    assert len(uploads) >= 3, uploads
+    statement = b"Buchungstag;Betrag\n15.01.2026;-1,00\n"
+    for method, path, schema in uploads:
+        url = _url(path, values)
+        # Given a file named to show as something else ("Rechnung<U+202E>fdp.exe" shows as "Rechnungexe.pdf")
+        for name in ["Rechnung\u202efdp.exe", "a\x00.pdf", "\u2067x.csv"]:
+            body, headers = _form(statement, name)
+            response = client.request(method, url, body=body, headers=headers)
+            # Then it is refused naming the file part
+            _assert_refused_naming(response, "file", _first_refused(name), f"{path} {name!r}")
+        # And each text field of the form likewise
+        for field in [f for f in schema["properties"] if f != "file"]:
+            body, headers = _form(statement, "kontoauszug.csv", {field: "x\x00"})
+            _assert_refused_naming(client.request(method, url, body=body, headers=headers), field, "\x00",
+                                   f"{path} {field}")
+    assert _table_items() == before
+
+
+def test_given_texts_booked_before_the_rule_when_read_then_they_come_back_as_booked_and_the_chain_verifies(
+        client: Any, tenant: Any) -> None:
+    from ledgerlou.domain.caller import ALL_SCOPES, Caller
+    from ledgerlou.domain.journal import booking
+    from ledgerlou.models.journal import BookingLine, BookingRequest
+
+    # Given a booking whose texts hold characters the API now refuses, booked as it was before the rule (the
+    # domain takes an already validated request; model_construct stands for the old, laxer validation)
+    legacy = "Alt\x00buchung \u202eRE-1"
+    ctx = Caller(tenant_id=tenant.tenant_id, actor_id="migration", actor_type="api_key", actor_label="Altbestand",
+                 key_prefix=None, scopes=frozenset(ALL_SCOPES), chart="skr03", base_currency="EUR")
+    line = BookingLine.model_construct(account_debit="4930", account_credit="1200", amount=Decimal("10.00"),
+                                       tax_code=None, description=legacy)
+    request = BookingRequest.model_construct(booking_date=dt.date(2026, 1, 15), description=legacy, lines=[line],
+                                             document_id=None, external_reference=legacy, custom_metadata=None,
+                                             skip_duplicate_check=False, adjustment_period=None, fx=None)
+    [(intent_id, _count)] = booking.post_bookings(ctx, [request], "api")
+    # When it is read through the API (reads do not validate)
+    audit = client.get(f"/v1/journal/{intent_id}")
+    listed = client.get("/v1/journal?startDate=2026-01-01&endDate=2026-01-31")
+    # Then the texts come back exactly as booked, never rewritten, and the chain still verifies
+    assert audit.status == 200 and listed.status == 200, (audit.body[:300], listed.body[:300])
+    assert legacy in _strings(audit.json()), audit.body[:500]
+    assert {e["description"] for e in listed.json()["entries"]} == {legacy}
+    assert client.get("/v1/journal/verify").json()["verified"] is True
+    # And the same text sent today is refused, the stored one untouched
+    refused = client.post("/v1/bookings", {"booking_date": "2026-01-16", "description": legacy, "lines": [
+        {"account_debit": "4930", "account_credit": "1200", "amount": "10.00"}]})
+    _assert_refused_naming(refused, "description", "\x00", "a legacy text sent again")
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {s for v in value.values() for s in _strings(v)}
+    if isinstance(value, list):
+        return {s for v in value for s in _strings(v)}
+    return set()

@@ -118,3 +118,17 @@ def test_given_the_template_then_the_local_runtime_gives_each_function_its_own_t
     gateway._handlers["ImportWorkerFunction"] = lambda event, ctx: seen.append(ctx.get_remaining_time_in_millis())
     gateway.invoke("ImportWorkerFunction", {})
     assert 119_000 < seen[0] <= 120_000
+
+
+def test_given_the_template_then_the_http_api_has_no_cors_and_no_function_answers_cross_origin() -> None:
+    # CORS stays closed (README "API conventions"): the API is for servers and the tenant's own tools, not
+    # for scripts of other origins in a browser. Opening it is a deliberate change of the template (and
+    # of this test), not a default: neither the API nor the HttpApi globals configure it.
+    doc = template.load()
+    for lid, api in template.resources("AWS::Serverless::HttpApi").items():
+        assert "CorsConfiguration" not in api["Properties"], f"{lid} answers cross-origin requests"
+    assert "CorsConfiguration" not in (doc.get("Globals") or {}).get("HttpApi", {})
+    # And no function's resolver answers preflights or adds Access-Control-Allow-Origin itself
+    from ledgerlou.api.resolver import make_resolver
+
+    assert make_resolver()._cors is None

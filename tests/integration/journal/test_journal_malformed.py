@@ -20,6 +20,7 @@ VALID_BOOKING: dict[str, Any] = {
 ODD_VALUES: list[Any] = [
     None, True, 0, -1, 1e308, 10**40, "", " ", "x" * 5000, "119,00", "1e3", "NaN", "-0.00", "0.001",
     "2026-02-30", "2026-13-01", "9999-12-31", "0000-01-01", [], {}, [{}], {"a": 1}, "\u0000", "😀" * 10,
+    "Büro\u202ematerial", "\x1b[31m",
     "../../etc/passwd", "' OR 1=1 --", 3.14, "00004930", "49300000000",
 ]
 
@@ -104,6 +105,31 @@ def test_given_raw_garbage_when_posted_then_4xx_and_nothing_written(client: Any)
             response = client.request("POST", path, body=raw)
             _assert_client_error(response, f"{path} {raw[:40]!r}")
     assert _entries(client) == before
+
+
+@pytest.mark.parametrize("path,valid", [
+    ("/v1/bookings", VALID_BOOKING),
+    ("/v1/bookings/batch", {"bookings": [VALID_BOOKING]}),
+    ("/v1/bookings/opening-balances", {"booking_date": "2026-01-01", "balances": [
+        {"account": "1200", "amount": "100.00", "side": "debit"},
+        {"account": "0800", "amount": "100.00", "side": "credit"}]}),
+])
+def test_given_valid_bookings_sent_as_an_array_or_another_json_type_then_400_and_the_journal_unchanged(
+        client: Any, path: str, valid: dict[str, Any]) -> None:
+    # Given a journal with one (other) booking, its head and chain
+    assert client.post("/v1/bookings", json={**VALID_BOOKING, "description": "Porto"}).status == 201
+    before = client.get("/v1/journal/verify").json()
+    # When valid bodies come as an array (the probe's [{...}, {...}] booked the first, dropped the rest, 201),
+    # or the body is a string, a number, a boolean or null
+    for body in ([valid, valid], [valid], [], json.dumps(valid), 119, True, None):
+        response = client.request("POST", path, body=json.dumps(body))
+        # Then it is refused as a whole, naming the body, and nothing is booked
+        _assert_client_error(response, f"{path} {json.dumps(body)[:60]}")
+        error = response.json()["error"]
+        assert response.status == 400 and error["code"] == "INVALID_INPUT", (path, body, error)
+        assert error["details"][0]["field"] == "body" and "JSON object" in error["details"][0]["issue"], error
+    after = client.get("/v1/journal/verify").json()
+    assert after == before and after["verified"] is True
 
 
 @pytest.mark.parametrize("path", ["/v1/journal", "/v1/accounts/1200/entries"])

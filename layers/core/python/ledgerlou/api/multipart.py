@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledgerlou.errors import InvalidInput, PayloadTooLarge
+from ledgerlou.models.common import refused_character
 
 MAX_UPLOAD = 6 * 1024 * 1024
 
@@ -55,5 +56,12 @@ def read_upload(event: Any, field_name: str = "file") -> Upload:
     upload = files.get(field_name)
     if upload is None:
         raise InvalidInput.field(field_name, "a file part is required")
+    # The file's name and the form's text fields are free text like any field of a JSON body (models/common.py
+    # Text): "Rechnung<U+202E>fdp.exe" would be listed and downloaded as "Rechnungexe.pdf".
+    if upload.filename is not None and (issue := refused_character(upload.filename)):
+        raise InvalidInput.field(field_name, f"file name {issue}")
+    for name, value in fields.items():
+        if issue := refused_character(value):
+            raise InvalidInput.field(name, issue)
     upload.fields = fields
     return upload

@@ -7,14 +7,19 @@ docs/api-contract.md "Errors" is implemented in exactly one place: the exception
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+    _is_or_contains_sequence,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from ledgerlou.errors import DomainError, InvalidInput
@@ -69,8 +74,38 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"field": _field_path(tuple(e.get("loc", ()))), "issue": _issue(e)} for e in errors]
 
 
+# On every answer of every function (docs/api-contract.md, README "API conventions"): browsers must not sniff a
+# JSON error or a download into HTML, and no cache between client and API (proxy, browser) may keep a tenant's
+# books. A route that chooses its own cache policy keeps it (only the public OpenAPI document does).
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+DEFAULT_CACHE_CONTROL = "no-store"
+
+
+def with_security_headers(result: dict[str, Any]) -> dict[str, Any]:
+    """The Lambda proxy result ``result`` with the security headers set (case-insensitively: a route's own
+    ``x-content-type-options`` is replaced, its own ``Cache-Control`` kept)."""
+    headers = result.get("headers") or {}
+    names = {name.lower(): name for name in headers}
+    for name, value in NOSNIFF.items():
+        headers.pop(names.get(name.lower(), name), None)
+        headers[name] = value
+    if "cache-control" not in names:
+        headers["Cache-Control"] = DEFAULT_CACHE_CONTROL
+    result["headers"] = headers
+    return result
+
+
+class _Resolver(APIGatewayHttpResolver):
+    """powertools' HTTP API resolver, every answer with the security headers: set on the finished result,
+    so they cover what no route or handler of ours writes (powertools' own 404, validation errors, the
+    500 handler) and cannot be forgotten by a new route."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return with_security_headers(super().resolve(event, context))
+
+
 def make_resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_json_body)
+    app = _Resolver(enable_validation=True, json_body_deserializer=_json_body)
 
     @app.exception_handler(DomainError)
     def _domain(ex: DomainError) -> Response[str]:
@@ -138,7 +173,34 @@ class _JsonBodyValidation(OpenAPIRequestValidationMiddleware):
         media_type = content_type.split(";")[0].strip().lower()
         if media_type and media_type != JSON:
             raise InvalidInput.field("Content-Type", "must be application/json", code="UNSUPPORTED_MEDIA_TYPE")
-        return self._parse_json_data(app)  # type: ignore[no-any-return]
+        body = self._parse_json_data(app)
+        # powertools hands a single-model body that is a list its *first element* (its form-data handling,
+        # _normalize_field_value, applied to JSON as well): [{booking}, {booking}] booked one and dropped the
+        # rest with a 201. A string, number or boolean would only fail deeper, with a message about the
+        # model. A body of the wrong JSON type is refused here as a whole, for every route at once.
+        # (No body at all stays "A JSON request body is required"; a literal null is refused like the rest.)
+        if not isinstance(body, dict) and (body is not None or app.current_event.decoded_body) \
+                and not _accepts_sequence(app.context["_route"]):
+            raise InvalidInput.field("body", f"must be a JSON object, not {_json_type(body)}")
+        return body  # type: ignore[no-any-return]
+
+
+def _accepts_sequence(route: Any) -> bool:
+    """Does the route's one body parameter take a JSON array (a ``list[Model]`` body)? None does today."""
+    params = route.dependant.body_params
+    return len(params) == 1 and _is_or_contains_sequence(params[0].field_info.annotation)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number"
 
 
 ERROR_RESPONSES: dict[int, dict[str, Any]] = {

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator
 
-from ledgerlou.models.common import IsoDate, StrictModel, examples
+from ledgerlou.models.common import IsoDate, StrictModel, Text, examples
 from ledgerlou.money import Money
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=140)]
+Reference = Annotated[str, Text(140, strip=True)]
 MAX_JSON_ROWS = 1000
 
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
@@ -27,10 +27,10 @@ class BankTransactionIn(StrictModel):
     value_date: IsoDate | None = None
     amount: Money = Field(description="Signed: money in is positive")
     currency: Currency | None = Field(default=None, description="Default: the bank account's currency")
-    counterparty_name: str | None = Field(default=None, max_length=200)
-    counterparty_iban: str | None = Field(default=None, max_length=42)
-    counterparty_bic: str | None = Field(default=None, max_length=15)
-    purpose: str | None = Field(default=None, max_length=2000)
+    counterparty_name: Annotated[str, Text(200)] | None = None
+    counterparty_iban: Annotated[str, Text(42)] | None = None
+    counterparty_bic: Annotated[str, Text(15)] | None = None
+    purpose: Annotated[str, Text(2000)] | None = None
     end_to_end_id: Reference | None = None
     mandate_id: Reference | None = None
     creditor_id: Reference | None = None

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
 
-from ledgerlou.models.common import AccountNumber, IsoDate, StrictModel, examples
+from ledgerlou.models.common import AccountNumber, IsoDate, StrictModel, Text, examples, refused_character
 from ledgerlou.money import PositiveMoney, to_decimal
 
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Description = Annotated[str, Text(500, min_length=1, strip=True)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
@@ -18,8 +18,8 @@ class BookingLine(StrictModel):
     account_debit: AccountNumber
     account_credit: AccountNumber
     amount: PositiveMoney = Field(description="Gross amount when tax_code is set (DATEV convention)")
-    tax_code: str | None = Field(default=None, max_length=20)
-    description: str | None = Field(default=None, max_length=500)
+    tax_code: Annotated[str, Text(20)] | None = None
+    description: Annotated[str, Text(500)] | None = None
 
     @model_validator(mode="after")
     def _different_accounts(self) -> BookingLine:
@@ -53,7 +53,7 @@ class BookingRequest(StrictModel):
     description: Description
     lines: list[BookingLine] = Field(min_length=1, max_length=500)
     document_id: str | None = Field(default=None, pattern=r"^[0-9a-fA-F-]{36}$")
-    external_reference: str | None = Field(default=None, max_length=100)
+    external_reference: Annotated[str, Text(100)] | None = None
     custom_metadata: dict[str, Any] | None = None
     skip_duplicate_check: StrictBool = False
     adjustment_period: int | None = Field(
@@ -67,7 +67,28 @@ class BookingRequest(StrictModel):
     def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None and len(str(value)) > 4000:
             raise ValueError("must be at most 4000 characters")
+        if value is not None and (issue := _metadata_text_issue(value)):
+            raise ValueError(issue)  # its keys and texts are free text too, shown wherever the booking is
         return value
+
+
+def _metadata_text_issue(value: Any, where: str = "") -> str | None:
+    """The first key or text of ``custom_metadata`` with a refused character, as ``<where>: <issue>``."""
+    if isinstance(value, str):
+        issue = refused_character(value)
+        return f"{where}: {issue}" if issue else None
+    children: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if issue := refused_character(key):
+                return f"key {where + '.' if where else ''}{key!r}: {issue}"
+            children.append((f"{where}.{key}" if where else key, item))
+    elif isinstance(value, list):
+        children = [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+    for child_where, item in children:
+        if issue := _metadata_text_issue(item, child_where):
+            return issue
+    return None
 
 
 class OpeningBalance(StrictModel):
@@ -84,7 +105,7 @@ class OpeningBalancesRequest(StrictModel):
 
     booking_date: IsoDate
     balances: list[OpeningBalance] = Field(min_length=1, max_length=500)
-    description: str | None = Field(default=None, max_length=500)
+    description: Annotated[str, Text(500)] | None = None
 
 
 class ReverseRequest(StrictModel):
@@ -93,5 +114,5 @@ class ReverseRequest(StrictModel):
          "posting_mode": "original_date"})
 
     intent_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Annotated[str, Text(500, min_length=1, strip=True)]
     posting_mode: Literal["original_date", "current_date"] = "original_date"

@@ -8,22 +8,32 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from ledgerlou.models.common import AccountNumber, IsoDate, JsonNumber, OutModel, ShortText, StrictModel, examples
+from ledgerlou.models.common import (
+    AccountNumber,
+    IsoDate,
+    JsonNumber,
+    LongText,
+    OutModel,
+    ShortText,
+    StrictModel,
+    Text,
+    examples,
+)
 from ledgerlou.money import Money, to_decimal
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-InvoiceNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)]
+InvoiceNumber = Annotated[str, Text(36, min_length=1, strip=True)]
 InvoiceType = Literal["invoice", "credit_note"]
 InvoiceStatus = Literal["open", "partially_paid", "paid", "cancelled"]
-Notes = Annotated[str, StringConstraints(max_length=2000)]
+Notes = LongText
 
 
 # ------------------------------------------------------------------------------------- partners
 class Address(StrictModel):
-    street: str | None = Field(default=None, max_length=140)
-    postal_code: str | None = Field(default=None, max_length=16)
-    city: str | None = Field(default=None, max_length=70, description="Town: a SEPA transfer needs it")
+    street: Annotated[str, Text(140)] | None = Field(default=None)
+    postal_code: Annotated[str, Text(16)] | None = Field(default=None)
+    city: Annotated[str, Text(70)] | None = Field(default=None, description="Town: a SEPA transfer needs it")
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         default="DE", description="ISO 3166-1 alpha-2")
 
@@ -36,10 +46,10 @@ class PartnerIn(StrictModel):
                                          "country": "DE"}, "default_account": "8400"})
 
     name: ShortText
-    tax_id: str | None = Field(default=None, max_length=20, description="Steuernummer")
-    vat_id: str | None = Field(default=None, max_length=20, description="USt-IdNr., validated (400 INVALID_VAT_ID)")
-    iban: str | None = Field(default=None, max_length=42, description="Validated (400 INVALID_IBAN)")
-    bic: str | None = Field(default=None, max_length=15)
+    tax_id: Annotated[str, Text(20)] | None = Field(default=None, description="Steuernummer")
+    vat_id: Annotated[str, Text(20)] | None = Field(default=None, description="USt-IdNr. (400 INVALID_VAT_ID)")
+    iban: Annotated[str, Text(42)] | None = Field(default=None, description="Validated (400 INVALID_IBAN)")
+    bic: Annotated[str, Text(15)] | None = Field(default=None)
     address: Address | None = None
     default_account: AccountNumber | None = Field(
         default=None, description="A customer's revenue account / a vendor's expense account (the invoice lines' "
@@ -76,11 +86,11 @@ def _quantity(value: Any) -> Decimal:
 
 
 class InvoiceLine(StrictModel):
-    description: str | None = Field(default=None, max_length=500)
+    description: Annotated[str, Text(500)] | None = Field(default=None)
     quantity: Decimal = Field(default=Decimal(1), description="Default 1; at most 4 decimals")
     unit_price: Money | None = None
     net_amount: Money | None = Field(default=None, description="Default: quantity × unit_price (half-up to cents)")
-    tax_code: str | None = Field(default=None, max_length=20, description="None: no VAT on this line")
+    tax_code: Annotated[str, Text(20)] | None = Field(default=None, description="None: no VAT on this line")
     account: AccountNumber | None = Field(default=None, description="Default: the partner's default_account")
 
     @field_validator("quantity", mode="before")

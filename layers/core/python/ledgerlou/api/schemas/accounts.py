@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ledgerlou.models.common import AccountNumber, OutModel, ShortText, StrictModel, examples
+from ledgerlou.models.common import AccountNumber, OutModel, ShortText, StrictModel, Text, examples
 
 AccountType = Literal["asset", "liability", "equity", "revenue", "expense"]
 
@@ -17,7 +17,7 @@ class AccountCreate(StrictModel):
     name: ShortText
     type: AccountType
     category: str | None = Field(default=None, max_length=50, pattern=r"^[a-z][a-z0-9_]*$")
-    report_group: str | None = Field(default=None, max_length=50)
+    report_group: Annotated[str, Text(50)] | None = None
 
 
 class AccountOut(OutModel):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from ledgerlou.models.bank import Currency
-from ledgerlou.models.common import AccountNumber, JsonNumber, ShortText, StrictModel, examples
+from ledgerlou.models.common import AccountNumber, JsonNumber, ShortText, StrictModel, Text, examples
 
 TxStatus = Literal["unreconciled", "reconciled", "dismissed"]
 
@@ -18,10 +18,10 @@ class BankAccountCreate(StrictModel):
     model_config = examples({"name": "Geschäftskonto", "iban": "DE89370400440532013000"})
 
     name: ShortText
-    iban: str | None = Field(default=None, max_length=42, description="Validated (country, length, checksum)")
-    bic: str | None = Field(default=None, max_length=15)
-    account_number: str | None = Field(default=None, min_length=1, max_length=40,
-                                       description="Required when there is no IBAN")
+    iban: Annotated[str, Text(42)] | None = Field(default=None, description="Validated (country, length, checksum)")
+    bic: Annotated[str, Text(15)] | None = None
+    account_number: Annotated[str, Text(40, min_length=1)] | None = Field(
+        default=None, description="Required when there is no IBAN")
     currency: Currency | None = Field(default=None, description="Default: the tenant's base currency")
     ledger_account: AccountNumber | None = Field(
         default=None, description="Ledger account (category bank) the account is booked on; default: the first "

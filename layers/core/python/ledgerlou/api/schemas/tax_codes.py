@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StringConstraints
 
-from ledgerlou.models.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel, examples
+from ledgerlou.models.common import AccountNumber, JsonNumber, OutModel, ShortText, StrictModel, Text, examples
 from ledgerlou.money import Rate
 
 TaxCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,20}$")]
@@ -15,7 +15,7 @@ class TaxCodeCreate(StrictModel):
 
     code: TaxCode
     label: ShortText
-    description: str | None = Field(default=None, max_length=1000)
+    description: Annotated[str, Text(1000)] | None = None
     rate: Rate
     vat_account: AccountNumber
     self_assess_account: AccountNumber | None = None
@@ -27,7 +27,7 @@ class TaxCodePatch(StrictModel):
     model_config = examples({"label": "Umsatzsteuer 16 % (2. Halbjahr 2020)"})
 
     label: ShortText | None = None
-    description: str | None = Field(default=None, max_length=1000)
+    description: Annotated[str, Text(1000)] | None = None
     rate: Rate | None = None
     vat_account: AccountNumber | None = None
     self_assess_account: AccountNumber | None = None
