@@ -12,6 +12,7 @@ from ledgerlou.api.dates import DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
+from ledgerlou.domain.ranges import check_range
 from ledgerlou.domain.receivables.sides import PAYABLES as SIDE
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.common import SearchTerm
@@ -108,6 +109,7 @@ def list_incoming_invoices(vendor_id: Annotated[str | None, Query(pattern=UUID_P
                            start_date: DateQuery = None, end_date: DateQuery = None, limit: Limit = DEFAULT_LIMIT,
                            offset: Offset = 0) -> Response[str]:
     ctx = caller(app, READ)
+    check_range(start_date, end_date, start_field="start_date", end_field="end_date")
     return _page(*invoices.list_invoices(ctx, SIDE, vendor_id, status, type, iso(start_date), iso(end_date),
                                          limit, offset))
 

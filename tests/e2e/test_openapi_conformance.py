@@ -119,6 +119,10 @@ def test_given_the_published_openapi_document_when_every_operation_is_called_the
 
 STATEFUL_SCENARIOS = 12  # hypothesis examples of the state machine, each up to STATEFUL_STEPS calls
 STATEFUL_STEPS = 6
+# The partners' DELETE (deactivation) stays out of the stateful flows: its links back to GET/PUT/DELETE of the
+# same partner make hypothesis' rule selection inconsistent between runs (FlakyStrategyDefinition, schemathesis
+# 4.32.5), not the API. The stateless phase above calls both DELETE routes; the integration tests cover the flow.
+STATEFUL_EXCLUDED = r"^/v1/(customers|vendors)/"
 
 
 def test_given_the_documents_links_when_following_them_from_create_to_read_then_the_api_keeps_to_it(
@@ -129,7 +133,7 @@ def test_given_the_documents_links_when_following_them_from_create_to_read_then_
     from hypothesis import HealthCheck, settings
     from hypothesis.stateful import run_state_machine_as_test
 
-    class Flows(api_schema.as_state_machine()):  # type: ignore[misc]
+    class Flows(api_schema.exclude(method="DELETE", path_regex=STATEFUL_EXCLUDED).as_state_machine()):  # type: ignore[misc]
         def validate_response(self, response: Any, case: schemathesis.Case, additional_checks: Any = None,
                               **kwargs: Any) -> None:
             case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
