@@ -163,7 +163,9 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
                 runtime.dirty.set()
                 return 201, {"tenant_id": new.tenant_id, "name": new.name, "chart": new.chart,
                              "api_key": new.admin_key}
-            return 404, {"error": {"code": "NOT_FOUND", "message": "No such local endpoint."}}
+            from ledgerlou.errors import NotFound
+
+            return NotFound.status, {"error": {"code": NotFound.code, "message": "No such local endpoint."}}
 
         # Every method goes to the gateway, which answers a JSON 405 METHOD_NOT_ALLOWED (or 404 NOT_FOUND) for
         # one no route has, as for any other request: not http.server's 501 HTML page.

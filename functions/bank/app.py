@@ -71,7 +71,7 @@ def list_bank_accounts() -> Response[str]:
 
 @app.post("/v1/bank-accounts", summary="Create a bank account (linked to a ledger account of the chart)",
           tags=ACCOUNTS,
-          responses=with_links(responses(BankAccountOut, 201, "Created", 400, 401, 403, 409), 201,
+          responses=with_links(responses(BankAccountOut, 201, "Created", 400, 401, 403, 404, 409), 201,
                                GetBankAccount=link("GET", ACCOUNT_PATH, account_id=NEW_ID),
                                RenameBankAccount=link("PUT", ACCOUNT_PATH, account_id=NEW_ID),
                                UploadStatement=link("POST", ACCOUNT_PATH + "/upload", account_id=NEW_ID)))

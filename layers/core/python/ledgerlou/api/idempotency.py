@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from ledgerlou.api.auth import AuthContext
-from ledgerlou.errors import Conflict, InvalidInput
+from ledgerlou.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 
 MAX_KEY_LENGTH = 255
 # The API functions' Timeout (template.yaml Globals, bounded by API Gateway's 29 s integration limit):
@@ -46,11 +46,9 @@ def idempotent(app: APIGatewayHttpResolver, ctx: AuthContext, scope: str,
     existing = store.claim(ctx.tenant_id, scope, idem_key, request_hash, _running_seconds(app))
     if existing is not None:
         if existing.request_hash != request_hash:
-            raise Conflict("This Idempotency-Key was used with a different request body.",
-                           code="IDEMPOTENCY_KEY_REUSED")
+            raise IdempotencyKeyReused("This Idempotency-Key was used with a different request body.")
         if existing.state != "completed":
-            raise Conflict("A request with this Idempotency-Key is still in progress.",
-                           code="IDEMPOTENCY_IN_PROGRESS")
+            raise IdempotencyInProgress("A request with this Idempotency-Key is still in progress.")
         return Response(status_code=int(existing.response_status or 200), content_type="application/json",
                         body=existing.response_body or "", headers={"Idempotent-Replayed": "true"})
     try:

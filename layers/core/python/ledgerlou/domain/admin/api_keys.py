@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from ledgerlou.domain.caller import ALL_SCOPES, Caller
-from ledgerlou.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledgerlou.errors import AlreadyRevoked, Forbidden, InvalidInput, NotFound
 from ledgerlou.store.admin import api_keys as store
 from ledgerlou.store.admin import tenants as tenant_store
 from ledgerlou.store.base import now_iso
@@ -88,7 +88,7 @@ def revoke(ctx: Caller, key_id: str) -> store.ApiKeyItem:
     if item is None:
         raise NotFound("API key not found.")
     if item.revoked_at:
-        raise Conflict("API key is revoked already.", code="ALREADY_REVOKED")
+        raise AlreadyRevoked("API key is revoked already.")
     store.revoke(item, now_iso())
     item.revoked_at = item.revoked_at or now_iso()
     return item

@@ -13,8 +13,10 @@ from __future__ import annotations
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from ledgerlou.errors import AlreadyRevoked, InternalError
 from ledgerlou.observability import logger
-from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou.store.base import TableModel, tenant_pk, update_if
+from ledgerlou.store.base import put_new as put_unique
 
 
 class ApiKeyItem(TableModel):
@@ -47,8 +49,11 @@ def put_new(item: ApiKeyItem) -> None:
     item.PK, item.SK = _pk(item.tenant_id), item.key_id
     pointer = ApiKeyHashItem(*hash_key(item.key_hash), tenant_id=item.tenant_id, key_id=item.key_id)
     # Pointer first: a key record without a pointer is unusable, a pointer without a record is ignored.
-    pointer.save(condition=ApiKeyHashItem.PK.does_not_exist())
-    item.save(condition=ApiKeyItem.PK.does_not_exist())
+    # Both keys derive from fresh randomness (a UUID, a SHA-256 of 238 random bits): a collision is
+    # not a conflict the caller could resolve.
+    collision = InternalError("API key id or hash collision.")
+    put_unique(pointer, collision)
+    put_unique(item, collision)
 
 
 def get(tenant_id: str, key_id: str) -> ApiKeyItem | None:
@@ -80,4 +85,5 @@ def touch(item: ApiKeyItem, now: str, not_since: str) -> None:
 
 
 def revoke(item: ApiKeyItem, now: str) -> None:
-    item.update(actions=[ApiKeyItem.revoked_at.set(now)], condition=ApiKeyItem.revoked_at.does_not_exist())
+    update_if(item, [ApiKeyItem.revoked_at.set(now)], ApiKeyItem.revoked_at.does_not_exist(),
+              AlreadyRevoked("API key is revoked already."))
