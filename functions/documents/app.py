@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from ledgerlou.api.auth import caller
+from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.resolver import (
@@ -47,20 +47,18 @@ class DocumentCreated(BaseModel):
                                GetFile=link("GET", "/v1/documents/{doc_id}/file", doc_id="$response.body#/id"),
                                GetPreview=link("GET", "/v1/documents/{doc_id}/preview", doc_id="$response.body#/id")),
           openapi_extensions=multipart_body("PDF, PNG, JPEG, TIFF, XML, … (checked by content)"))
+@requires(WRITE)
+@idempotent("documents")
 def upload_document() -> Response[str]:
-    ctx = caller(app, WRITE)
-
-    def produce() -> Response[str]:
-        upload = read_upload(app.current_event)
-        doc = documents.upload(ctx.tenant_id, upload.data, upload.filename, ctx.actor_id)
-        return json_response({"id": doc.id, "mime_type": doc.mime_type, "original_name": doc.original_name,
-                              "sha256": doc.sha256, "size": doc.size}, 201)
-
-    return idempotent(app, ctx, "documents", produce)
+    ctx = caller(app)
+    upload = read_upload(app.current_event)
+    doc = documents.upload(ctx.tenant_id, upload.data, upload.filename, ctx.actor_id)
+    return json_response({"id": doc.id, "mime_type": doc.mime_type, "original_name": doc.original_name,
+                          "sha256": doc.sha256, "size": doc.size}, 201)
 
 
 def _download(doc_id: str, disposition: str) -> Response[bytes]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     doc, body = documents.fetch(ctx.tenant_id, doc_id.lower())
     quoted = doc.original_name.replace('"', "")
     return Response(200, doc.mime_type, body=body, headers={
@@ -70,6 +68,7 @@ def _download(doc_id: str, disposition: str) -> Response[bytes]:
 
 @app.get("/v1/documents/<doc_id>/file", summary="Download the original (attachment)", tags=TAGS,
          responses=file_responses("*/*", "The stored original, with the media type found at upload"))
+@requires(READ)
 def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     return _download(doc_id, "attachment")
@@ -77,6 +76,7 @@ def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
 
 @app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline", tags=TAGS,
          responses=file_responses("*/*", "The stored original, with the media type found at upload"))
+@requires(READ)
 def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     return _download(doc_id, "inline")

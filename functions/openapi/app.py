@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.api.auth import public
 from ledgerlou.api.resolver import make_resolver
 from ledgerlou.observability import logger
 
@@ -24,6 +25,7 @@ def _document() -> str:
 @app.get("/v1/openapi.json", summary="The OpenAPI 3 document of the whole API (no auth)", tags=["Meta"],
          responses={200: {"description": "OpenAPI 3.1 document",
                           "content": {"application/json": {"schema": {"type": "object"}}}}})
+@public
 def openapi_document() -> Response[str]:
     return Response(200, "application/json", body=_document(), headers={"Cache-Control": "public, max-age=300"})
 

@@ -17,6 +17,8 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import O
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from ledgerlou.api.auth import authorize
+from ledgerlou.api.idempotency import idempotency_scope, run_idempotent
 from ledgerlou.errors import (
     DomainError,
     InternalError,
@@ -144,12 +146,30 @@ def make_resolver() -> APIGatewayHttpResolver:
 
 
 class _JsonBodyValidation(OpenAPIRequestValidationMiddleware):
-    """powertools' request validation, but a route with a JSON body reads JSON only.
+    """powertools' request validation, after the route's scope check, and a route with a JSON body reads
+    JSON only.
+
+    Authorisation first (issue 14): the caller is checked against the scope the route declared
+    (api.auth.requires) before the path, the query or the body is read, so a token without the scope
+    gets 403 whatever it sends ("{not json", wrong types, another Content-Type, a huge upload). An
+    ``@idempotent`` route then runs under its Idempotency-Key after the request validated, as before.
 
     powertools would read a urlencoded or multipart body as form fields ("curl -d" sends urlencoded, so
     every field came back "missing"), answered a multipart type without a boundary and text/plain with
     exceptions that were 500s, and took "Application/JSON" for an unknown type. Upload routes read their
     multipart body themselves (api/multipart.py) and have no body parameter, so they never come here."""
+
+    def handler(self, app: Any, next_middleware: Any) -> Any:
+        route = app.context["_route"].func
+        checked = authorize(app, route)
+        scope = idempotency_scope(route)
+        if scope is not None and checked is not None:
+            inner = next_middleware
+
+            def next_middleware(app: Any) -> Any:
+                return run_idempotent(app, checked, scope, lambda: inner(app))
+
+        return super().handler(app, next_middleware)
 
     def _get_body(self, app: Any) -> dict[str, Any]:
         content_type = (app.current_event.headers or {}).get("content-type", "")
