@@ -165,9 +165,13 @@ class _JsonBodyValidation(OpenAPIRequestValidationMiddleware):
         scope = idempotency_scope(route)
         if scope is not None and checked is not None:
             inner = next_middleware
+            # The request hash covers the body only: the path's values go into the record's scope, so
+            # that one key sent to /periods/2026-01/lock and /periods/2026-02/lock never replays the other.
+            args = app.context.get("_route_args") or {}
+            records = scope + "".join(f"#{args[name]}" for name in sorted(args))
 
             def next_middleware(app: Any) -> Any:
-                return run_idempotent(app, checked, scope, lambda: inner(app))
+                return run_idempotent(app, checked, records, lambda: inner(app))
 
         return super().handler(app, next_middleware)
 
