@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.api.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
-from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
     from ledgerlou.domain.admin import api_keys
@@ -51,7 +50,4 @@ def revoke_api_key(key_id: KeyId) -> Response[str]:
     return json_response(api_keys.to_dict(api_keys.revoke(ctx, key_id.lower())))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

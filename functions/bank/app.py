@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
@@ -29,10 +28,11 @@ from ledgerlou.api.schemas.bank import (
     UnreconciledCount,
 )
 from ledgerlou.domain.ranges import check_range
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.bank import BankTransactionsImport
-from ledgerlou.observability import logger, metrics, tracer
+from ledgerlou.observability import metrics
 
 if TYPE_CHECKING:
     from ledgerlou.domain.bank import accounts as bank
@@ -210,8 +210,4 @@ def _is_uuid(value: str) -> bool:
     return re.fullmatch(UUID_PATTERN, value) is not None
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

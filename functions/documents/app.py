@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
@@ -19,8 +18,8 @@ from ledgerlou.api.resolver import (
     responses,
     with_links,
 )
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
-from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
@@ -82,7 +81,4 @@ def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     return _download(doc_id, "inline")
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

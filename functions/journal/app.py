@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
 from ledgerlou.api.downloads import file_response
@@ -25,9 +24,10 @@ from ledgerlou.api.schemas.journal import (
     VerifyOut,
 )
 from ledgerlou.domain.ranges import check_range
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
-from ledgerlou.observability import logger, metrics, tracer
+from ledgerlou.observability import metrics
 
 if TYPE_CHECKING:
     from ledgerlou.domain.chart import accounts
@@ -185,8 +185,4 @@ def reverse_intent(body: ReverseRequest) -> Response[str]:
     return json_response(reversal.reverse(caller(app), body), 201)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
-from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
@@ -133,7 +132,4 @@ def reopen(period: PeriodPath) -> Response[str]:
     return json_response(periods.reopen(ctx, period))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import REPORT_RANGE_DOC, DateQuery, RequiredDate
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
-from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
     from ledgerlou.domain.reports import statements as reports
@@ -73,7 +72,4 @@ def datev_export(startDate: RequiredDate, endDate: RequiredDate):  # type: ignor
     return file_response(ctx.tenant_id, b"".join(chunks), "text/csv; charset=windows-1252", filename)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
@@ -18,8 +17,8 @@ from ledgerlou.api.schemas.tax_codes import (
     TaxCodePatch,
     TaxCodePatched,
 )
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
-from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
     from ledgerlou.domain.chart import tax_codes
@@ -72,7 +71,4 @@ def delete_tax_code(code: CodePath) -> Response[str]:
     return json_response({"code": item.code, "is_active": bool(item.is_active)})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)
