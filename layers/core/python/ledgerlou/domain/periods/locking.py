@@ -165,10 +165,9 @@ def cancel_lock(ctx: Caller, period: str, request_id: str) -> dict[str, Any]:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
         raise LockRequestNotPending(f"The request is {req.status}.")
-    req.update(actions=[store.LockRequestItem.status.set("cancelled"),
-                        store.LockRequestItem.decided_by.set(ctx.actor_id),
-                        store.LockRequestItem.decided_at.set(now_iso())],
-               condition=store.LockRequestItem.status == "pending")
+    if not store.cancel_request(req, ctx.actor_id, now_iso()):
+        # approved or cancelled by another request since it was read
+        raise LockRequestNotPending("The request is no longer pending.")
     store.release_pending(ctx.tenant_id, period, request_id)
     return {"ok": True, "request_id": request_id, "status": "cancelled"}
 

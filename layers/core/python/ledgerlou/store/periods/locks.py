@@ -78,3 +78,9 @@ def claim_pending(tenant_id: str, period: str, request_id: str) -> bool:
 def release_pending(tenant_id: str, period: str, request_id: str) -> None:
     item = PeriodItem(*period_key(tenant_id, period))
     update_if(item, [PeriodItem.pending_request_id.remove()], PeriodItem.pending_request_id == request_id)
+
+
+def cancel_request(req: LockRequestItem, actor_id: str, now: str) -> bool:
+    """Cancel a pending request; False when it is no longer pending (decided by a concurrent request)."""
+    return update_if(req, [LockRequestItem.status.set("cancelled"), LockRequestItem.decided_by.set(actor_id),
+                           LockRequestItem.decided_at.set(now)], LockRequestItem.status == "pending")
