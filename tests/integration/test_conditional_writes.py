@@ -93,3 +93,18 @@ def test_given_a_taken_pending_slot_then_update_if_says_so_and_a_throttle_raises
                         lambda *a, **k: (_ for _ in ()).throw(dynamodb_error("UpdateError", "ThrottlingException")))
     with pytest.raises(ServiceUnavailable):
         locks.claim_pending("t-1", "2026-02", "r-3")
+
+
+def test_given_a_lock_request_decided_meanwhile_when_cancelled_then_409_not_500(
+        client: Any, tenant: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a pending Festschreibung request, read by a cancel before a concurrent cancel decided it
+    from ledgerlou.store.periods import locks
+
+    request_id = client.post("/v1/periods/2026-01/lock").json()["request_id"]
+    stale = locks.get_request(tenant.tenant_id, request_id)
+    assert stale is not None and stale.status == "pending"
+    assert locks.cancel_request(locks.get_request(tenant.tenant_id, request_id), "other-actor", "2026-01-31T00:00:00Z")
+    monkeypatch.setattr(locks, "get_request", lambda *args, **kwargs: stale)
+    # When the slower cancel writes  Then its condition fails: 409 LOCK_REQUEST_NOT_PENDING, not a 500
+    resp = client.post(f"/v1/periods/2026-01/lock/{request_id}/cancel")
+    assert resp.status == 409 and resp.json()["error"]["code"] == "LOCK_REQUEST_NOT_PENDING"
