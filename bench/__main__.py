@@ -17,6 +17,7 @@ BENCHES = {
     "chain": "bench.bench_chain",
     "bank_import": "bench.bank_import",
     "reports": "bench.reports",
+    "local_state": "bench.local_state",
 }
 
 

@@ -14,7 +14,9 @@ import functools
 import threading
 from typing import Any
 
-_LOCK = threading.RLock()
+# Reentrant: the local books' write-ahead log (local.state) takes it around a whole BatchWriteItem, whose
+# item writes take it again; it also orders the log exactly as the writes were applied.
+LOCK = threading.RLock()
 _applied = False
 
 
@@ -29,8 +31,64 @@ def make_conditional_writes_atomic() -> None:
 
         @functools.wraps(original)
         def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with _LOCK:
+            with LOCK:
                 return __original(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, locked)
     _applied = True
+
+
+_partition = threading.local()
+_queries_patched = False
+
+
+def make_queries_partition_local() -> None:
+    """Makes moto's Query on a table read one partition, as DynamoDB does, and its scans safe under writes.
+
+    moto answers a Query on the table (no index) by sorting *every item of the table* and keeping the
+    ones with the partition key: each Query costs O(n log n) in the whole table, so a booking slowed
+    with every other tenant's books (measured over HTTP at 80k items: 28 vs 67 bookings/s on an empty
+    table). And that walk iterates the table's dicts while other threads write: "dictionary changed
+    size during iteration", a 500 under load. Here a Query on the table gets the partition's items
+    only (moto then filters, sorts and pages them exactly as before), and every other walk (Scan,
+    index queries) iterates over a snapshot of the dicts.
+    """
+    global _queries_patched
+    if _queries_patched:
+        return
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    original_query = Table.query
+    signature = inspect.signature(original_query)
+
+    def all_items(self: Any) -> list[Any]:
+        wanted = getattr(_partition, "key", None)
+        if wanted is not None and wanted[0] is self:
+            part = self.items.get(wanted[1])  # a defaultdict: .get does not create the partition
+            if part is None:
+                return []
+            return list(part.values()) if self.range_key_attr else [part]
+        items: list[Any] = []
+        for hash_set in list(self.items.values()):  # list(): one step under the GIL, a snapshot
+            if self.range_key_attr:
+                items.extend(list(hash_set.values()))
+            else:
+                items.append(hash_set)
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    @functools.wraps(original_query)
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs).arguments
+        if bound.get("index_name") or bound.get("hash_key") is None:
+            return original_query(self, *args, **kwargs)
+        _partition.key = (self, bound["hash_key"])
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            _partition.key = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    _queries_patched = True

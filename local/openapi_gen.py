@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ def generate() -> str:
             for method, op in ops.items():
                 if method in target:
                     raise SystemExit(f"route {method.upper()} {path} is declared by two functions")
+                op["operationId"] = operation_id(op["operationId"], path, method)
                 target[method] = op
         for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
             known = merged["components"]["schemas"].get(name)
@@ -71,6 +73,31 @@ def generate() -> str:
             _complete_operation(op, secured=path not in public)
     _drop_unreferenced_schemas(schema)
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# operationIds where the route function's name is not the verb and noun a client method should be called by
+# (docs/api-contract.md "Transport": listAccounts, postBooking, getIntent, reconcileBankTransaction).
+OPERATION_IDS = {
+    "account_entries": "listAccountEntries", "post_batch": "postBookingBatch", "list_journal": "listJournalEntries",
+    "balance_history": "getBalanceHistory", "import_transactions": "importBankTransactions",
+    "unreconciled_count": "countUnreconciledTransactions", "document_file": "getDocumentFile",
+    "document_preview": "getDocumentPreview", "openapi_document": "getOpenApiDocument",
+    "request_lock": "requestPeriodLock", "approve_lock": "approvePeriodLock", "cancel_lock": "cancelPeriodLock",
+    "lock_status": "getPeriodLockStatus", "soft_lock": "softLockPeriod", "reopen": "reopenPeriod",
+    "monthly": "getMonthlyRevenueExpenses", "datev_export": "exportDatev",
+}
+
+
+def operation_id(generated: str, path: str, method: str) -> str:
+    """The short camelCase operationId of a route: client generators make their method names of it, so it is
+    derived here, in one place, from the route function's name (post_booking -> postBooking, or OPERATION_IDS),
+    not left as powertools' ``<function><path>_<method>`` (post_booking_v1_bookings_post)."""
+    suffix = re.sub(r"\W", "_", path) + "_" + method
+    if not generated.endswith(suffix):
+        raise SystemExit(f"{method.upper()} {path}: cannot tell the function from the operationId {generated!r}")
+    function = generated.removesuffix(suffix)
+    head, *rest = function.split("_")
+    return OPERATION_IDS.get(function) or head + "".join(part.capitalize() for part in rest)
 
 
 def _complete_operation(op: dict[str, Any], *, secured: bool) -> None:

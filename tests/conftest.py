@@ -43,9 +43,10 @@ def aws_session() -> Iterator[dict[str, str]]:
     with the clients built as a warm Lambda has them. Tests ask for ``aws``, which empties it first."""
     from moto import mock_aws
 
-    from local.moto_fidelity import make_conditional_writes_atomic
+    from local.moto_fidelity import make_conditional_writes_atomic, make_queries_partition_local
 
     make_conditional_writes_atomic()
+    make_queries_partition_local()  # as `make run` does: a Query reads its partition, as DynamoDB does
     with mock_aws():
         from pynamodb.models import Model
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from ledgerlou.api.auth import caller, requires
+from ledgerlou.api.downloads import FILE_HEADERS
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
 from ledgerlou.api.resolver import (
@@ -56,13 +57,15 @@ def upload_document() -> Response[str]:
                           "sha256": doc.sha256, "size": doc.size}, 201)
 
 
-def _download(doc_id: str, disposition: str) -> Response[bytes]:
+def _download(doc_id: str, preview: bool) -> Response[bytes]:
     ctx = caller(app)
     doc, body = documents.fetch(ctx.tenant_id, doc_id.lower())
+    # The type and disposition come from the bytes (documents.served_as): only an allow-list is ever inline.
+    content_type, disposition = documents.served_as(body, doc.mime_type, preview)
     quoted = doc.original_name.replace('"', "")
-    return Response(200, doc.mime_type, body=body, headers={
+    return Response(200, content_type, body=body, headers={
         "Content-Disposition": f'{disposition}; filename="{quoted}"', "X-Content-SHA256": doc.sha256,
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=0"})
+        "Cache-Control": "private, max-age=0", **FILE_HEADERS})
 
 
 @app.get("/v1/documents/<doc_id>/file", summary="Download the original (attachment)", tags=TAGS,
@@ -70,15 +73,18 @@ def _download(doc_id: str, disposition: str) -> Response[bytes]:
 @requires(READ)
 def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
-    return _download(doc_id, "attachment")
+    return _download(doc_id, preview=False)
 
 
-@app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline", tags=TAGS,
-         responses=file_responses("*/*", "The stored original, with the media type found at upload"))
+@app.get("/v1/documents/<doc_id>/preview", summary="Show the original inline where that is safe", tags=TAGS,
+         description="PDF, PNG, JPEG and TIFF inline as themselves; plain XML (e-invoices) and text bank "
+                     "statements inline as text/plain; anything else (SVG, HTML, XHTML, XML with a DTD …) only "
+                     "as an attachment (application/octet-stream). The type is found from the bytes.",
+         responses=file_responses("*/*", "The stored original, byte for byte"))
 @requires(READ)
 def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
-    return _download(doc_id, "inline")
+    return _download(doc_id, preview=True)
 
 
 lambda_handler = http_entrypoint(app)

@@ -26,6 +26,7 @@ from ledgerlou.api.schemas.journal import (
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.audit import IntentView
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest, ReverseRequest
 from ledgerlou.observability import metrics
 
@@ -96,7 +97,8 @@ def account_entries(number: AccountPath, startDate: DateQuery = None, endDate: D
                     limit: Limit = DEFAULT_LIMIT) -> Response[str]:
     ctx = caller(app)
     check_range(startDate, endDate)
-    return json_response(reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit))
+    sheet = reads.account_entries(ctx, number, iso(startDate), iso(endDate), limit)
+    return json_response(AccountEntries.model_validate(sheet))
 
 
 # ------------------------------------------------------------------------------------- bookings
@@ -127,7 +129,8 @@ def post_batch(body: BatchRequest) -> Response[str]:
 @requires(WRITE)
 @idempotent("opening-balances")
 def post_opening_balances(body: OpeningBalancesRequest) -> Response[str]:
-    return json_response(booking.post_opening_balances(caller(app), body), 201)
+    return json_response(OpeningBalancesCreated.model_validate(booking.post_opening_balances(caller(app), body)),
+                         201)
 
 
 # ------------------------------------------------------------------------------------- journal
@@ -169,7 +172,7 @@ def export_journal(startDate: DateQuery = None, endDate: DateQuery = None) -> Re
 
 
 @app.get("/v1/journal/<intent_id>", summary="The audit view of one intent (seed 002)", tags=JOURNAL,
-         responses=responses(dict, 200, "Audit view", 400, 401, 403, 404))
+         responses=responses(IntentView, 200, "Audit view", 400, 401, 403, 404))
 @requires(READ)
 def get_intent(intent_id: IntentPath) -> Response[str]:
     ctx = caller(app)

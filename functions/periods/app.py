@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -11,7 +11,15 @@ from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
-from pydantic import BaseModel
+from ledgerlou.models.periods import (
+    LockCancelled,
+    Locked,
+    LockRequested,
+    LockStatus,
+    PeriodOut,
+    PeriodReopened,
+    PeriodState,
+)
 
 if TYPE_CHECKING:
     from ledgerlou.domain.periods import locking as periods
@@ -27,53 +35,13 @@ PeriodPath = Annotated[str, Path(pattern=r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9
 RequestPath = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 
 
-class LockRequested(BaseModel):
-    request_id: str
-    period: str
-    status: str
-    created_at: str
-    message: str
-
-
-class Locked(BaseModel):
-    period: str
-    period_number: int
-    status: str
-    locked_by: str
-    locked_at: str
-    closing_hash: str
-    request_id: str
-    approved_by: str
-
-
-class LockCancelled(BaseModel):
-    ok: bool
-    request_id: str
-    status: str
-
-
-class LockStatus(BaseModel):
-    has_pending_request: bool
-    request_id: str | None
-    requested_by: str | None
-    created_at: str | None
-
-
-class PeriodState(BaseModel):
-    period: str
-    period_number: int
-    status: str
-    locked_by: str | None = None
-    locked_at: str | None = None
-
-
 # OpenAPI links from a lock request to approving or cancelling it
 LOCK_REQUEST = "/v1/periods/{period}/lock/{request_id}"
 LOCK_REQUEST_IDS = {"period": "$response.body#/period", "request_id": "$response.body#/request_id"}
 
 
 @app.get("/v1/periods", summary="List periods (months) with their lock status", tags=TAGS,
-         responses=responses(list[dict[str, Any]], 200, "Periods", 401, 403))
+         responses=responses(list[PeriodOut], 200, "Periods", 401, 403))
 @requires(READ)
 def list_periods() -> Response[str]:
     ctx = caller(app)
@@ -125,7 +93,7 @@ def soft_lock(period: PeriodPath) -> Response[str]:
 
 
 @app.post("/v1/periods/<period>/reopen", summary="Reopen a soft-locked period (a final lock is final)",
-          tags=TAGS, responses=responses(PeriodState, 200, "Reopened", 400, 401, 403, 409))
+          tags=TAGS, responses=responses(PeriodReopened, 200, "Reopened", 400, 401, 403, 409))
 @requires(WRITE)
 def reopen(period: PeriodPath) -> Response[str]:
     ctx = caller(app)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -12,6 +13,8 @@ from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
 from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
+from ledgerlou.models.out import ExactOut
+from ledgerlou.models.reports import MonthlyRow, ReportRows
 
 if TYPE_CHECKING:
     from ledgerlou.domain.reports import statements as reports
@@ -25,14 +28,14 @@ ReportType = Literal["trial_balance", "profit_and_loss", "balance_sheet", "vat_r
 CURRENT_THROUGH = "X-Journal-Current-Through"
 
 
-def _answer(rows: list[dict[str, Any]], through: int, rng: reports.Range) -> Response[str]:
+def _answer(rows: Sequence[ExactOut], through: int, rng: reports.Range) -> Response[str]:
     # The seed fixes the body as an array; how current it is travels in headers.
     return json_response(rows, headers={CURRENT_THROUGH: str(through), "X-Report-Period": rng.months_label})
 
 
 @app.get("/v1/reports", summary="A report (Summen- und Saldenliste, GuV, Bilanz, UStVA) for whole months",
          description=REPORT_RANGE_DOC, tags=TAGS,
-         responses=responses(list[dict[str, Any]], 200, "Report rows", 400, 401, 403))
+         responses=responses(ReportRows, 200, "Report rows", 400, 401, 403))
 @requires(READ)
 def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
                startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
@@ -45,7 +48,7 @@ def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
 
 @app.get("/v1/reports/monthly-revenue-expenses", summary="Revenue, expenses and result per month", tags=TAGS,
          description=f"One row per month of the range. {REPORT_RANGE_DOC}",
-         responses=responses(list[dict[str, Any]], 200, "Rows", 400, 401, 403))
+         responses=responses(list[MonthlyRow], 200, "Rows", 400, 401, 403))
 @requires(READ)
 def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
     ctx = caller(app)

@@ -6,6 +6,7 @@ the generator (local/openapi_gen.py) applies, on the committed file, without a s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,16 @@ def test_given_the_example_bodies_then_each_is_valid_for_its_own_model() -> None
                 checked += 1
     assert checked >= 11
     assert DOC["components"]["schemas"]["BookingRequest"]["examples"][0]["lines"][0]["tax_code"] == "VSt19"
+
+
+def test_given_the_document_then_every_operation_has_a_unique_short_camel_case_operation_id() -> None:
+    # Given client generators name their methods after operationIds (docs/api-contract.md "Transport")
+    ids = [op.get("operationId", "") for _path, _method, op in operations()]
+    # Then each is camelCase, not powertools' post_booking_v1_bookings_post, and no two are the same
+    assert all(re.fullmatch(r"[a-z][A-Za-z0-9]+", i) for i in ids), ids
+    assert len(set(ids)) == len(ids)
+    # and the contract's examples are the ids of their routes
+    by_route = {(method, path): op["operationId"] for path, method, op in operations()}
+    assert by_route[("get", "/v1/accounts")] == "listAccounts"
+    assert by_route[("post", "/v1/bookings")] == "postBooking"
+    assert by_route[("get", "/v1/journal/{intent_id}")] == "getIntent"

@@ -190,6 +190,12 @@ class AlreadyRevoked(Conflict):
     code = "ALREADY_REVOKED"
 
 
+class LastAdminKey(Conflict):
+    """The tenant's last active admin key cannot be revoked (create another admin key first)."""
+
+    code = "LAST_ADMIN_KEY"
+
+
 class DuplicateBooking(Conflict):
     """An identical booking exists already (set skip_duplicate_check to book it again)."""
 
@@ -357,6 +363,12 @@ class ServiceUnavailable(DomainError):
                  details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message, details=details)
         self.headers = {"Retry-After": str(self.RETRY_AFTER_SECONDS)}
+
+
+class CompactionTimeout(ServiceUnavailable):
+    """The local books' compaction did not finish in time (make run's operator endpoint only)."""
+
+    code = "COMPACTION_TIMEOUT"
 
 
 class MethodNotAllowed(DomainError):

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import simplejson
-from pydantic import BaseModel, BeforeValidator, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -82,6 +82,14 @@ Rate = Annotated[Decimal, BeforeValidator(parse_rate), _number_schema(minimum=0,
 
 def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# An amount of money in a response model: written with exactly 2 decimals (0.00, 119.00), as
+# docs/api-contract.md "Values" promises. Sums keep the exponent of their terms and Decimal(0) has none
+# (a trial balance wrote "debit":0), and DynamoDB hands numbers back without trailing zeros, so the
+# amount is brought to cents where it is written, not where it is computed. Only money is typed so: FX
+# rates, tax rates and quantities are JsonNumber and keep their precision.
+MoneyOut = Annotated[Decimal, PlainSerializer(cents), WithJsonSchema({"type": "number"})]
 
 
 def _default(obj: Any) -> Any:

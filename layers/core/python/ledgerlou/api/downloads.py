@@ -18,6 +18,9 @@ from ledgerlou.money import dumps
 
 INLINE_LIMIT = 4 * 1024 * 1024
 URL_TTL_S = 900
+# On every file the API answers (docs/api-contract.md): a file opened from the API's origin runs nothing
+# (CSP sandbox, no sources) and the browser keeps the declared type instead of guessing one (nosniff).
+FILE_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox", "X-Content-Type-Options": "nosniff"}
 
 
 def exports_bucket() -> str:
@@ -26,7 +29,7 @@ def exports_bucket() -> str:
 
 def file_response(tenant_id: str, body: bytes, content_type: str, filename: str,
                   disposition: str = "attachment") -> Response[str]:
-    headers = {"Content-Disposition": f'{disposition}; filename="{filename}"'}
+    headers = {"Content-Disposition": f'{disposition}; filename="{filename}"', **FILE_HEADERS}
     if len(body) <= INLINE_LIMIT:
         if content_type.startswith(("application/x-ndjson", "application/json")):
             return Response(200, content_type, body=body.decode("utf-8"), headers=headers)
@@ -37,7 +40,10 @@ def file_response(tenant_id: str, body: bytes, content_type: str, filename: str,
     key = f"tenant/{tenant_id}/exports/{uuid.uuid4()}/{filename}"
     s3.put_object(Bucket=exports_bucket(), Key=key, Body=body, ContentType=content_type,
                   ContentDisposition=headers["Content-Disposition"])
-    url = s3.generate_presigned_url("get_object", Params={"Bucket": exports_bucket(), "Key": key},
-                                    ExpiresIn=URL_TTL_S)
-    return Response(303, "application/json", headers={"Location": url},
+    # S3 cannot send a CSP or nosniff; the URL pins the type and the attachment disposition (S3's
+    # response-content-* overrides), and the file is on S3's origin, never on the API's.
+    url = s3.generate_presigned_url("get_object", Params={
+        "Bucket": exports_bucket(), "Key": key, "ResponseContentType": content_type,
+        "ResponseContentDisposition": headers["Content-Disposition"]}, ExpiresIn=URL_TTL_S)
+    return Response(303, "application/json", headers={"Location": url, **FILE_HEADERS},
                     body=dumps({"download_url": url, "expires_in": URL_TTL_S, "size": len(body)}))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from ledgerlou.models.common import JsonNumber, OutModel, StrictModel, examples
 from ledgerlou.models.journal import BookingRequest
+from ledgerlou.models.out import ExactOut
+from ledgerlou.money import MoneyOut
 
 
 class BookingCreated(OutModel):
@@ -37,8 +39,8 @@ class BatchCreated(OutModel):
 class OpeningBalancesCreated(OutModel):
     intent_id: str
     event_count: int
-    total_debit: JsonNumber
-    total_credit: JsonNumber
+    total_debit: MoneyOut
+    total_credit: MoneyOut
 
 
 
@@ -66,6 +68,7 @@ class JournalEntryOut(OutModel):
     reverses_intent_id: str | None
     audit_hash: str
     prev_hash: str
+    tax_code: str | None = Field(description="The tax code of the booking line the entry comes from")
 
 
 class JournalList(OutModel):
@@ -75,11 +78,37 @@ class JournalList(OutModel):
     limit: int
 
 
-class AccountEntries(OutModel):
+class AccountEntry(ExactOut):
+    """A journal entry on the Kontoblatt: the entry, which side of it the account is on, and the balance."""
+
+    id: str
+    intent_id: str
+    journal_number: int
+    booking_date: str
+    account_debit: str
+    account_credit: str
+    amount: MoneyOut
+    currency: str
+    description: str
+    created_at: str
+    created_by: str
+    source: str
+    document_id: str | None
+    reverses_intent_id: str | None
+    audit_hash: str
+    prev_hash: str
+    tax_code: str | None
+    side: Literal["debit", "credit"]
+    contra_account: str
+    running_balance: MoneyOut = Field(description="The account's balance after this entry, debit positive")
+
+
+class AccountEntries(ExactOut):
     account: str
-    entries: list[dict[str, Any]]
-    opening_balance: JsonNumber
-    balance: JsonNumber
+    entries: list[AccountEntry] = Field(description="The first `limit` entries of the range")
+    opening_balance: MoneyOut = Field(description="Balance before startDate, debit positive")
+    balance: MoneyOut = Field(description="Balance at the end of the range")
+    total: int = Field(description="Entries in the range")
 
 
 class VerifyOut(OutModel):

@@ -2,6 +2,11 @@
 
 SHA-256 (not argon2) is right here: the keys carry ~238 bits of randomness, so there is nothing to
 brute-force, and the authorizer must stay fast. Passwords (later) use argon2.
+
+A tenant always keeps an active admin key (issue 14, item 5): only an admin key manages keys, so
+without one nobody could ever create a key again. The per-tenant admin-key counter
+(``store.admin.api_keys.AdminKeyCounter``) makes the rule hold under concurrency: a revocation first
+takes one from the counter with the condition that more than one remains, then marks the key revoked.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from ledgerlou.domain.caller import ALL_SCOPES, Caller
-from ledgerlou.errors import AlreadyRevoked, Forbidden, InvalidInput, NotFound
+from ledgerlou.errors import AlreadyRevoked, Forbidden, InvalidInput, LastAdminKey, NotFound
 from ledgerlou.store.admin import api_keys as store
 from ledgerlou.store.admin import tenants as tenant_store
 from ledgerlou.store.base import now_iso
@@ -50,6 +55,24 @@ def validate_scopes(scopes: list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
+def is_admin_key(item: store.ApiKeyItem) -> bool:
+    return "admin" in (item.scopes or [])
+
+
+def _ensure_admin_count(tenant_id: str) -> None:
+    """Tenants created before the counter have none: count their active admin keys once.
+
+    Exact under concurrency: every request that changes an admin key calls this first, and only one
+    conditional create of the counter wins. The winner counted before its create, and any change happens
+    after its request saw the counter exist or lost the create — so after the winner's count, and the
+    change is then counted by the counter itself. (A Lambda of the version before this one, running
+    during a deployment, does not count: that window is the one gap.)"""
+    if store.admin_key_count(tenant_id) is None:
+        active = sum(1 for k in store.list_for_tenant(tenant_id, consistent=True)
+                     if is_admin_key(k) and not k.revoked_at)
+        store.init_admin_key_count(tenant_id, active)
+
+
 def issue(tenant_id: str, label: str, scopes: list[str], created_by: str | None, token: str | None = None
           ) -> tuple[store.ApiKeyItem, str]:
     """Create a key; returns the record and the plaintext token (shown once, never stored)."""
@@ -59,7 +82,13 @@ def issue(tenant_id: str, label: str, scopes: list[str], created_by: str | None,
     item = store.ApiKeyItem(key_id=str(uuid.uuid4()), tenant_id=tenant_id, label=label,
                             prefix=display_prefix(token), key_hash=hash_token(token),
                             scopes=validate_scopes(scopes), created_at=now_iso(), created_by=created_by)
+    admin = is_admin_key(item)
+    if admin:
+        _ensure_admin_count(tenant_id)
     store.put_new(item)
+    if admin:
+        # Counted after the key exists: a crash in between leaves the count one low, never one high.
+        store.count_admin_key(tenant_id)
     return item, token
 
 
@@ -89,8 +118,21 @@ def revoke(ctx: Caller, key_id: str) -> store.ApiKeyItem:
         raise NotFound("API key not found.")
     if item.revoked_at:
         raise AlreadyRevoked("API key is revoked already.")
-    store.revoke(item, now_iso())
-    item.revoked_at = item.revoked_at or now_iso()
+    admin = is_admin_key(item)
+    if admin:
+        _ensure_admin_count(ctx.tenant_id)
+        # Taken before the key is marked: two admins revoking each other's keys at once meet on this
+        # one conditional write, and only one gets past it. (Admin users, once they exist, count as
+        # "another admin" in the same condition: store.admin.api_keys.take_admin_key.)
+        if not store.take_admin_key(ctx.tenant_id):
+            raise LastAdminKey("This is the tenant's last active admin key: create another admin key first, "
+                               "then revoke this one.")
+    revoked_at = now_iso()
+    if not store.revoke(item, revoked_at):
+        if admin:
+            store.count_admin_key(ctx.tenant_id)  # give back what was taken: the key stays counted
+        raise AlreadyRevoked("API key is revoked already.")
+    item.revoked_at = revoked_at
     return item
 
 

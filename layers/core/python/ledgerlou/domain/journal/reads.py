@@ -17,6 +17,18 @@ from ledgerlou.domain.chart import accounts
 from ledgerlou.domain.journal import projector
 from ledgerlou.domain.journal.appender import TailIndex
 from ledgerlou.errors import NotFound
+from ledgerlou.models.audit import (
+    FxOut,
+    IntentEntry,
+    IntentLine,
+    IntentMetadata,
+    IntentSummary,
+    IntentView,
+    LinkedIntents,
+    NamedAccount,
+    Provenance,
+    ReversalOut,
+)
 from ledgerlou.store.journal import blocks as store
 from ledgerlou.store.journal import month_summary, projections
 
@@ -76,8 +88,8 @@ def public_entry(e: dict[str, Any]) -> dict[str, Any]:
             "reverses_intent_id", "audit_hash", "prev_hash", "tax_code")}}
 
 
-def intent_view(ctx: Caller, intent_id: str) -> dict[str, Any]:
-    """The audit view of seed 002."""
+def intent_view(ctx: Caller, intent_id: str) -> IntentView:
+    """The audit view of seed 002, built as its response model from the intent and entries the block stores."""
     index = tail(ctx.tenant_id)
     found = find_intent(ctx.tenant_id, intent_id, index)
     if found is None:
@@ -86,48 +98,42 @@ def intent_view(ctx: Caller, intent_id: str) -> dict[str, Any]:
     item = projections.get_intent(ctx.tenant_id, intent_id)
     reversed_by = index.reversed_by.get(intent_id) or (item.reversed_by_intent_id if item else None)
     name = _names(ctx)
-    prov = intent.get("provenance") or {}
-    entries = []
-    for e in block.entries:
-        if e["intent_id"] != intent_id:
-            continue
-        out = public_entry(e)
-        out.update(account_debit_name=name(e["account_debit"]), account_credit_name=name(e["account_credit"]),
-                   provenance_summary=prov)
-        entries.append(out)
-    numbers = [e["journal_number"] for e in entries]
-    summary = {
-        "booking_date": intent["booking_date"], "description": intent["description"], "source": intent["source"],
-        "created_at": intent["created_at"], "created_by": intent["created_by"],
-        "created_by_label": intent.get("created_by_label"), "provenance_summary": prov,
-        "document_id": intent.get("document_id"), "reverses_intent_id": intent.get("reverses_intent_id"),
-        "reversed_by_intent_id": reversed_by, "total_amount": Decimal(intent.get("total_amount") or "0"),
-        "currency": intent.get("currency"), "journal_number_min": min(numbers) if numbers else None,
-        "journal_number_max": max(numbers) if numbers else None, "fx": intent.get("fx"),
-        "external_reference": intent.get("external_reference"), "custom_metadata": intent.get("custom_metadata"),
-        "adjustment_period": intent.get("adjustment_period"), "kind": intent.get("kind"),
-    }
+    prov = Provenance.model_validate(intent.get("provenance") or {})
+    entries = [IntentEntry(**public_entry(e), account_debit_name=name(e["account_debit"]),
+                           account_credit_name=name(e["account_credit"]), provenance_summary=prov)
+               for e in block.entries if e["intent_id"] == intent_id]
+    numbers = [e.journal_number for e in entries]
+    fx = FxOut.model_validate(intent["fx"]) if intent.get("fx") else None
+    summary = IntentSummary(
+        booking_date=intent["booking_date"], description=intent["description"], source=intent["source"],
+        created_at=intent["created_at"], created_by=intent["created_by"],
+        created_by_label=intent.get("created_by_label"), provenance_summary=prov,
+        document_id=intent.get("document_id"), reverses_intent_id=intent.get("reverses_intent_id"),
+        reversed_by_intent_id=reversed_by, total_amount=Decimal(intent.get("total_amount") or "0"),
+        currency=intent.get("currency"), journal_number_min=min(numbers) if numbers else None,
+        journal_number_max=max(numbers) if numbers else None, fx=fx,
+        external_reference=intent.get("external_reference"), custom_metadata=intent.get("custom_metadata"),
+        adjustment_period=intent.get("adjustment_period"), kind=intent["kind"])
     lines = []
     for ln in intent.get("lines", []):
         deb, cred = ln["debit_account"]["number"], ln["credit_account"]["number"]
-        lines.append({"line_index": ln["line_index"], "content_hash": ln["content_hash"],
-                      "debit_account": {"number": deb, "name": name(deb)},
-                      "credit_account": {"number": cred, "name": name(cred)},
-                      "fx_amount": Decimal(ln["fx_amount"]) if ln.get("fx_amount") else None})
-    metadata = {
-        "intent_category": intent.get("kind"), "confidence": 1, "source_type": intent["source"],
-        "confirmed_at": intent["created_at"], "confirmed_by": intent["created_by"],
-        "original_description": intent["description"], "document_id": intent.get("document_id"),
-        "bank_transaction_id": intent.get("bank_transaction_id"), "is_split_booking": len(lines) > 1,
-        "total_lines": len(lines), "duplicate_override": bool(intent.get("duplicate_override")),
-        "fx": intent.get("fx"), "reversal": intent.get("reversal"),
-        "external_reference": intent.get("external_reference"), "custom_metadata": intent.get("custom_metadata"),
-        "lines": lines,
-    }
-    return {"intent_id": intent_id, "entries": entries, "summary": summary,
-            "linked_intents": {"settles_intent_ids": intent.get("settles_intent_ids", []),
-                               "settlement_intent_ids": []},
-            "metadata": metadata}
+        lines.append(IntentLine(line_index=ln["line_index"], content_hash=ln["content_hash"],
+                                debit_account=NamedAccount(number=deb, name=name(deb)),
+                                credit_account=NamedAccount(number=cred, name=name(cred)),
+                                fx_amount=Decimal(ln["fx_amount"]) if ln.get("fx_amount") else None))
+    metadata = IntentMetadata(
+        intent_category=intent.get("kind"), confidence=1, source_type=intent["source"],
+        confirmed_at=intent["created_at"], confirmed_by=intent["created_by"],
+        original_description=intent["description"], document_id=intent.get("document_id"),
+        bank_transaction_id=intent.get("bank_transaction_id"), is_split_booking=len(lines) > 1,
+        total_lines=len(lines), duplicate_override=bool(intent.get("duplicate_override")), fx=fx,
+        reversal=ReversalOut.model_validate(intent["reversal"]) if intent.get("reversal") else None,
+        external_reference=intent.get("external_reference"), custom_metadata=intent.get("custom_metadata"),
+        lines=lines)
+    return IntentView(intent_id=intent_id, entries=entries, summary=summary,
+                      linked_intents=LinkedIntents(settles_intent_ids=intent.get("settles_intent_ids", []),
+                                                   settlement_intent_ids=[]),
+                      metadata=metadata)
 
 
 def _months_between(start: str | None, end: str | None, known: list[str]) -> list[str]:

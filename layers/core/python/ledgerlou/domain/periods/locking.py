@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
+from typing import Any, Final, cast
 
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.chain.closing import closing_hash, period_entries_digest
@@ -35,12 +35,24 @@ from ledgerlou.errors import (
     PeriodNotLocked,
     PeriodOrder,
 )
+from ledgerlou.models.periods import (
+    LockCancelled,
+    Locked,
+    LockRequested,
+    LockStatus,
+    PeriodOut,
+    PeriodReopened,
+    PeriodState,
+    PeriodStatus,
+)
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.journal import projections
 from ledgerlou.store.periods import locks as store
 
 PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-LOCKED, SOFT_LOCKED, OPEN = "locked", "soft_locked", "open"
+LOCKED: Final = "locked"
+SOFT_LOCKED: Final = "soft_locked"
+OPEN: Final = "open"
 
 
 def check_period(period: str) -> str:
@@ -64,23 +76,23 @@ def _booked_months(tenant_id: str, state: JournalState) -> set[str]:
     return months
 
 
-def list_periods(ctx: Caller) -> list[dict[str, Any]]:
+def list_periods(ctx: Caller) -> list[PeriodOut]:
     state = _state(ctx.tenant_id)
     items = {p.period: p for p in store.list_periods(ctx.tenant_id)}
     months = _booked_months(ctx.tenant_id, state) | set(state.locks) | set(items)
     out = []
     for month in sorted(months):
         item = items.get(month)
-        status = state.locks.get(month, OPEN)
-        out.append({
-            "period": month, "period_number": period_number(month), "year": int(month[:4]), "status": status,
-            "locked_by": item.locked_by if item and status != OPEN else None,
-            "locked_at": item.locked_at if item and status != OPEN else None,
-            "approved_by": item.approved_by if item and status == LOCKED else None,
-            "closing_hash": item.closing_hash if item and status == LOCKED else None,
-            "has_pending_request": bool(item and item.pending_request_id),
-            "pending_request_id": item.pending_request_id if item else None,
-        })
+        status = cast(PeriodStatus, state.locks.get(month, OPEN))  # the model checks it
+        out.append(PeriodOut(
+            period=month, period_number=period_number(month), year=int(month[:4]), status=status,
+            locked_by=item.locked_by if item and status != OPEN else None,
+            locked_at=item.locked_at if item and status != OPEN else None,
+            approved_by=item.approved_by if item and status == LOCKED else None,
+            closing_hash=item.closing_hash if item and status == LOCKED else None,
+            has_pending_request=bool(item and item.pending_request_id),
+            pending_request_id=item.pending_request_id if item else None,
+        ))
     return out
 
 
@@ -96,7 +108,7 @@ def _append_control(ctx: Caller, build_locks: Any, control: dict[str, Any],
     (appender or APPENDER).append(ctx.tenant_id, build)
 
 
-def soft_lock(ctx: Caller, period: str, appender: Appender | None = None) -> dict[str, Any]:
+def soft_lock(ctx: Caller, period: str, appender: Appender | None = None) -> PeriodState:
     check_period(period)
     now = now_iso()
 
@@ -113,11 +125,11 @@ def soft_lock(ctx: Caller, period: str, appender: Appender | None = None) -> dic
     item = store.PeriodItem(*store.period_key(ctx.tenant_id, period))
     item.update(actions=[store.PeriodItem.period.set(period), store.PeriodItem.status.set(SOFT_LOCKED),
                          store.PeriodItem.locked_by.set(ctx.actor_id), store.PeriodItem.locked_at.set(now)])
-    return {"period": period, "period_number": period_number(period), "status": SOFT_LOCKED,
-            "locked_by": ctx.actor_id, "locked_at": now}
+    return PeriodState(period=period, period_number=period_number(period), status=SOFT_LOCKED,
+                       locked_by=ctx.actor_id, locked_at=now)
 
 
-def reopen(ctx: Caller, period: str, appender: Appender | None = None) -> dict[str, Any]:
+def reopen(ctx: Caller, period: str, appender: Appender | None = None) -> PeriodReopened:
     check_period(period)
 
     def locks(state: JournalState) -> dict[str, str]:
@@ -134,10 +146,10 @@ def reopen(ctx: Caller, period: str, appender: Appender | None = None) -> dict[s
     item = store.PeriodItem(*store.period_key(ctx.tenant_id, period))
     item.update(actions=[store.PeriodItem.period.set(period), store.PeriodItem.status.set(OPEN),
                          store.PeriodItem.locked_by.remove(), store.PeriodItem.locked_at.remove()])
-    return {"period": period, "period_number": period_number(period), "status": OPEN}
+    return PeriodReopened(period=period, period_number=period_number(period), status=OPEN)
 
 
-def request_lock(ctx: Caller, period: str) -> dict[str, Any]:
+def request_lock(ctx: Caller, period: str) -> LockRequested:
     check_period(period)
     state = _state(ctx.tenant_id)
     if state.locks.get(period) == LOCKED:
@@ -149,8 +161,8 @@ def request_lock(ctx: Caller, period: str) -> dict[str, Any]:
     store.LockRequestItem(*store.request_key(ctx.tenant_id, request_id), request_id=request_id, period=period,
                           status="pending", requested_by=ctx.actor_id, requested_by_label=ctx.actor_label,
                           created_at=now).save()
-    return {"request_id": request_id, "period": period, "status": "pending", "created_at": now,
-            "message": "Festschreibung requested; another person with periods:approve must approve it."}
+    return LockRequested(request_id=request_id, period=period, status="pending", created_at=now,
+                         message="Festschreibung requested; another person with periods:approve must approve it.")
 
 
 def _request(ctx: Caller, period: str, request_id: str) -> store.LockRequestItem:
@@ -161,7 +173,7 @@ def _request(ctx: Caller, period: str, request_id: str) -> store.LockRequestItem
     return req
 
 
-def cancel_lock(ctx: Caller, period: str, request_id: str) -> dict[str, Any]:
+def cancel_lock(ctx: Caller, period: str, request_id: str) -> LockCancelled:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
         raise LockRequestNotPending(f"The request is {req.status}.")
@@ -169,16 +181,16 @@ def cancel_lock(ctx: Caller, period: str, request_id: str) -> dict[str, Any]:
         # approved or cancelled by another request since it was read
         raise LockRequestNotPending("The request is no longer pending.")
     store.release_pending(ctx.tenant_id, period, request_id)
-    return {"ok": True, "request_id": request_id, "status": "cancelled"}
+    return LockCancelled(ok=True, request_id=request_id, status="cancelled")
 
 
-def lock_status(ctx: Caller, period: str) -> dict[str, Any]:
+def lock_status(ctx: Caller, period: str) -> LockStatus:
     check_period(period)
     item = store.get_period(ctx.tenant_id, period)
     pending = store.get_request(ctx.tenant_id, item.pending_request_id) if item and item.pending_request_id else None
-    return {"has_pending_request": pending is not None, "request_id": pending.request_id if pending else None,
-            "requested_by": pending.requested_by if pending else None,
-            "created_at": pending.created_at if pending else None}
+    return LockStatus(has_pending_request=pending is not None, request_id=pending.request_id if pending else None,
+                      requested_by=pending.requested_by if pending else None,
+                      created_at=pending.created_at if pending else None)
 
 
 def _period_hashes(tenant_id: str, period: str, state: JournalState) -> list[tuple[int, str]]:
@@ -194,7 +206,7 @@ def _period_hashes(tenant_id: str, period: str, state: JournalState) -> list[tup
 
 
 def approve_lock(ctx: Caller, period: str, request_id: str,
-                 appender: Appender | None = None) -> dict[str, Any]:
+                 appender: Appender | None = None) -> Locked:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
         raise LockRequestNotPending(f"The request is {req.status}.")
@@ -233,10 +245,10 @@ def approve_lock(ctx: Caller, period: str, request_id: str,
                          store.PeriodItem.chain_length.set(result["chain_length"]),
                          store.PeriodItem.entry_count.set(result["entry_count"]),
                          store.PeriodItem.pending_request_id.remove()])
-    return {"period": period, "period_number": period_number(period), "status": LOCKED,
-            "locked_by": req.requested_by, "locked_at": now, "closing_hash": result["closing_hash"],
-            "request_id": request_id, "approved_by": ctx.actor_id, "chain_length": result["chain_length"],
-            "entry_count": result["entry_count"], "previous_closing_hash": previous}
+    return Locked(period=period, period_number=period_number(period), status=LOCKED, locked_by=req.requested_by,
+                  locked_at=now, closing_hash=result["closing_hash"], request_id=request_id, approved_by=ctx.actor_id,
+                  chain_length=result["chain_length"], entry_count=result["entry_count"],
+                  previous_closing_hash=previous)
 
 
 def _previous_closing(tenant_id: str, period: str) -> str | None:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from ledgerlou.domain.caller import Caller as AuthContext
 from ledgerlou.domain.chart import accounts
@@ -24,6 +24,14 @@ from ledgerlou.domain.journal import appender as ledger
 from ledgerlou.domain.journal import projector
 from ledgerlou.domain.ranges import MAX_REPORT_MONTHS, check_range
 from ledgerlou.errors import DatevAmountTooLarge, InvalidInput, RangeTooLarge
+from ledgerlou.models.reports import (
+    BalanceSheetRow,
+    MonthlyRow,
+    ProfitAndLossRow,
+    ReportAccount,
+    TrialBalanceRow,
+    VatReturnRow,
+)
 from ledgerlou.store.journal import month_summary
 from ledgerlou.store.journal import projections as views
 
@@ -124,7 +132,7 @@ class _Names:
         return acc.report_group or DEFAULT_GROUP.get(acc.type, "bs_b_receivables")
 
 
-def trial_balance(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+def trial_balance(ctx: AuthContext, rng: Range) -> tuple[list[TrialBalanceRow], int]:
     snap = snapshot(ctx.tenant_id, rng.end_month)
     before = _sum(snap, [m for m in snap.months() if m < rng.start_month])
     within = _sum(snap, [m for m in snap.months() if rng.start_month <= m <= rng.end_month])
@@ -136,44 +144,44 @@ def trial_balance(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], i
         if opening == 0 and debit == 0 and credit == 0:
             continue
         acc = names.get(acct)
-        rows.append({"account_number": acct, "account_name": acc.name if acc else None,
-                     "opening_balance": opening, "debit": debit, "credit": credit,
-                     "closing_balance": opening + debit - credit})
+        rows.append(TrialBalanceRow(account_number=acct, account_name=acc.name if acc else None,
+                                    opening_balance=opening, debit=debit, credit=credit,
+                                    closing_balance=opening + debit - credit))
     return rows, snap.current_through
 
 
-def _pl_rows(ctx: AuthContext, sums: dict[str, list[Decimal]], names: _Names) -> list[dict[str, Any]]:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def _pl_rows(ctx: AuthContext, sums: dict[str, list[Decimal]], names: _Names) -> list[ProfitAndLossRow]:
+    groups: dict[str, list[ReportAccount]] = defaultdict(list)
     for acct, (d, c) in sorted(sums.items()):
         group = names.group(acct)
         if not group.startswith("pl_") or d == c:
             continue
         acc = names.get(acct)
-        groups[group].append({"account_number": acct, "account_name": acc.name if acc else None, "amount": c - d})
+        groups[group].append(ReportAccount(account_number=acct, account_name=acc.name if acc else None, amount=c - d))
     rows = []
     for group in PL_ORDER:
         if group in groups:
-            rows.append({"report_group": group, "label": REPORT_GROUPS.get(group, group),
-                         "amount": sum((a["amount"] for a in groups[group]), ZERO), "accounts": groups[group]})
+            rows.append(ProfitAndLossRow(report_group=group, label=REPORT_GROUPS.get(group, group),
+                                         amount=sum((a.amount for a in groups[group]), ZERO), accounts=groups[group]))
     return rows
 
 
-def profit_and_loss(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+def profit_and_loss(ctx: AuthContext, rng: Range) -> tuple[list[ProfitAndLossRow], int]:
     snap = snapshot(ctx.tenant_id, rng.end_month)
     sums = _sum(snap, [m for m in snap.months() if rng.start_month <= m <= rng.end_month])
     rows = _pl_rows(ctx, sums, _Names(ctx))
-    result = sum((r["amount"] for r in rows), ZERO)
-    rows.append({"report_group": "result", "label": "Jahresüberschuss/Jahresfehlbetrag", "amount": result,
-                 "accounts": []})
+    result = sum((r.amount for r in rows), ZERO)
+    rows.append(ProfitAndLossRow(report_group="result", label="Jahresüberschuss/Jahresfehlbetrag", amount=result,
+                                 accounts=[]))
     return rows, snap.current_through
 
 
-def balance_sheet(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+def balance_sheet(ctx: AuthContext, rng: Range) -> tuple[list[BalanceSheetRow], int]:
     """Bilanz at the end of the range; equity includes the result not yet closed into equity."""
     snap = snapshot(ctx.tenant_id, rng.end_month)
     sums = _sum(snap, [m for m in snap.months() if m <= rng.end_month])
     names = _Names(ctx)
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[str, list[ReportAccount]] = defaultdict(list)
     result = ZERO
     for acct, (d, c) in sorted(sums.items()):
         group = names.group(acct)
@@ -184,35 +192,39 @@ def balance_sheet(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], i
         if amount == 0:
             continue
         acc = names.get(acct)
-        groups[group].append({"account_number": acct, "account_name": acc.name if acc else None, "amount": amount})
-    rows: list[dict[str, Any]] = []
+        groups[group].append(ReportAccount(account_number=acct, account_name=acc.name if acc else None,
+                                           amount=amount))
+    rows: list[BalanceSheetRow] = []
     total_assets = total_el = ZERO
-    for side, order in (("assets", ASSET_GROUPS), ("equity_liabilities", EQUITY_LIABILITY_GROUPS)):
+    sides: tuple[tuple[Literal["assets", "equity_liabilities"], tuple[str, ...]], ...] = (
+        ("assets", ASSET_GROUPS), ("equity_liabilities", EQUITY_LIABILITY_GROUPS))
+    for side, order in sides:
         for group in order:
             accts = groups.get(group, [])
-            amount = sum((a["amount"] for a in accts), ZERO)
+            amount = sum((a.amount for a in accts), ZERO)
             if group == "bs_equity":
-                accts = [*accts, {"account_number": None, "account_name": "Jahresüberschuss/-fehlbetrag (laufend)",
-                                  "amount": result}]
+                current = ReportAccount(account_number=None, account_name="Jahresüberschuss/-fehlbetrag (laufend)",
+                                        amount=result)
+                accts = [*accts, current]
                 amount += result
             if not accts:
                 continue
-            rows.append({"side": side, "report_group": group, "label": REPORT_GROUPS.get(group, group),
-                         "amount": amount, "accounts": accts})
+            rows.append(BalanceSheetRow(side=side, report_group=group, label=REPORT_GROUPS.get(group, group),
+                                        amount=amount, accounts=accts))
             if side == "assets":
                 total_assets += amount
             else:
                 total_el += amount
-    rows.append({"side": "assets", "report_group": "total", "label": "Summe Aktiva", "amount": total_assets,
-                 "accounts": []})
-    rows.append({"side": "equity_liabilities", "report_group": "total", "label": "Summe Passiva",
-                 "amount": total_el, "accounts": []})
+    rows.append(BalanceSheetRow(side="assets", report_group="total", label="Summe Aktiva", amount=total_assets,
+                                accounts=[]))
+    rows.append(BalanceSheetRow(side="equity_liabilities", report_group="total", label="Summe Passiva",
+                                amount=total_el, accounts=[]))
     return rows, snap.current_through
 
 
 # UStVA Kennzahlen (form 2025/2026): output tax bases 81 (19 %), 86 (7 %), 35/36 (other rates);
 # intra-EU acquisitions 89 (+ input VAT 61); §13b recipient 84/85 (+ input VAT 67); input VAT 66; 83 payable.
-def vat_return(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+def vat_return(ctx: AuthContext, rng: Range) -> tuple[list[VatReturnRow], int]:
     from ledgerlou.domain.chart import tax_codes
 
     snap = snapshot(ctx.tenant_id, rng.end_month)
@@ -259,9 +271,9 @@ def vat_return(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]
         else:
             add("66", "Vorsteuerbeträge aus Rechnungen von anderen Unternehmern", None, tax)
             input_tax += tax
-    rows = [boxes[k] for k in sorted(boxes, key=int)]
-    rows.append({"kennzahl": "83", "label": "Verbleibende Umsatzsteuer-Vorauszahlung / Überschuss (−)",
-                 "base": None, "tax": output_tax - input_tax})
+    rows = [VatReturnRow(**boxes[k]) for k in sorted(boxes, key=int)]
+    rows.append(VatReturnRow(kennzahl="83", label="Verbleibende Umsatzsteuer-Vorauszahlung / Überschuss (−)",
+                             base=None, tax=output_tax - input_tax))
     return rows, snap.current_through
 
 
@@ -271,7 +283,7 @@ def _exists(ctx: AuthContext, code: str) -> bool:
     return store.get(ctx.tenant_id, code) is not None
 
 
-def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[dict[str, Any]], int]:
+def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[MonthlyRow], int]:
     snap = snapshot(ctx.tenant_id, rng.end_month)
     names = _Names(ctx)
     rows = []
@@ -288,7 +300,7 @@ def monthly_revenue_expenses(ctx: AuthContext, rng: Range) -> tuple[list[dict[st
                 revenue += c - d
             elif acc.type == "expense":
                 expenses += d - c
-        rows.append({"month": key, "revenue": revenue, "expenses": expenses, "result": revenue - expenses})
+        rows.append(MonthlyRow(month=key, revenue=revenue, expenses=expenses, result=revenue - expenses))
     return rows, snap.current_through
 
 
