@@ -5,6 +5,7 @@
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from ledgerlou.errors import InternalError
 from ledgerlou.store.bank.accounts import iban_pk, ledger_pk
 from ledgerlou.store.base import TableModel, put_new, update_if
 
@@ -30,7 +31,7 @@ def claim(tenant_id: str, kind: str, value: str, account_id: str, now: str) -> s
     try:
         return ClaimItem.get(pk, value, consistent_read=True).bank_account_id
     except DoesNotExist:  # cannot happen (claims are never deleted); claim again
-        item.save(condition=ClaimItem.PK.does_not_exist())
+        put_new(item, InternalError(f"The {kind} claim {value} changed while it was read."))
         return None
 
 
