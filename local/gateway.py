@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ledgerlou import errors
+
 from local import template
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -98,9 +100,9 @@ class Gateway:
         if found is None:
             allowed = sorted({r.method for r in self.routes if r.regex.match(path)})
             if not allowed:
-                return _json(404, "NOT_FOUND", "No such endpoint.")
+                return _json(errors.NotFound, "No such endpoint.")
             # RFC 9110 15.5.6: a 405 names the methods the resource does support.
-            answer = _json(405, "METHOD_NOT_ALLOWED", "Method not allowed.")
+            answer = _json(errors.MethodNotAllowed, "Method not allowed.")
             answer.headers["allow"] = ", ".join(allowed)
             return answer
         route, params = found
@@ -111,11 +113,11 @@ class Gateway:
                           "rawPath": path, "rawQueryString": parts.query, "headers": headers,
                           "requestContext": event["requestContext"]}
             if not headers.get("authorization"):
-                return _json(401, "UNAUTHENTICATED", "A bearer token is required.")
+                return _json(errors.Unauthenticated, "A bearer token is required.")
             result = self.invoke(self.authorizer_id, auth_event)
             if not result.get("isAuthorized"):
                 # HTTP API answers 403 for a denied simple response; the API contract wants 401 (docs/api-contract.md).
-                return _json(401, "UNAUTHENTICATED", "The bearer token is invalid or revoked.")
+                return _json(errors.Unauthenticated, "The bearer token is invalid or revoked.")
             event["requestContext"]["authorizer"] = {"lambda": result.get("context") or {}}
         result = self.invoke(route.function, event)
         return _to_http(result)
@@ -161,11 +163,11 @@ class Gateway:
         }
 
 
-def _json(status: int, code: str, message: str) -> HttpResponse:
+def _json(error: type[errors.DomainError], message: str) -> HttpResponse:
     from ledgerlou.money import dumps
 
-    return HttpResponse(status, {"content-type": "application/json"},
-                        dumps({"error": {"code": code, "message": message}}).encode("utf-8"))
+    return HttpResponse(error.status, {"content-type": "application/json"},
+                        dumps({"error": {"code": error.code, "message": message}}).encode("utf-8"))
 
 
 def _to_http(result: dict[str, Any]) -> HttpResponse:

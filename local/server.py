@@ -222,11 +222,13 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
                     return ex.status, {"error": {"code": ex.code, "message": ex.message}}
                 return 201, {"tenant_id": new.tenant_id, "name": new.name, "chart": new.chart,
                              "api_key": new.admin_key}
+            from ledgerlou.errors import CompactionTimeout, NotFound
+
             if self.command == "POST" and self.path == "/_local/compact":
                 done = runtime.books.compact_now()
-                return (200, {"compacted": True}) if done else (503, {"error": {
-                    "code": "COMPACTION_TIMEOUT", "message": "The compaction did not finish in time."}})
-            return 404, {"error": {"code": "NOT_FOUND", "message": "No such local endpoint."}}
+                return (200, {"compacted": True}) if done else (CompactionTimeout.status, {"error": {
+                    "code": CompactionTimeout.code, "message": "The compaction did not finish in time."}})
+            return NotFound.status, {"error": {"code": NotFound.code, "message": "No such local endpoint."}}
 
         # Every method goes to the gateway, which answers a JSON 405 METHOD_NOT_ALLOWED (or 404 NOT_FOUND) for
         # one no route has, as for any other request: not http.server's 501 HTML page.

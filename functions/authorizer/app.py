@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import AuthContext
 from ledgerlou.domain.admin import api_keys
+from ledgerlou.entrypoint import API_REQUEST_ID, entrypoint
 from ledgerlou.observability import logger
 
 
@@ -27,8 +28,7 @@ def _bearer(event: APIGatewayAuthorizerEventV2) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def authorize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     auth_event = APIGatewayAuthorizerEventV2(event)
     token = _bearer(auth_event)
     caller = api_keys.authenticate(token) if token else None
@@ -37,3 +37,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return APIGatewayAuthorizerResponseV2(authorize=False).asdict()
     logger.append_keys(tenant_id=caller.tenant_id, actor_id=caller.actor_id)
     return APIGatewayAuthorizerResponseV2(authorize=True, context=AuthContext.of(caller).to_context()).asdict()
+
+
+# API Gateway's request id: the authorizer's log lines and the function's share one correlation id.
+lambda_handler = entrypoint(authorize, correlation_id_path=API_REQUEST_ID)

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from ledgerlou.api.auth import caller
+from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
@@ -29,11 +28,12 @@ from ledgerlou.api.schemas.bank import (
     UnreconciledCount,
 )
 from ledgerlou.domain.ranges import check_range
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.bank import BankTransactionsImport
 from ledgerlou.models.common import SearchTerm
-from ledgerlou.observability import logger, metrics, tracer
+from ledgerlou.observability import metrics
 
 if TYPE_CHECKING:
     from ledgerlou.domain.bank import accounts as bank
@@ -65,27 +65,25 @@ def _with_queued(out: dict[int, Any]) -> dict[int, Any]:
 # ------------------------------------------------------------------------------------- bank accounts
 @app.get("/v1/bank-accounts", summary="List the bank accounts", tags=ACCOUNTS,
          responses=responses(list[BankAccountOut], 200, "Success", 401, 403))
+@requires(READ)
 def list_bank_accounts() -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response([bank.view(a) for a in bank.list_accounts(ctx.tenant_id)])
 
 
 @app.post("/v1/bank-accounts", summary="Create a bank account (linked to a ledger account of the chart)",
           tags=ACCOUNTS,
-          responses=with_links(responses(BankAccountOut, 201, "Created", 400, 401, 403, 409), 201,
+          responses=with_links(responses(BankAccountOut, 201, "Created", 400, 401, 403, 404, 409), 201,
                                GetBankAccount=link("GET", ACCOUNT_PATH, account_id=NEW_ID),
                                RenameBankAccount=link("PUT", ACCOUNT_PATH, account_id=NEW_ID),
                                UploadStatement=link("POST", ACCOUNT_PATH + "/upload", account_id=NEW_ID)))
+@requires(WRITE)
+@idempotent("bank-accounts")
 def create_bank_account(body: BankAccountCreate) -> Response[str]:
-    ctx = caller(app, WRITE)
-
-    def produce() -> Response[str]:
-        item = bank.create_account(ctx, name=body.name, iban=body.iban, bic=body.bic,
-                                   account_number=body.account_number, currency=body.currency,
-                                   ledger_account=body.ledger_account)
-        return json_response(bank.view(item), 201)
-
-    return idempotent(app, ctx, "bank-accounts", produce)
+    item = bank.create_account(caller(app), name=body.name, iban=body.iban, bic=body.bic,
+                               account_number=body.account_number, currency=body.currency,
+                               ledger_account=body.ledger_account)
+    return json_response(bank.view(item), 201)
 
 
 @app.get("/v1/bank-accounts/balance-history", summary="Daily balances of the last `days` days", tags=ACCOUNTS,
@@ -93,23 +91,26 @@ def create_bank_account(body: BankAccountCreate) -> Response[str]:
                      "(else the sum of all imported transactions). Without bank_account_id: all accounts in the "
                      "base currency together.",
          responses=responses(BalanceHistoryOut, 200, "Success", 400, 401, 403, 404))
+@requires(READ)
 def balance_history(days: Annotated[int, Query(ge=1, le=366, description="Default 30")] = 30,
                     bank_account_id: AccountQuery = None) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response(bank.balance_history(ctx, days, bank_account_id))
 
 
 @app.get("/v1/bank-accounts/<account_id>", summary="A bank account with tx_count, unreconciled_count, "
          "last_tx_date", tags=ACCOUNTS, responses=responses(BankAccountOut))
+@requires(READ)
 def get_bank_account(account_id: IdPath) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response(bank.view(bank.get_account(ctx.tenant_id, account_id)))
 
 
 @app.put("/v1/bank-accounts/<account_id>", summary="Rename a bank account", tags=ACCOUNTS,
          responses=responses(BankAccountOut))
+@requires(WRITE)
 def update_bank_account(account_id: IdPath, body: BankAccountUpdate) -> Response[str]:
-    ctx = caller(app, WRITE)
+    ctx = caller(app)
     return json_response(bank.view(bank.rename_account(ctx.tenant_id, account_id, body.name)))
 
 
@@ -118,20 +119,22 @@ def update_bank_account(account_id: IdPath, body: BankAccountUpdate) -> Response
           tags=ACCOUNTS, responses=_with_queued(responses(FileImportResult, 201, "Imported", 400, 401, 403, 404, 409,
                                                           413)),
           openapi_extensions=multipart_body("camt.053, MT940 or a German bank CSV export"))
+@requires(WRITE)
+@idempotent("bank-upload")
 def upload_statement(account_id: IdPath) -> Response[str]:
-    ctx = caller(app, WRITE)
-    return idempotent(app, ctx, "bank-upload", lambda: _import_file(ctx, account_id.lower()))
+    return _import_file(caller(app), account_id.lower())
 
 
 # ------------------------------------------------------------------------------------- bank transactions
 @app.get("/v1/bank-transactions", summary="List bank transactions (newest first)", tags=TRANSACTIONS,
          description=LIST_RANGE_DOC,
          responses=responses(BankTransactionList))
+@requires(READ)
 def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: DateQuery = None,
                            end_date: DateQuery = None, search: Annotated[SearchTerm | None, Query()] = None,
                            status: Annotated[TxStatus | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                            offset: Offset = 0) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     check_range(start_date, end_date, start_field="start_date", end_field="end_date")
     return json_response(bank.list_transactions(
         ctx.tenant_id, bank_account_id=bank_account_id.lower() if bank_account_id else None,
@@ -144,15 +147,12 @@ def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: Dat
                       "(imports into one bank account run one at a time; this one waited 15 s for it).",
           responses=with_links(responses(ImportResult, 201, "Imported", 400, 401, 403, 404, 409), 201,
                                GetImportBatch=IMPORT_BATCH_LINK))
+@requires(WRITE)
+@idempotent("bank-transactions")
 def import_transactions(body: BankTransactionsImport) -> Response[str]:
-    ctx = caller(app, WRITE)
-
-    def produce() -> Response[str]:
-        result = imports.import_json(ctx, body)
-        metrics.add_metric(name="BankTransactionsImported", unit="Count", value=result["imported"])
-        return json_response(result, 201)
-
-    return idempotent(app, ctx, "bank-transactions", produce)
+    result = imports.import_json(caller(app), body)
+    metrics.add_metric(name="BankTransactionsImported", unit="Count", value=result["imported"])
+    return json_response(result, 201)
 
 
 @app.post("/v1/bank-transactions/import-file", summary="Import a statement file (bank account by its IBAN)",
@@ -164,33 +164,33 @@ def import_transactions(body: BankTransactionsImport) -> Response[str]:
           openapi_extensions=multipart_body("camt.053, MT940 or a German bank CSV export",
                                             bank_account_id="Optional: the bank account (UUID); else found by "
                                                             "the statement's IBAN or account number"))
+@requires(WRITE)
+@idempotent("bank-import-file")
 def import_statement_file() -> Response[str]:
-    ctx = caller(app, WRITE)
-
-    def produce() -> Response[str]:
-        return _import_file(ctx, None)
-
-    return idempotent(app, ctx, "bank-import-file", produce)
+    return _import_file(caller(app), None)
 
 
 @app.get("/v1/bank-transactions/unreconciled-count", summary="Number of unreconciled bank transactions",
          tags=TRANSACTIONS, responses=responses(UnreconciledCount, 200, "Success", 400, 401, 403, 404))
+@requires(READ)
 def unreconciled_count(bank_account_id: AccountQuery = None) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response({"count": bank.unreconciled_count(ctx.tenant_id, bank_account_id)})
 
 
 @app.get("/v1/bank-transactions/import-batches/<batch_id>", summary="An import batch and its result",
          tags=TRANSACTIONS, responses=responses(ImportBatchOut))
+@requires(READ)
 def get_import_batch(batch_id: IdPath) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response(imports.batch_view(ctx.tenant_id, batch_id))
 
 
 @app.get("/v1/bank-transactions/<transaction_id>", summary="A bank transaction", tags=TRANSACTIONS,
          responses=responses(BankTransactionEnvelope))
+@requires(READ)
 def get_bank_transaction(transaction_id: IdPath) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response({"transaction": bank.get_transaction(ctx.tenant_id, transaction_id)})
 
 
@@ -211,8 +211,4 @@ def _is_uuid(value: str) -> bool:
     return re.fullmatch(UUID_PATTERN, value) is not None
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from ledgerlou.api.auth import caller
+from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.downloads import FILE_HEADERS
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
@@ -20,8 +19,8 @@ from ledgerlou.api.resolver import (
     responses,
     with_links,
 )
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
-from ledgerlou.observability import logger, tracer
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
@@ -48,20 +47,18 @@ class DocumentCreated(BaseModel):
                                GetFile=link("GET", "/v1/documents/{doc_id}/file", doc_id="$response.body#/id"),
                                GetPreview=link("GET", "/v1/documents/{doc_id}/preview", doc_id="$response.body#/id")),
           openapi_extensions=multipart_body("PDF, PNG, JPEG, TIFF, XML, … (checked by content)"))
+@requires(WRITE)
+@idempotent("documents")
 def upload_document() -> Response[str]:
-    ctx = caller(app, WRITE)
-
-    def produce() -> Response[str]:
-        upload = read_upload(app.current_event)
-        doc = documents.upload(ctx.tenant_id, upload.data, upload.filename, ctx.actor_id)
-        return json_response({"id": doc.id, "mime_type": doc.mime_type, "original_name": doc.original_name,
-                              "sha256": doc.sha256, "size": doc.size}, 201)
-
-    return idempotent(app, ctx, "documents", produce)
+    ctx = caller(app)
+    upload = read_upload(app.current_event)
+    doc = documents.upload(ctx.tenant_id, upload.data, upload.filename, ctx.actor_id)
+    return json_response({"id": doc.id, "mime_type": doc.mime_type, "original_name": doc.original_name,
+                          "sha256": doc.sha256, "size": doc.size}, 201)
 
 
 def _download(doc_id: str, preview: bool) -> Response[bytes]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     doc, body = documents.fetch(ctx.tenant_id, doc_id.lower())
     # The type and disposition come from the bytes (documents.served_as): only an allow-list is ever inline.
     content_type, disposition = documents.served_as(body, doc.mime_type, preview)
@@ -73,6 +70,7 @@ def _download(doc_id: str, preview: bool) -> Response[bytes]:
 
 @app.get("/v1/documents/<doc_id>/file", summary="Download the original (attachment)", tags=TAGS,
          responses=file_responses("*/*", "The stored original, with the media type found at upload"))
+@requires(READ)
 def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     return _download(doc_id, preview=False)
@@ -83,12 +81,10 @@ def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
                      "statements inline as text/plain; anything else (SVG, HTML, XHTML, XML with a DTD …) only "
                      "as an attachment (application/octet-stream). The type is found from the bytes.",
          responses=file_responses("*/*", "The stored original, byte for byte"))
+@requires(READ)
 def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
     return _download(doc_id, preview=True)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.entrypoint import SQS_MESSAGE_ID, entrypoint
 from ledgerlou.lazy import lazy_import
 from ledgerlou.observability import logger
 
@@ -33,7 +34,9 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     logger.info("import message processed", extra={"message_id": record.message_id, "outcome": outcome})
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                          context=context))
+
+
+lambda_handler = entrypoint(process, correlation_id_path=SQS_MESSAGE_ID)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.api.auth import public
 from ledgerlou.api.resolver import make_resolver
-from ledgerlou.observability import logger
+from ledgerlou.entrypoint import http_entrypoint
 
 app = make_resolver()
 DOCUMENT = Path(__file__).with_name("openapi.json")
@@ -24,10 +23,9 @@ def _document() -> str:
 @app.get("/v1/openapi.json", summary="The OpenAPI 3 document of the whole API (no auth)", tags=["Meta"],
          responses={200: {"description": "OpenAPI 3.1 document",
                           "content": {"application/json": {"schema": {"type": "object"}}}}})
+@public
 def openapi_document() -> Response[str]:
     return Response(200, "application/json", body=_document(), headers={"Cache-Control": "public, max-age=300"})
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

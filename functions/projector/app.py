@@ -7,11 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.domain.journal import projector
+from ledgerlou.entrypoint import STREAM_EVENT_ID, entrypoint
 from ledgerlou.observability import logger
 
 
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def project(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     targets: dict[str, int] = {}
     for record in event.get("Records", []):
         keys = (record.get("dynamodb") or {}).get("Keys") or {}  # the stream is KEYS_ONLY (template.yaml)
@@ -31,3 +31,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # Fail the batch: Lambda retries the stream batch (bisected), and the next block heals it anyway.
         raise RuntimeError(f"projection failed for {len(failures)} tenant(s)")
     return {"projected": targets}
+
+
+lambda_handler = entrypoint(project, correlation_id_path=STREAM_EVENT_ID)

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from ledgerlou.api.auth import caller
+from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.domain.receivables.sides import RECEIVABLES as SIDE
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.common import SearchTerm
 from ledgerlou.models.receivables import (
@@ -27,7 +27,7 @@ from ledgerlou.models.receivables import (
     PartnerIn,
     PartnerOut,
 )
-from ledgerlou.observability import logger, metrics, tracer
+from ledgerlou.observability import metrics
 
 if TYPE_CHECKING:
     from ledgerlou.domain.receivables import invoices, partners
@@ -60,10 +60,11 @@ def _counted(out: dict[int, Any]) -> dict[int, Any]:
 @app.get("/v1/customers", summary="List customers (search over name, number, VAT id, IBAN)", tags=CUSTOMERS,
          description="Ordered by Debitor number. The header X-Total-Count gives the number of matches.",
          responses=_counted(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
+@requires(READ)
 def list_customers(search: Annotated[SearchTerm | None, Query()] = None,
                    is_active: Annotated[bool | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                    offset: Offset = 0) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return _page(*partners.list_partners(ctx, SIDE, search, is_active, limit, offset))
 
 
@@ -73,29 +74,34 @@ def list_customers(search: Annotated[SearchTerm | None, Query()] = None,
                                GetCustomer=link("GET", CUSTOMER_PATH, customer_id=NEW_ID),
                                UpdateCustomer=link("PUT", CUSTOMER_PATH, customer_id=NEW_ID),
                                DeactivateCustomer=link("DELETE", CUSTOMER_PATH, customer_id=NEW_ID)))
+@requires(WRITE)
+@idempotent("customers")
 def create_customer(body: PartnerIn) -> Response[str]:
-    ctx = caller(app, WRITE)
-    return idempotent(app, ctx, "customers", lambda: json_response(partners.create(ctx, SIDE, body), 201))
+    ctx = caller(app)
+    return json_response(partners.create(ctx, SIDE, body), 201)
 
 
 @app.get("/v1/customers/<customer_id>", summary="A customer with open_amount", tags=CUSTOMERS,
          responses=responses(PartnerOut))
+@requires(READ)
 def get_customer(customer_id: IdPath) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response(partners.get(ctx, SIDE, customer_id.lower()))
 
 
 @app.put("/v1/customers/<customer_id>", summary="Replace a customer's editable fields", tags=CUSTOMERS,
          responses=responses(PartnerOut, 200, "Updated", 400, 401, 403, 404))
+@requires(WRITE)
 def update_customer(customer_id: IdPath, body: PartnerIn) -> Response[str]:
-    ctx = caller(app, WRITE)
+    ctx = caller(app)
     return json_response(partners.update(ctx, SIDE, customer_id.lower(), body))
 
 
 @app.delete("/v1/customers/<customer_id>", summary="Deactivate a customer (never deleted)", tags=CUSTOMERS,
             responses=responses(PartnerOut, 200, "Deactivated", 400, 401, 403, 404))
+@requires(WRITE)
 def deactivate_customer(customer_id: IdPath) -> Response[str]:
-    ctx = caller(app, WRITE)
+    ctx = caller(app)
     return json_response(partners.deactivate(ctx, SIDE, customer_id.lower()))
 
 
@@ -103,12 +109,13 @@ def deactivate_customer(customer_id: IdPath) -> Response[str]:
 @app.get("/v1/outgoing-invoices", summary="List outgoing invoices (newest invoice date first)", tags=INVOICES,
          description="The header X-Total-Count gives the number of matches.",
          responses=_counted(responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404)))
+@requires(READ)
 def list_outgoing_invoices(customer_id: Annotated[str | None, Query(pattern=UUID_PATTERN)] = None,
                            status: Annotated[InvoiceStatus | None, Query()] = None,
                            type: Annotated[InvoiceType | None, Query()] = None,  # noqa: A002 - seed name
                            start_date: DateQuery = None, end_date: DateQuery = None, limit: Limit = DEFAULT_LIMIT,
                            offset: Offset = 0) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     check_range(start_date, end_date, start_field="start_date", end_field="end_date")
     return _page(*invoices.list_invoices(ctx, SIDE, customer_id, status, type, iso(start_date), iso(end_date),
                                          limit, offset))
@@ -125,41 +132,38 @@ def list_outgoing_invoices(customer_id: Annotated[str | None, Query(pattern=UUID
                                PatchOutgoingInvoice=link("PATCH", INVOICE_PATH, invoice_id=NEW_ID),
                                GetInvoiceIntent=link("GET", "/v1/journal/{intent_id}",
                                                      intent_id="$response.body#/intent_id")))
+@requires(WRITE)
+@idempotent("outgoing-invoices")
 def create_outgoing_invoice(body: OutgoingInvoiceIn) -> Response[str]:
-    ctx = caller(app, WRITE)
-
-    def produce() -> Response[str]:
-        created = invoices.create(ctx, SIDE, body, body.customer_id)
-        metrics.add_metric(name="OutgoingInvoicesCreated", unit="Count", value=1)
-        return json_response(created, 201)
-
-    return idempotent(app, ctx, "outgoing-invoices", produce)
+    ctx = caller(app)
+    created = invoices.create(ctx, SIDE, body, body.customer_id)
+    metrics.add_metric(name="OutgoingInvoicesCreated", unit="Count", value=1)
+    return json_response(created, 201)
 
 
 @app.get("/v1/outgoing-invoices/open-items", summary="Open items: invoices with a remaining amount, oldest due "
          "date first", tags=INVOICES, description="The header X-Total-Count gives the number of open items.",
          responses=_counted(responses(list[OpenItemOut], 200, "Success", 400, 401, 403)))
+@requires(READ)
 def list_outgoing_open_items(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return _page(*invoices.list_open(ctx, SIDE, limit, offset))
 
 
 @app.get("/v1/outgoing-invoices/<invoice_id>", summary="An outgoing invoice with status, remaining_amount, lines, "
          "settlements", tags=INVOICES, responses=responses(InvoiceOut))
+@requires(READ)
 def get_outgoing_invoice(invoice_id: IdPath) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     return json_response(invoices.get(ctx, SIDE, invoice_id.lower()))
 
 
 @app.patch("/v1/outgoing-invoices/<invoice_id>", summary="Change notes / due_date, or link a cancelled invoice's "
            "corrected booking", tags=INVOICES, responses=responses(InvoiceOut, 200, "Updated", 400, 401, 403, 404, 409))
+@requires(WRITE)
 def patch_outgoing_invoice(invoice_id: IdPath, body: InvoicePatch) -> Response[str]:
-    ctx = caller(app, WRITE)
+    ctx = caller(app)
     return json_response(invoices.patch(ctx, SIDE, invoice_id.lower(), body))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from ledgerlou.api.auth import caller
+from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import REPORT_RANGE_DOC, DateQuery, RequiredDate
 from ledgerlou.api.downloads import file_response
 from ledgerlou.api.resolver import file_responses, json_response, make_resolver, responses
+from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.out import ExactOut
 from ledgerlou.models.reports import MonthlyRow, ReportRows
-from ledgerlou.observability import logger, tracer
 
 if TYPE_CHECKING:
     from ledgerlou.domain.reports import statements as reports
@@ -37,9 +36,10 @@ def _answer(rows: Sequence[ExactOut], through: int, rng: reports.Range) -> Respo
 @app.get("/v1/reports", summary="A report (Summen- und Saldenliste, GuV, Bilanz, UStVA) for whole months",
          description=REPORT_RANGE_DOC, tags=TAGS,
          responses=responses(ReportRows, 200, "Report rows", 400, 401, 403))
+@requires(READ)
 def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
                startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     rng = reports.month_range(startDate, endDate)
     # Each ReportType is the domain function of that name (looked up per call: reports loads lazily).
     rows, through = getattr(reports, type)(ctx, rng)
@@ -49,8 +49,9 @@ def get_report(type: Annotated[ReportType, Query()],  # noqa: A002 - seed name
 @app.get("/v1/reports/monthly-revenue-expenses", summary="Revenue, expenses and result per month", tags=TAGS,
          description=f"One row per month of the range. {REPORT_RANGE_DOC}",
          responses=responses(list[MonthlyRow], 200, "Rows", 400, 401, 403))
+@requires(READ)
 def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[str]:
-    ctx = caller(app, READ)
+    ctx = caller(app)
     rng = reports.month_range(startDate, endDate)
     rows, through = reports.monthly_revenue_expenses(ctx, rng)
     return _answer(rows, through, rng)
@@ -66,14 +67,12 @@ def monthly(startDate: DateQuery = None, endDate: DateQuery = None) -> Response[
                      "Above 4 MB the answer is 303 to a presigned download URL.",
          responses=file_responses("text/csv; charset=windows-1252", "EXTF Buchungsstapel", 400, 401, 403, 422,
                                   redirect=True))
+@requires(READ)
 def datev_export(startDate: RequiredDate, endDate: RequiredDate):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
-    ctx = caller(app, READ)
+    ctx = caller(app)
     filename, chunks = reports.datev_export(ctx, startDate, endDate)
     return file_response(ctx.tenant_id, b"".join(chunks), "text/csv; charset=windows-1252", filename)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = http_entrypoint(app)

@@ -44,7 +44,7 @@ def test_given_a_ledger_account_that_is_not_a_bank_account_or_unknown_or_taken_t
     not_bank = client.post("/v1/bank-accounts", {"name": "x", "account_number": "1", "ledger_account": "4930"})
     assert not_bank.status == 400 and not_bank.json()["error"]["details"][0]["field"] == "ledger_account"
     unknown = client.post("/v1/bank-accounts", {"name": "x", "account_number": "1", "ledger_account": "1299"})
-    assert unknown.status == 400 and unknown.json()["error"]["code"] == "ACCOUNT_NOT_FOUND"
+    assert unknown.status == 404 and unknown.json()["error"]["code"] == "ACCOUNT_NOT_FOUND"
     taken = client.post("/v1/bank-accounts", {"name": "x", "account_number": "1", "ledger_account": "1200"})
     assert taken.status == 409 and taken.json()["error"]["code"] == "LEDGER_ACCOUNT_IN_USE"
 

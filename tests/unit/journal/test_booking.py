@@ -15,7 +15,7 @@ from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.chart.accounts import Account
 from ledgerlou.domain.journal.booking import build_booking
 from ledgerlou.domain.journal.entries import Entry, Intent
-from ledgerlou.errors import InvalidInput, NotFound
+from ledgerlou.errors import AccountInactive, InvalidInput, NotFound
 from ledgerlou.models.journal import BookingRequest
 
 CTX = Caller(tenant_id="t1", actor_id="apikey:k1", actor_type="api_key", actor_label="Buchhaltung",
@@ -40,7 +40,7 @@ class Lookup:
 
     def require(self, number: str, field: str) -> Account:
         if number == "9999":
-            raise InvalidInput.field(field, f"account {number} is inactive", code="ACCOUNT_INACTIVE")
+            raise AccountInactive.field(field, f"account {number} is inactive")
         return Account(number, f"Konto {number}", "expense", None, None, True)
 
     def tax_code(self, code: str) -> Any:

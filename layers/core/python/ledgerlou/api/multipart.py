@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledgerlou.errors import InvalidInput, PayloadTooLarge
+from ledgerlou.errors import FileTooLarge, InvalidInput, UnsupportedMediaType
 from ledgerlou.models.common import refused_character
 
 MAX_UPLOAD = 6 * 1024 * 1024
@@ -24,11 +24,11 @@ def read_upload(event: Any, field_name: str = "file") -> Upload:
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     content_type = headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
-        raise InvalidInput.field("Content-Type", "must be multipart/form-data", code="UNSUPPORTED_MEDIA_TYPE")
+        raise UnsupportedMediaType.field("Content-Type", "must be multipart/form-data")
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
     if len(body) > MAX_UPLOAD:
-        raise PayloadTooLarge("The upload is too large.", code="FILE_TOO_LARGE")
+        raise FileTooLarge("The upload is too large.")
     import python_multipart  # lazily: keeps it out of cold starts of functions that never upload
 
     files: dict[str, Upload] = {}

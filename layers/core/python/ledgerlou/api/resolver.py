@@ -22,9 +22,21 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from ledgerlou.errors import DomainError, InvalidInput
+from ledgerlou.api.auth import authorize
+from ledgerlou.api.idempotency import idempotency_scope, run_idempotent
+from ledgerlou.errors import (
+    DomainError,
+    InternalError,
+    InvalidInput,
+    InvalidJson,
+    NotFound,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    by_status,
+)
 from ledgerlou.money import dumps
 from ledgerlou.observability import logger
+from ledgerlou.store.aws_errors import aws_error_code, is_throttle
 
 JSON = "application/json"
 
@@ -38,12 +50,13 @@ def _json_body(text: str) -> dict[str, Any]:
         raise json.JSONDecodeError("nested too deeply", text[:100], 0) from None
 
 
-def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> Response[str]:
-    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+def error_response(error: type[DomainError], message: str, details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None, status: int | None = None) -> Response[str]:
+    """The error body of docs/api-contract.md "Errors" for a catalog entry (its code and status)."""
+    body: dict[str, Any] = {"error": {"code": error.code, "message": message}}
     if details:
         body["error"]["details"] = details
-    return Response(status_code=status, content_type=JSON, body=dumps(body), headers=headers)
+    return Response(status_code=status or error.status, content_type=JSON, body=dumps(body), headers=headers)
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
@@ -111,49 +124,56 @@ def make_resolver() -> APIGatewayHttpResolver:
     def _domain(ex: DomainError) -> Response[str]:
         if ex.status >= 500:
             logger.error("domain error", extra={"code": ex.code})
-        return error_response(ex.status, ex.code, ex.message, ex.details)
+        return error_response(type(ex), ex.message, ex.details, ex.headers)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(ex: RequestValidationError) -> Response[str]:
         errors = list(ex.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
-            return error_response(400, "INVALID_JSON", "The request body is not valid JSON.")
+            return error_response(InvalidJson, "The request body is not valid JSON.")
         if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("body",) for e in errors):
-            return error_response(400, "INVALID_INPUT", "A JSON request body is required.",
+            return error_response(InvalidInput, "A JSON request body is required.",
                                   [{"field": "body", "issue": "required"}])
-        return error_response(400, "INVALID_INPUT", "The request is invalid.", validation_details(errors))
+        return error_response(InvalidInput, "The request is invalid.", validation_details(errors))
 
     @app.exception_handler(ValidationError)
     def _pydantic(ex: ValidationError) -> Response[str]:
-        return error_response(400, "INVALID_INPUT", "The request is invalid.",
+        return error_response(InvalidInput, "The request is invalid.",
                               validation_details([dict(e) for e in ex.errors()]))
 
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(ex: json.JSONDecodeError) -> Response[str]:
-        return error_response(400, "INVALID_JSON", "The request body is not valid JSON.")
+        return error_response(InvalidJson, "The request body is not valid JSON.")
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(ex: UnicodeDecodeError) -> Response[str]:
         # API Gateway passes a body that is not valid UTF-8 base64-encoded; powertools decodes it as
         # UTF-8 text when the route reads JSON (RFC 8259: JSON exchanged between systems is UTF-8).
-        return error_response(400, "INVALID_JSON", "The request body is not valid UTF-8 JSON.")
+        return error_response(InvalidJson, "The request body is not valid UTF-8 JSON.")
 
     @app.exception_handler(ServiceError)
     def _service(ex: ServiceError) -> Response[str]:
+        # powertools' own errors keep their status; the code comes from the catalog.
         if ex.status_code == HTTPStatus.UNSUPPORTED_MEDIA_TYPE:
-            return error_response(415, "UNSUPPORTED_MEDIA_TYPE", str(ex.msg))
-        return error_response(ex.status_code, "INVALID_INPUT" if ex.status_code < 500 else "INTERNAL_ERROR",
-                              str(ex.msg))
+            return error_response(UnsupportedMediaType, str(ex.msg), status=ex.status_code)
+        return error_response(InvalidInput if ex.status_code < 500 else InternalError, str(ex.msg),
+                              status=ex.status_code)
 
     @app.not_found
     def _not_found(ex: Exception) -> Response[str]:
-        return error_response(404, "NOT_FOUND", "No such endpoint.")
+        return error_response(NotFound, "No such endpoint.")
 
     @app.exception_handler(Exception)
     def _unexpected(ex: Exception) -> Response[str]:
+        if is_throttle(ex):
+            # DynamoDB throttled beyond botocore's retries (a read, or a write outside store.base's
+            # helpers): the request may succeed in a moment, so 503 + Retry-After, not a 500.
+            logger.warning("throttled", extra={"aws_code": aws_error_code(ex)})
+            unavailable = ServiceUnavailable()
+            return error_response(ServiceUnavailable, unavailable.message, headers=unavailable.headers)
         # Never a traceback in a response: log it with the request id, answer a stable code.
         logger.exception("unhandled error")
-        return error_response(500, "INTERNAL_ERROR", "An internal error occurred.")
+        return error_response(InternalError, "An internal error occurred.")
 
     # Our request validation in place of powertools' own (same class, one method changed; see below).
     app._request_validation_middleware = _JsonBodyValidation()  # type: ignore[attr-defined]
@@ -161,18 +181,40 @@ def make_resolver() -> APIGatewayHttpResolver:
 
 
 class _JsonBodyValidation(OpenAPIRequestValidationMiddleware):
-    """powertools' request validation, but a route with a JSON body reads JSON only.
+    """powertools' request validation, after the route's scope check, and a route with a JSON body reads
+    JSON only.
+
+    Authorisation first (issue 14): the caller is checked against the scope the route declared
+    (api.auth.requires) before the path, the query or the body is read, so a token without the scope
+    gets 403 whatever it sends ("{not json", wrong types, another Content-Type, a huge upload). An
+    ``@idempotent`` route then runs under its Idempotency-Key after the request validated, as before.
 
     powertools would read a urlencoded or multipart body as form fields ("curl -d" sends urlencoded, so
     every field came back "missing"), answered a multipart type without a boundary and text/plain with
     exceptions that were 500s, and took "Application/JSON" for an unknown type. Upload routes read their
     multipart body themselves (api/multipart.py) and have no body parameter, so they never come here."""
 
+    def handler(self, app: Any, next_middleware: Any) -> Any:
+        route = app.context["_route"].func
+        checked = authorize(app, route)
+        scope = idempotency_scope(route)
+        if scope is not None and checked is not None:
+            inner = next_middleware
+            # The request hash covers the body only: the path's values go into the record's scope, so
+            # that one key sent to /periods/2026-01/lock and /periods/2026-02/lock never replays the other.
+            args = app.context.get("_route_args") or {}
+            records = scope + "".join(f"#{args[name]}" for name in sorted(args))
+
+            def next_middleware(app: Any) -> Any:
+                return run_idempotent(app, checked, records, lambda: inner(app))
+
+        return super().handler(app, next_middleware)
+
     def _get_body(self, app: Any) -> dict[str, Any]:
         content_type = (app.current_event.headers or {}).get("content-type", "")
         media_type = content_type.split(";")[0].strip().lower()
         if media_type and media_type != JSON:
-            raise InvalidInput.field("Content-Type", "must be application/json", code="UNSUPPORTED_MEDIA_TYPE")
+            raise UnsupportedMediaType.field("Content-Type", "must be application/json")
         body = self._parse_json_data(app)
         # powertools hands a single-model body that is a list its *first element* (its form-data handling,
         # _normalize_field_value, applied to JSON as well): [{booking}, {booking}] booked one and dropped the
@@ -203,15 +245,18 @@ def _json_type(value: Any) -> str:
     return "a number"
 
 
+def _status_description(errors: list[type[DomainError]]) -> str:
+    """``GENERIC: meaning (also: CODE_A, CODE_B)``: the status's generic code first, then the others."""
+    generic = min(errors, key=lambda e: len(e.__mro__))
+    others = [e.code for e in errors if e is not generic]
+    meaning = generic.meaning().rstrip(".")
+    meaning = meaning[:1].lower() + meaning[1:]  # "CODE: lower-case meaning", as the descriptions always read
+    return f"{generic.code}: {meaning}" + (f" (also: {', '.join(others)})" if others else "")
+
+
+# The OpenAPI description of each error status, generated from the error catalog (ledgerlou.errors).
 ERROR_RESPONSES: dict[int, dict[str, Any]] = {
-    400: {"description": "INVALID_INPUT / INVALID_JSON: the request is malformed or a field is invalid"},
-    401: {"description": "UNAUTHENTICATED: missing or invalid bearer token"},
-    403: {"description": "FORBIDDEN: the token lacks the scope"},
-    404: {"description": "NOT_FOUND: no such resource in this tenant"},
-    409: {"description": "Conflict (e.g. duplicate, locked period, idempotency key reused)"},
-    413: {"description": "PAYLOAD_TOO_LARGE: the upload or the booking exceeds its size limit"},
-    422: {"description": "Valid, but not supported (e.g. DATEV_AMOUNT_TOO_LARGE)"},
-}
+    status: {"description": _status_description(errors)} for status, errors in by_status().items()}
 
 
 def responses(model: Any, status: int = 200, description: str = "Success", *errors: int) -> dict[int, Any]:

@@ -15,9 +15,14 @@ from typing import Any
 
 from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.constants import NUMBER
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from ledgerlou import config
+from ledgerlou.errors import DomainError, ServiceUnavailable
+from ledgerlou.store.aws_errors import is_condition_failure, is_throttle
 
 
 class DecimalAttribute(Attribute[Decimal]):
@@ -50,6 +55,40 @@ class TableModel(Model):
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)
+
+
+# ------------------------------------------------------------------------------------- conditional writes
+def _refused(err: PutError | UpdateError, conflict: DomainError | None) -> bool:
+    """After a failed conditional write: False when the condition did not hold (or ``conflict`` raised);
+    a throttle raises ServiceUnavailable; any other error propagates as it is (a 500)."""
+    if is_condition_failure(err):
+        if conflict is not None:
+            raise conflict from err
+        return False
+    if is_throttle(err):
+        raise ServiceUnavailable() from err
+    raise err
+
+
+def put_new(item: Model, conflict: DomainError | None = None) -> bool:
+    """PutItem only if the item's key does not exist. True when written; when it exists, raise
+    ``conflict`` if given, else return False. The one way to create an item that must be unique."""
+    try:
+        item.save(condition=type(item).PK.does_not_exist())  # type: ignore[attr-defined]
+        return True
+    except PutError as ex:
+        return _refused(ex, conflict)
+
+
+def update_if(item: Model, actions: list[Action], condition: Condition,
+              conflict: DomainError | None = None) -> bool:
+    """UpdateItem under ``condition``. True when updated; when the condition does not hold, raise
+    ``conflict`` if given, else return False."""
+    try:
+        item.update(actions=actions, condition=condition)
+        return True
+    except UpdateError as ex:
+        return _refused(ex, conflict)
 
 
 def page(items: list[Any], offset: int, limit: int) -> list[Any]:

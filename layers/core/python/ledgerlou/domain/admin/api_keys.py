@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from ledgerlou.domain.caller import ALL_SCOPES, Caller
-from ledgerlou.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledgerlou.errors import AlreadyRevoked, Forbidden, InvalidInput, LastAdminKey, NotFound
 from ledgerlou.store.admin import api_keys as store
 from ledgerlou.store.admin import tenants as tenant_store
 from ledgerlou.store.base import now_iso
@@ -117,7 +117,7 @@ def revoke(ctx: Caller, key_id: str) -> store.ApiKeyItem:
     if item is None:
         raise NotFound("API key not found.")
     if item.revoked_at:
-        raise Conflict("API key is revoked already.", code="ALREADY_REVOKED")
+        raise AlreadyRevoked("API key is revoked already.")
     admin = is_admin_key(item)
     if admin:
         _ensure_admin_count(ctx.tenant_id)
@@ -125,13 +125,13 @@ def revoke(ctx: Caller, key_id: str) -> store.ApiKeyItem:
         # one conditional write, and only one gets past it. (Admin users, once they exist, count as
         # "another admin" in the same condition: store.admin.api_keys.take_admin_key.)
         if not store.take_admin_key(ctx.tenant_id):
-            raise Conflict("This is the tenant's last active admin key: create another admin key first, "
-                           "then revoke this one.", code="LAST_ADMIN_KEY")
+            raise LastAdminKey("This is the tenant's last active admin key: create another admin key first, "
+                               "then revoke this one.")
     revoked_at = now_iso()
     if not store.revoke(item, revoked_at):
         if admin:
             store.count_admin_key(ctx.tenant_id)  # give back what was taken: the key stays counted
-        raise Conflict("API key is revoked already.", code="ALREADY_REVOKED")
+        raise AlreadyRevoked("API key is revoked already.")
     item.revoked_at = revoked_at
     return item
 

@@ -14,7 +14,16 @@ from typing import Any
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.chart import accounts as chart_accounts
 from ledgerlou.domain.chart import skr as charts
-from ledgerlou.errors import Conflict, InvalidInput, NotFound
+from ledgerlou.errors import (
+    AccountNotFound,
+    BankAccountExists,
+    Conflict,
+    InvalidInput,
+    LedgerAccountInUse,
+    NoFreeLedgerAccount,
+    NotFound,
+    TransactionStatusChanged,
+)
 from ledgerlou.money import CENT
 from ledgerlou.store.bank import accounts as account_store
 from ledgerlou.store.bank import claims as claim_store
@@ -129,8 +138,7 @@ def create_account(ctx: Caller, *, name: str, iban: str | None, bic: str | None,
     if ledger_account is not None:
         acc = chart_accounts.find(ctx.tenant_id, ctx.chart, ledger_account)
         if acc is None:
-            raise InvalidInput.field("ledger_account", f"account {ledger_account} does not exist in the chart",
-                                     code="ACCOUNT_NOT_FOUND")
+            raise AccountNotFound.field("ledger_account", f"account {ledger_account} does not exist in the chart")
         if acc.category != "bank":
             raise InvalidInput.field("ledger_account", f"account {ledger_account} is not a bank account "
                                      f"(category {acc.category or 'none'})")
@@ -141,7 +149,7 @@ def create_account(ctx: Caller, *, name: str, iban: str | None, bic: str | None,
     ledger = _claim_ledger_account(ctx, account_id, ledger_account, now)
     if compact_iban:
         _claim(ctx.tenant_id, "iban", compact_iban, account_id, now,
-               Conflict(f"A bank account with IBAN {compact_iban} exists already.", code="BANK_ACCOUNT_EXISTS"))
+               BankAccountExists(f"A bank account with IBAN {compact_iban} exists already."))
     item = account_store.BankAccountItem(
         account_id=account_id, name=name, iban=compact_iban, bic=compact_bic,
         account_number=account_number.strip() if account_number else None,
@@ -164,9 +172,8 @@ def _claim(tenant_id: str, kind: str, value: str, account_id: str, now: str, con
 def _claim_ledger_account(ctx: Caller, account_id: str, ledger_account: str | None, now: str) -> str:
     if ledger_account is not None:
         _claim(ctx.tenant_id, "ledger", ledger_account, account_id, now,
-               Conflict(f"Ledger account {ledger_account} is linked to another bank account already.",
-                        code="LEDGER_ACCOUNT_IN_USE",
-                        details=[{"field": "ledger_account", "issue": "linked to another bank account"}]))
+               LedgerAccountInUse(f"Ledger account {ledger_account} is linked to another bank account already.",
+                                  details=[{"field": "ledger_account", "issue": "linked to another bank account"}]))
         return ledger_account
     chart = charts.load_chart(ctx.chart)
     candidates = [str(n) for n in AUTO_LEDGER_RANGE.get(ctx.chart.lower(), ())
@@ -180,9 +187,8 @@ def _claim_ledger_account(ctx: Caller, account_id: str, ledger_account: str | No
             return number
         except Conflict:
             continue  # another create took it a moment ago: the next one
-    raise Conflict("Every bank ledger account of the chart (" + ", ".join(candidates) + ") is linked already; "
-                   "create a custom account with category 'bank' and pass it as ledger_account.",
-                   code="NO_FREE_LEDGER_ACCOUNT")
+    raise NoFreeLedgerAccount("Every bank ledger account of the chart (" + ", ".join(candidates) + ") is linked "
+                              "already; create a custom account with category 'bank' and pass it as ledger_account.")
 
 
 def rename_account(tenant_id: str, account_id: str, name: str) -> account_store.BankAccountItem:
@@ -232,8 +238,8 @@ def set_transaction_status(tenant_id: str, tx_id: str, status: str, expected: st
     try:
         changed = page_store.set_status(tenant_id, tx_id.lower(), status, expected)
     except page_store.StatusMismatch as ex:
-        raise Conflict(f"The bank transaction is {ex.status}, not {expected}.", code="TRANSACTION_STATUS_CHANGED",
-                       details=[{"field": "status", "issue": f"is {ex.status}"}]) from None
+        raise TransactionStatusChanged(f"The bank transaction is {ex.status}, not {expected}.",
+                                       details=[{"field": "status", "issue": f"is {ex.status}"}]) from None
     if changed is None:
         raise NotFound("Bank transaction not found.")
     account_id, before = changed

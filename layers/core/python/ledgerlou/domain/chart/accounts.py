@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledgerlou.domain.chart import skr as charts
-from ledgerlou.errors import Conflict, InvalidInput
+from ledgerlou.errors import AccountExists, InvalidInput
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.chart import accounts as store
 
@@ -81,7 +81,7 @@ def create(tenant_id: str, chart: str, *, number: str, name: str, type_: str, ca
         if pl != (type_ in ("revenue", "expense")):
             raise InvalidInput.field("report_group", f"does not fit an account of type {type_}")
     if number in charts.load_chart(chart):
-        raise Conflict(f"Account {number} is a system account of {chart.upper()}.", code="ACCOUNT_EXISTS")
+        raise AccountExists(f"Account {number} is a system account of {chart.upper()}.")
     item = store.AccountItem(number=number, name=name, type=type_, category=category, report_group=report_group,
                              is_active=True, created_at=now_iso())
     store.put_new(tenant_id, item)

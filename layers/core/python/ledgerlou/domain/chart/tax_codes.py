@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from ledgerlou.domain.chart import skr as charts
-from ledgerlou.errors import Conflict, InvalidInput, NotFound
+from ledgerlou.errors import AccountNotFound, InvalidInput, NotFound, SystemTaxCodeImmutable
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.chart import tax_codes as store
 
@@ -81,8 +81,8 @@ def _check_vat_account(tenant_id: str, chart: str, field: str, number: str) -> N
     from ledgerlou.domain.chart import accounts
 
     if accounts.find(tenant_id, chart, number) is None:
-        raise NotFound(f"{field}: account {number} does not exist.", code="ACCOUNT_NOT_FOUND",
-                       details=[{"field": field, "issue": "account does not exist"}])
+        raise AccountNotFound(f"{field}: account {number} does not exist.",
+                              details=[{"field": field, "issue": "account does not exist"}])
 
 
 def create_code(tenant_id: str, chart: str, *, code: str, label: str, description: str | None, rate: Decimal,
@@ -115,8 +115,7 @@ def patch_code(tenant_id: str, chart: str, code: str, changes: dict[str, object]
         # silently re-define every future booking with that code. Texts and activation may change.
         locked = {"rate", "vat_account", "self_assess_account"} & {k for k, v in changes.items() if v is not None}
         if locked:
-            raise Conflict(f"System tax code {code}: {', '.join(sorted(locked))} cannot be changed.",
-                           code="SYSTEM_TAX_CODE_IMMUTABLE")
+            raise SystemTaxCodeImmutable(f"System tax code {code}: {', '.join(sorted(locked))} cannot be changed.")
     for field in ("vat_account", "self_assess_account"):
         value = changes.get(field)
         if isinstance(value, str) and value:

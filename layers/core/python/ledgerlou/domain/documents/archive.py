@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from ledgerlou import config
-from ledgerlou.errors import InvalidInput, NotFound, PayloadTooLarge
+from ledgerlou.errors import DocumentIntegrity, FileTooLarge, InvalidInput, NotFound, UnsupportedFileType
 from ledgerlou.store import blobs
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.documents import objects as store
@@ -156,11 +156,10 @@ def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str,
     if not data:
         raise InvalidInput.field("file", "is empty")
     if len(data) > MAX_BYTES:
-        raise PayloadTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", code="FILE_TOO_LARGE")
+        raise FileTooLarge(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     mime = sniff(data, statement_format)
     if mime is None:
-        raise InvalidInput.field("file", "type not allowed: PDF, PNG, JPEG, TIFF or XML",
-                                 code="UNSUPPORTED_FILE_TYPE")
+        raise UnsupportedFileType.field("file", "type not allowed: PDF, PNG, JPEG, TIFF or XML")
     doc_id = str(uuid.uuid4())
     digest = hashlib.sha256(data).hexdigest()
     key = blobs.document_key(tenant_id, doc_id)
@@ -186,6 +185,6 @@ def fetch(tenant_id: str, doc_id: str) -> tuple[StoredDocument, bytes]:
     body = blobs.s3().get_object(Bucket=config.documents_bucket(), Key=item.s3_key)["Body"].read()
     if hashlib.sha256(body).hexdigest() != item.sha256:
         # S3 returned something else than what was stored: never hand out a silently changed original.
-        raise NotFound("Document content failed its integrity check.", code="DOCUMENT_INTEGRITY", status=500)
+        raise DocumentIntegrity("Document content failed its integrity check.")
     return StoredDocument(item.doc_id, item.mime_type, item.original_name, item.sha256, int(item.size),
                           item.created_at), body

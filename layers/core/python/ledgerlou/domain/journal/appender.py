@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledgerlou.domain.chain.canonical import chain_entries
-from ledgerlou.errors import Conflict, DomainError
+from ledgerlou.errors import BookingTooLarge, DomainError, InternalError, JournalContention
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.journal import blocks as store
 from ledgerlou.store.journal import projections
@@ -130,7 +130,7 @@ def read_state(tenant_id: str) -> JournalState:
     watermark = store.get_watermark(tenant_id)
     head = store.get_block(tenant_id, watermark)
     if head is None:  # cannot happen: the watermark only names written blocks
-        raise DomainError("journal watermark names a missing block", status=500, code="INTERNAL_ERROR")
+        raise InternalError("journal watermark names a missing block")
     state = JournalState(head=head, tail=TailIndex(), watermark=watermark)
     while True:
         nxt = store.get_block(tenant_id, state.head.seq + 1)
@@ -248,8 +248,7 @@ class Appender:
             draft = build(state)
             block, encoded = _seal(state.head, draft)
             if len(encoded) > store.MAX_BLOCK_BYTES:
-                raise DomainError("The booking is too large for one journal block; split it.",
-                                  code="BOOKING_TOO_LARGE", status=413)
+                raise BookingTooLarge("The booking is too large for one journal block; split it.")
             winner = store.append_block(tenant_id, block, encoded)
             if winner is None:
                 state.observe(block)
@@ -264,7 +263,7 @@ class Appender:
             if attempt > 0:
                 _walk_forward(tenant_id, state)
             backoff(attempt)
-        raise Conflict("The journal is busy; retry the request.", code="JOURNAL_CONTENTION")
+        raise JournalContention("The journal is busy; retry the request.")
 
 
 def _seal(head: store.Block, draft: Draft) -> tuple[store.Block, bytes]:

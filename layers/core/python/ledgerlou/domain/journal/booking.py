@@ -23,7 +23,15 @@ from ledgerlou.domain.chart import accounts, tax_codes
 from ledgerlou.domain.chart.skr import OPENING_BALANCE_ACCOUNT
 from ledgerlou.domain.journal.appender import APPENDER, Appender, Draft, JournalState
 from ledgerlou.domain.journal.entries import Entry, Intent
-from ledgerlou.errors import Conflict, InvalidInput, NotFound
+from ledgerlou.errors import (
+    AccountInactive,
+    AccountNotFound,
+    DocumentNotFound,
+    DuplicateBooking,
+    InvalidInput,
+    PeriodLocked,
+    TaxCodeNotFound,
+)
 from ledgerlou.models.journal import BookingRequest, OpeningBalancesRequest
 from ledgerlou.store.base import now_iso
 
@@ -79,10 +87,10 @@ class _Accounts:
             self._cache[number] = accounts.find(self.ctx.tenant_id, self.ctx.chart, number)
         acc = self._cache[number]
         if acc is None:
-            raise NotFound(f"{field}: account {number} does not exist.", code="ACCOUNT_NOT_FOUND",
-                           details=[{"field": field, "issue": f"account {number} does not exist"}])
+            raise AccountNotFound(f"{field}: account {number} does not exist.",
+                                  details=[{"field": field, "issue": f"account {number} does not exist"}])
         if not acc.is_active:
-            raise InvalidInput.field(field, f"account {number} is inactive", code="ACCOUNT_INACTIVE")
+            raise AccountInactive.field(field, f"account {number} is inactive")
         return acc
 
 
@@ -120,9 +128,8 @@ def build_booking(ctx: Caller, req: BookingRequest, source: str, index: int = 0,
         from ledgerlou.domain.documents import archive as documents
 
         if not documents.exists(ctx.tenant_id, req.document_id.lower()):
-            raise NotFound(f"{prefix}document_id: document {req.document_id} does not exist.",
-                           code="DOCUMENT_NOT_FOUND",
-                           details=[{"field": f"{prefix}document_id", "issue": "document does not exist"}])
+            raise DocumentNotFound(f"{prefix}document_id: document {req.document_id} does not exist.",
+                                   details=[{"field": f"{prefix}document_id", "issue": "document does not exist"}])
     intent_id = str(uuid.uuid4())
     created_at = now_iso()
     date = req.booking_date.isoformat()
@@ -154,9 +161,8 @@ def build_booking(ctx: Caller, req: BookingRequest, source: str, index: int = 0,
             if line.tax_code not in codes:
                 item = lookup.tax_code(line.tax_code)
                 if item is None or not item.is_active:
-                    raise NotFound(f"{f}.tax_code: tax code {line.tax_code} does not exist or is inactive.",
-                                   code="TAX_CODE_NOT_FOUND",
-                                   details=[{"field": f"{f}.tax_code", "issue": "unknown or inactive tax code"}])
+                    raise TaxCodeNotFound(f"{f}.tax_code: tax code {line.tax_code} does not exist or is inactive.",
+                                          details=[{"field": f"{f}.tax_code", "issue": "unknown or inactive tax code"}])
                 codes[line.tax_code] = item
             code = codes[line.tax_code]
             entries.extend(_tax_entries(intent_id, date, deb.number, cred.number, amount, code, currency, text,
@@ -237,8 +243,8 @@ def _check_locks(state: JournalState, dates: list[str]) -> None:
     for date in dates:
         status = state.locks.get(period_of(date))
         if status in LOCKED_STATES:
-            raise Conflict(f"Period {period_of(date)} is {status.replace('_', '-')}; nothing can be booked into it.",
-                           code="PERIOD_LOCKED")
+            raise PeriodLocked(f"Period {period_of(date)} is {status.replace('_', '-')}; "
+                               "nothing can be booked into it.")
 
 
 def _check_duplicates(ctx: Caller, state: JournalState, intents: list[Intent]) -> None:
@@ -249,8 +255,7 @@ def _check_duplicates(ctx: Caller, state: JournalState, intents: list[Intent]) -
         if not fp:
             continue
         if fp in seen:
-            raise Conflict(f"bookings[{i}] duplicates bookings[{seen[fp]}] of the same batch.",
-                           code="DUPLICATE_BOOKING")
+            raise DuplicateBooking(f"bookings[{i}] duplicates bookings[{seen[fp]}] of the same batch.")
         seen[fp] = i
         dates[fp] = intent.booking_date
     if not seen:
@@ -260,9 +265,9 @@ def _check_duplicates(ctx: Caller, state: JournalState, intents: list[Intent]) -
         owner = owners.get(fp)
         if owner:
             where = f"bookings[{i}]: " if len(intents) > 1 else ""
-            raise Conflict(f"{where}An identical booking exists already (intent {owner}); set "
-                           "skip_duplicate_check to book it again.", code="DUPLICATE_BOOKING",
-                           details=[{"field": "skip_duplicate_check", "issue": f"duplicate of intent {owner}"}])
+            raise DuplicateBooking(f"{where}An identical booking exists already (intent {owner}); set "
+                                   "skip_duplicate_check to book it again.",
+                                   details=[{"field": "skip_duplicate_check", "issue": f"duplicate of intent {owner}"}])
 
 
 # ------------------------------------------------------------------------------------------ writing

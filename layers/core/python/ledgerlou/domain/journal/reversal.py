@@ -12,7 +12,7 @@ from ledgerlou.domain.journal.appender import APPENDER, Appender, Draft, Journal
 from ledgerlou.domain.journal.booking import _check_locks, _entry, provenance
 from ledgerlou.domain.journal.entries import Entry, Intent
 from ledgerlou.domain.journal.reads import entries_of_intent, find_intent
-from ledgerlou.errors import Conflict, NotFound
+from ledgerlou.errors import AlreadyReversed, NotFound
 from ledgerlou.models.journal import ReverseRequest
 from ledgerlou.store.base import now_iso
 
@@ -25,7 +25,7 @@ def reverse(ctx: Caller, req: ReverseRequest, today: dt.date | None = None,
         raise NotFound(f"Intent {original_id} not found.")
     _block, original = found
     if original.get("reverses_intent_id"):
-        raise Conflict("A reversal cannot be reversed; book the correction instead.", code="ALREADY_REVERSED")
+        raise AlreadyReversed("A reversal cannot be reversed; book the correction instead.")
     date = original["booking_date"] if req.posting_mode == "original_date" else (
         today or dt.datetime.now(dt.UTC).date()).isoformat()
     intent_id = str(uuid.uuid4())
@@ -66,7 +66,7 @@ def reverse(ctx: Caller, req: ReverseRequest, today: dt.date | None = None,
     def build(state: JournalState) -> Draft:
         by = state.reversed_by(ctx.tenant_id, original_id)
         if by:
-            raise Conflict(f"Intent {original_id} was reversed already by {by}.", code="ALREADY_REVERSED")
+            raise AlreadyReversed(f"Intent {original_id} was reversed already by {by}.")
         _check_locks(state, [date])
         return Draft("bookings", [intent.to_item()], [[e.to_item() for e in entries]])
 

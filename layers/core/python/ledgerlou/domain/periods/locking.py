@@ -23,7 +23,18 @@ from typing import Any, Final, cast
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.chain.closing import closing_hash, period_entries_digest
 from ledgerlou.domain.journal.appender import APPENDER, Appender, Draft, JournalState, read_state
-from ledgerlou.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledgerlou.errors import (
+    FourEyesRequired,
+    InvalidInput,
+    LockRequestNotPending,
+    LockRequestPending,
+    NotFound,
+    PeriodAlreadySoftLocked,
+    PeriodFinallyLocked,
+    PeriodLocked,
+    PeriodNotLocked,
+    PeriodOrder,
+)
 from ledgerlou.models.periods import (
     LockCancelled,
     Locked,
@@ -104,9 +115,9 @@ def soft_lock(ctx: Caller, period: str, appender: Appender | None = None) -> Per
     def locks(state: JournalState) -> dict[str, str]:
         status = state.locks.get(period, OPEN)
         if status == LOCKED:
-            raise Conflict(f"Period {period} is finally locked (festgeschrieben).", code="PERIOD_LOCKED")
+            raise PeriodLocked(f"Period {period} is finally locked (festgeschrieben).")
         if status == SOFT_LOCKED:
-            raise Conflict(f"Period {period} is soft-locked already.", code="PERIOD_ALREADY_SOFT_LOCKED")
+            raise PeriodAlreadySoftLocked(f"Period {period} is soft-locked already.")
         return {**state.locks, period: SOFT_LOCKED}
 
     _append_control(ctx, locks, {"action": "soft_lock", "period": period, "actor": ctx.actor_id,
@@ -124,10 +135,10 @@ def reopen(ctx: Caller, period: str, appender: Appender | None = None) -> Period
     def locks(state: JournalState) -> dict[str, str]:
         status = state.locks.get(period, OPEN)
         if status == LOCKED:
-            raise Conflict(f"Period {period} is festgeschrieben; a final lock cannot be reopened. "
-                           "Book corrections in an open period.", code="PERIOD_FINALLY_LOCKED")
+            raise PeriodFinallyLocked(f"Period {period} is festgeschrieben; a final lock cannot be reopened. "
+                                      "Book corrections in an open period.")
         if status == OPEN:
-            raise Conflict(f"Period {period} is not locked.", code="PERIOD_NOT_LOCKED")
+            raise PeriodNotLocked(f"Period {period} is not locked.")
         return {k: v for k, v in state.locks.items() if k != period}
 
     _append_control(ctx, locks, {"action": "reopen", "period": period, "actor": ctx.actor_id,
@@ -142,10 +153,10 @@ def request_lock(ctx: Caller, period: str) -> LockRequested:
     check_period(period)
     state = _state(ctx.tenant_id)
     if state.locks.get(period) == LOCKED:
-        raise Conflict(f"Period {period} is festgeschrieben already.", code="PERIOD_LOCKED")
+        raise PeriodLocked(f"Period {period} is festgeschrieben already.")
     request_id = str(uuid.uuid4())
     if not store.claim_pending(ctx.tenant_id, period, request_id):
-        raise Conflict(f"A Festschreibung request for {period} is pending already.", code="LOCK_REQUEST_PENDING")
+        raise LockRequestPending(f"A Festschreibung request for {period} is pending already.")
     now = now_iso()
     store.LockRequestItem(*store.request_key(ctx.tenant_id, request_id), request_id=request_id, period=period,
                           status="pending", requested_by=ctx.actor_id, requested_by_label=ctx.actor_label,
@@ -165,11 +176,10 @@ def _request(ctx: Caller, period: str, request_id: str) -> store.LockRequestItem
 def cancel_lock(ctx: Caller, period: str, request_id: str) -> LockCancelled:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
-        raise Conflict(f"The request is {req.status}.", code="LOCK_REQUEST_NOT_PENDING")
-    req.update(actions=[store.LockRequestItem.status.set("cancelled"),
-                        store.LockRequestItem.decided_by.set(ctx.actor_id),
-                        store.LockRequestItem.decided_at.set(now_iso())],
-               condition=store.LockRequestItem.status == "pending")
+        raise LockRequestNotPending(f"The request is {req.status}.")
+    if not store.cancel_request(req, ctx.actor_id, now_iso()):
+        # approved or cancelled by another request since it was read
+        raise LockRequestNotPending("The request is no longer pending.")
     store.release_pending(ctx.tenant_id, period, request_id)
     return LockCancelled(ok=True, request_id=request_id, status="cancelled")
 
@@ -199,22 +209,20 @@ def approve_lock(ctx: Caller, period: str, request_id: str,
                  appender: Appender | None = None) -> Locked:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
-        raise Conflict(f"The request is {req.status}.", code="LOCK_REQUEST_NOT_PENDING")
+        raise LockRequestNotPending(f"The request is {req.status}.")
     if req.requested_by == ctx.actor_id:
-        raise Forbidden("Four-eyes principle: the requester cannot approve their own Festschreibung.",
-                        code="FOUR_EYES_REQUIRED")
+        raise FourEyesRequired("Four-eyes principle: the requester cannot approve their own Festschreibung.")
     now = now_iso()
     result: dict[str, Any] = {}
     previous = _previous_closing(ctx.tenant_id, period)
 
     def locks(state: JournalState) -> dict[str, str]:
         if state.locks.get(period) == LOCKED:
-            raise Conflict(f"Period {period} is festgeschrieben already.", code="PERIOD_LOCKED")
+            raise PeriodLocked(f"Period {period} is festgeschrieben already.")
         earlier = sorted(m for m in _booked_months(ctx.tenant_id, state) if m < period
                          and state.locks.get(m) != LOCKED)
         if earlier:
-            raise Conflict(f"Earlier periods must be festgeschrieben first: {', '.join(earlier)}.",
-                           code="PERIOD_ORDER")
+            raise PeriodOrder(f"Earlier periods must be festgeschrieben first: {', '.join(earlier)}.")
         hashes = _period_hashes(ctx.tenant_id, period, state)
         digest = period_entries_digest(h for _, h in hashes)
         closing = closing_hash(period, len(hashes), digest, state.head.head_hash,

@@ -25,7 +25,18 @@ from ledgerlou.domain.journal import booking as journal_booking
 from ledgerlou.domain.journal import reads as journal_reads
 from ledgerlou.domain.receivables import open_items, partners, projection
 from ledgerlou.domain.receivables.sides import Side
-from ledgerlou.errors import Conflict, InvalidInput, NotFound
+from ledgerlou.errors import (
+    DocumentNotFound,
+    DuplicateInvoice,
+    IntentAlreadyLinked,
+    IntentMismatch,
+    InvalidInput,
+    InvoiceNotCancelled,
+    NotFound,
+    PartnerInactive,
+    TaxCodeNotFound,
+    TotalsMismatch,
+)
 from ledgerlou.models.journal import BookingRequest
 from ledgerlou.models.receivables import InvoiceBase, InvoicePatch
 from ledgerlou.store.base import now_iso
@@ -70,17 +81,16 @@ def price(ctx: AuthContext, side: Side, body: InvoiceBase, default_account: str 
         acc = lookup.require(number, f"{f}.account")
         if acc.category in ("receivable", "payable"):
             raise InvalidInput.field(f"{f}.account", f"account {number} is an open-item account, not a "
-                                                     f"{side.default_account_type} account")
+                                     f"{side.default_account_type} account")
         if ln.tax_code is not None and ln.tax_code not in codes:
             code = lookup.tax_code(ln.tax_code)
             if code is None or not code.is_active:
-                raise NotFound(f"{f}.tax_code: tax code {ln.tax_code} does not exist or is inactive.",
-                               code="TAX_CODE_NOT_FOUND",
-                               details=[{"field": f"{f}.tax_code", "issue": "unknown or inactive tax code"}])
+                raise TaxCodeNotFound(f"{f}.tax_code: tax code {ln.tax_code} does not exist or is inactive.",
+                                      details=[{"field": f"{f}.tax_code", "issue": "unknown or inactive tax code"}])
             if code.direction != side.tax_direction:
                 want = "an output-VAT (USt)" if side.tax_direction == "output" else "an input-VAT (VSt)"
                 raise InvalidInput.field(f"{f}.tax_code", f"tax code {ln.tax_code} is {code.direction} VAT; this "
-                                                          f"invoice needs {want} code")
+                                         f"invoice needs {want} code")
             codes[ln.tax_code] = code
         key = (acc.number, ln.tax_code)
         nets[key] = nets.get(key, ZERO) + net
@@ -125,8 +135,8 @@ def check_totals(body: InvoiceBase, net: Decimal, tax: Decimal) -> None:
     if body.total_gross != body.total_net + body.total_tax or body.total_gross != net + tax:
         problems.append({"field": "total_gross", "issue": f"must be {_s(net + tax)} (total_net + total_tax)"})
     if problems:
-        raise InvalidInput("The invoice's totals do not agree with its lines.", code="TOTALS_MISMATCH",
-                           details=problems)
+        raise TotalsMismatch("The invoice's totals do not agree with its lines.",
+                             details=problems)
 
 
 # ------------------------------------------------------------------------------------- checks in the append
@@ -190,21 +200,20 @@ def _check_number(tenant_id: str, state: ledger.JournalState, record: dict[str, 
     owner = claimed or _tail_number_owner(state.tail, *args)
     if owner:
         where = "for this vendor " if record["number_scope"] else ""
-        raise Conflict(f"Invoice number {record['invoice_number']} exists already {where}(invoice {owner}).",
-                       code="DUPLICATE_INVOICE",
-                       details=[{"field": "invoice_number", "issue": f"used by invoice {owner}"}])
+        raise DuplicateInvoice(f"Invoice number {record['invoice_number']} exists already {where}(invoice {owner}).",
+                               details=[{"field": "invoice_number", "issue": f"used by invoice {owner}"}])
 
 
 def _check_link(tenant_id: str, state: ledger.JournalState, intent_id: str) -> None:
     link = store.get_link(tenant_id, intent_id)
     owner = link[1] if link else _tail_link_owner(state.tail, intent_id)
     if owner:
-        raise Conflict(f"Intent {intent_id} belongs to invoice {owner} already.", code="INTENT_ALREADY_LINKED",
-                       details=[{"field": "intent_id", "issue": f"linked to invoice {owner}"}])
+        raise IntentAlreadyLinked(f"Intent {intent_id} belongs to invoice {owner} already.",
+                                  details=[{"field": "intent_id", "issue": f"linked to invoice {owner}"}])
     by = state.reversed_by(tenant_id, intent_id)
     if by:
-        raise Conflict(f"Intent {intent_id} was reversed (by {by}); link its correction instead.",
-                       code="INTENT_MISMATCH", details=[{"field": "intent_id", "issue": "reversed"}])
+        raise IntentMismatch(f"Intent {intent_id} was reversed (by {by}); link its correction instead.",
+                             details=[{"field": "intent_id", "issue": "reversed"}])
 
 
 # ------------------------------------------------------------------------------------- linking a booking
@@ -220,15 +229,16 @@ def _fit(ctx: AuthContext, side: Side, credit_note: bool, intent_id: str, gross:
         what = "a reversal" if intent.get("reverses_intent_id") else (
             "an invoice's own booking" if intent.get("invoice") else "a settlement")
         if intent.get("invoice"):
-            raise Conflict(f"Intent {intent_id} is {what}.", code="INTENT_ALREADY_LINKED",
-                           details=[{"field": "intent_id", "issue": f"linked to invoice {intent['invoice']['id']}"}])
-        raise Conflict(f"Intent {intent_id} is {what}, not an invoice's booking.", code="INTENT_MISMATCH",
-                       details=[{"field": "intent_id", "issue": what}])
+            linked = f"linked to invoice {intent['invoice']['id']}"
+            raise IntentAlreadyLinked(f"Intent {intent_id} is {what}.",
+                                      details=[{"field": "intent_id", "issue": linked}])
+        raise IntentMismatch(f"Intent {intent_id} is {what}, not an invoice's booking.",
+                             details=[{"field": "intent_id", "issue": what}])
     fx = intent.get("fx") or {}
     if (fx.get("currency") or ctx.base_currency) != currency:
-        raise Conflict(f"Intent {intent_id} is booked in {fx.get('currency') or ctx.base_currency}, the invoice "
-                       f"is in {currency}.", code="INTENT_MISMATCH",
-                       details=[{"field": "intent_id", "issue": "other currency"}])
+        raise IntentMismatch(f"Intent {intent_id} is booked in {fx.get('currency') or ctx.base_currency}, the invoice "
+                             f"is in {currency}.",
+                             details=[{"field": "intent_id", "issue": "other currency"}])
     on_debit = side.open_on_debit != credit_note
     doc: dict[str, Decimal] = {}
     base: dict[str, Decimal] = {}
@@ -247,9 +257,9 @@ def _fit(ctx: AuthContext, side: Side, credit_note: bool, intent_id: str, gross:
             return number, base[number], str(intent["booking_date"])
     posted = ", ".join(f"{_s(v)} on {k}" for k, v in doc.items()) or "nothing"
     what = "receivable" if side.open_item_category == "receivable" else "payable"
-    raise Conflict(f"Intent {intent_id} does not post {_s(gross)} to a {what} account on the "
-                   f"{'debit' if on_debit else 'credit'} side (it posts {posted}).", code="INTENT_MISMATCH",
-                   details=[{"field": "intent_id", "issue": f"does not post total_gross to a {what} account"}])
+    raise IntentMismatch(f"Intent {intent_id} does not post {_s(gross)} to a {what} account on the "
+                         f"{'debit' if on_debit else 'credit'} side (it posts {posted}).",
+                         details=[{"field": "intent_id", "issue": f"does not post total_gross to a {what} account"}])
 
 
 # ------------------------------------------------------------------------------------- create
@@ -278,7 +288,7 @@ def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender |
 
     keys = [(r["side"], r["number_scope"], r["invoice_number"]) for r in records]
     if len(set(keys)) != len(keys):
-        raise Conflict("The same invoice number twice in one batch.", code="DUPLICATE_INVOICE")
+        raise DuplicateInvoice("The same invoice number twice in one batch.")
 
     def check(state: ledger.JournalState) -> None:
         if len(records) == 1:
@@ -288,9 +298,8 @@ def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender |
         for record, key in zip(records, keys, strict=True):
             owner = taken.get(key) or _tail_number_owner(state.tail, *key)
             if owner:
-                raise Conflict(f"Invoice number {record['invoice_number']} exists already (invoice {owner}).",
-                               code="DUPLICATE_INVOICE",
-                               details=[{"field": "invoice_number", "issue": f"used by invoice {owner}"}])
+                raise DuplicateInvoice(f"Invoice number {record['invoice_number']} exists already (invoice {owner}).",
+                                       details=[{"field": "invoice_number", "issue": f"used by invoice {owner}"}])
 
     bookings = [p.booking for p in prepared if p.booking is not None]
     posted = journal_booking.post_bookings(ctx, bookings, "api" if len(bookings) == 1 else "batch", appender,
@@ -314,8 +323,8 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
         raise NotFound(f"{side.partner.capitalize()} {partner_id} not found.",
                        details=[{"field": side.partner_field, "issue": f"{side.partner} does not exist"}])
     if not partner.is_active:
-        raise Conflict(f"{side.partner.capitalize()} {partner.partner_id} is inactive; it gets no new invoices.",
-                       code="PARTNER_INACTIVE", details=[{"field": side.partner_field, "issue": "inactive"}])
+        raise PartnerInactive(f"{side.partner.capitalize()} {partner.partner_id} is inactive; it gets no new invoices.",
+                              details=[{"field": side.partner_field, "issue": "inactive"}])
     currency = body.currency or ctx.base_currency
     if currency != ctx.base_currency and body.exchange_rate is None:
         raise InvalidInput.field("exchange_rate", f"required for an invoice in {currency} (base {ctx.base_currency})")
@@ -338,8 +347,8 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
     if priced is not None:
         check_totals(body, priced.total_net, priced.total_tax)
     elif body.total_gross != body.total_net + body.total_tax:
-        raise InvalidInput("The invoice's totals do not agree.", code="TOTALS_MISMATCH",
-                           details=[{"field": "total_gross", "issue": "must be total_net + total_tax"}])
+        raise TotalsMismatch("The invoice's totals do not agree.",
+                             details=[{"field": "total_gross", "issue": "must be total_net + total_tax"}])
     record["lines"] = priced.lines if priced else []
     if body.intent_id is not None:
         return Prepared(record, None, credit_note, lookup)
@@ -374,8 +383,8 @@ def _create_linked(ctx: AuthContext, side: Side, body: InvoiceBase, record: dict
         from ledgerlou.domain.documents import archive as documents
 
         if not documents.exists(ctx.tenant_id, record["document_id"]):
-            raise NotFound(f"document_id: document {record['document_id']} does not exist.", code="DOCUMENT_NOT_FOUND",
-                           details=[{"field": "document_id", "issue": "document does not exist"}])
+            raise DocumentNotFound(f"document_id: document {record['document_id']} does not exist.",
+                                   details=[{"field": "document_id", "issue": "document does not exist"}])
     account, base_total, booked_on = _fit(ctx, side, credit_note, intent_id, body.total_gross, record["currency"])
     record.update(open_item_account=account, base_total=_s(base_total), intent_id=intent_id, booked_on=booked_on)
     event = {"type": "open", "side": side.code, "invoice_id": record["id"], "invoice": record}
@@ -483,9 +492,9 @@ def patch(ctx: AuthContext, side: Side, invoice_id: str, body: InvoicePatch,
     new_intent = body.intent_id.lower() if body.intent_id else None
     if new_intent is not None:
         if not state["cancelled"]:
-            raise Conflict("Only a cancelled invoice (its booking reversed) can link a corrected booking.",
-                           code="INVOICE_NOT_CANCELLED", details=[{"field": "intent_id", "issue": "invoice is "
-                                                                   f"{open_items.status(state)}"}])
+            raise InvoiceNotCancelled("Only a cancelled invoice (its booking reversed) can link a corrected booking.",
+                                      details=[{"field": "intent_id", "issue": "invoice is "
+                                      f"{open_items.status(state)}"}])
         account, base_total, booked_on = _fit(ctx, side, state["type"] == "credit_note", new_intent,
                                               Decimal(state["total_gross"]), state["currency"])
         events.append({"type": "relink", "side": side.code, "invoice_id": invoice_id, "intent_id": new_intent,
@@ -503,7 +512,7 @@ def patch(ctx: AuthContext, side: Side, invoice_id: str, body: InvoicePatch,
         if new_intent is not None:
             now = require_state(ctx, side, invoice_id, state_.tail)
             if not now["cancelled"]:
-                raise Conflict("The invoice is not cancelled any more.", code="INVOICE_NOT_CANCELLED")
+                raise InvoiceNotCancelled("The invoice is not cancelled any more.")
             _check_link(ctx.tenant_id, state_, new_intent)
         return projection.control_draft(events)
 

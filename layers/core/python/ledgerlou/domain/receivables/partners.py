@@ -11,7 +11,14 @@ from typing import Any
 from ledgerlou.domain.caller import Caller as AuthContext
 from ledgerlou.domain.chart import accounts
 from ledgerlou.domain.receivables.sides import Side
-from ledgerlou.errors import Conflict, InvalidInput, NotFound
+from ledgerlou.errors import (
+    AccountNotFound,
+    InvalidIban,
+    InvalidInput,
+    InvalidVatId,
+    NotFound,
+    PartnerNumbersExhausted,
+)
 from ledgerlou.models.receivables import PartnerIn
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.receivables import partners as store
@@ -27,8 +34,7 @@ def validate_vat_id(value: str) -> str:
     try:
         return str(vat.validate(value))
     except ValidationError as ex:
-        raise InvalidInput.field("vat_id", f"not a valid VAT id: {str(ex).rstrip('.').lower()}",
-                                 code="INVALID_VAT_ID") from None
+        raise InvalidVatId.field("vat_id", f"not a valid VAT id: {str(ex).rstrip('.').lower()}") from None
 
 
 def validate_iban(value: str) -> str:
@@ -37,7 +43,7 @@ def validate_iban(value: str) -> str:
     try:
         return bank.validate_iban(value)
     except InvalidInput as ex:
-        raise InvalidInput(ex.message, code="INVALID_IBAN", details=ex.details) from None
+        raise InvalidIban(ex.message,details=ex.details) from None
 
 
 def _validated(ctx: AuthContext, side: Side, body: PartnerIn) -> dict[str, Any]:
@@ -54,12 +60,11 @@ def _validated(ctx: AuthContext, side: Side, body: PartnerIn) -> dict[str, Any]:
     if body.default_account:
         acc = accounts.find(ctx.tenant_id, ctx.chart, body.default_account)
         if acc is None:
-            raise NotFound(f"default_account: account {body.default_account} does not exist.",
-                           code="ACCOUNT_NOT_FOUND",
-                           details=[{"field": "default_account", "issue": "account does not exist"}])
+            raise AccountNotFound(f"default_account: account {body.default_account} does not exist.",
+                                  details=[{"field": "default_account", "issue": "account does not exist"}])
         if acc.type != side.default_account_type:
             raise InvalidInput.field("default_account", f"must be an account of type {side.default_account_type} "
-                                                        f"(account {acc.number} is {acc.type})")
+                                     f"(account {acc.number} is {acc.type})")
         values["default_account"] = acc.number
     return values
 
@@ -79,8 +84,8 @@ def create(ctx: AuthContext, side: Side, body: PartnerIn) -> dict[str, Any]:
     values = _validated(ctx, side, body)
     number = store.next_number(ctx.tenant_id, side.code, side.first_number, side.last_number)
     if number is None:
-        raise Conflict(f"All {side.partner} numbers {side.first_number}–{side.last_number} are assigned.",
-                       code="PARTNER_NUMBERS_EXHAUSTED")
+        raise PartnerNumbersExhausted(
+            f"All {side.partner} numbers {side.first_number}–{side.last_number} are assigned.")
     now = now_iso()
     item = store.PartnerItem(partner_id=str(uuid.uuid4()), number=number, is_active=True, created_at=now,
                              updated_at=now, open_amount=ZERO, **values)

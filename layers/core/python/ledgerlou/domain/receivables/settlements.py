@@ -20,7 +20,12 @@ from ledgerlou.domain.journal import appender as ledger
 from ledgerlou.domain.journal import booking as journal_booking
 from ledgerlou.domain.receivables import invoices, open_items
 from ledgerlou.domain.receivables.sides import SIDES
-from ledgerlou.errors import Conflict, InvalidInput
+from ledgerlou.errors import (
+    InvalidInput,
+    InvoiceCancelled,
+    SettlementAmountMismatch,
+    SettlementExceedsOpenAmount,
+)
 from ledgerlou.models.journal import BookingRequest
 from ledgerlou.store.receivables import invoices as store
 
@@ -67,8 +72,8 @@ def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReques
             raise InvalidInput.field(f"{field}.amount", "must be greater than 0, with at most 2 decimals")
         state = invoices.require_state(ctx, side, item.invoice_id)
         if state["cancelled"]:
-            raise Conflict(f"Invoice {state['id']} is cancelled.", code="INVOICE_CANCELLED",
-                           details=[{"field": f"{field}.invoice_id", "issue": "cancelled"}])
+            raise InvoiceCancelled(f"Invoice {state['id']} is cancelled.",
+                                   details=[{"field": f"{field}.invoice_id", "issue": "cancelled"}])
         base = item.base_amount
         if base is None:
             base = item.amount if state["currency"] == ctx.base_currency else (
@@ -92,12 +97,12 @@ def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReques
         for (side_code, invoice_id), amount in wanted.items():
             now = invoices.require_state(ctx, SIDES[side_code], invoice_id, state.tail)
             if now["cancelled"]:
-                raise Conflict(f"Invoice {invoice_id} is cancelled.", code="INVOICE_CANCELLED")
+                raise InvoiceCancelled(f"Invoice {invoice_id} is cancelled.")
             left = open_items.unsigned_remaining(now)
             if amount > left:
-                raise InvalidInput(f"Invoice {now['invoice_number']} has {left} {now['currency']} open; a settlement "
-                                   f"of {amount} exceeds it.", code="SETTLEMENT_EXCEEDS_OPEN_AMOUNT",
-                                   details=[{"field": "amount", "issue": f"exceeds the open {left}"}])
+                raise SettlementExceedsOpenAmount(f"Invoice {now['invoice_number']} has {left} {now['currency']} "
+                                                  f"open; a settlement of {amount} exceeds it.",
+                                                  details=[{"field": "amount", "issue": f"exceeds the open {left}"}])
 
     [(intent_id, _count)] = journal_booking.post_bookings(ctx, [booking], source, appender,
                                                           annotate=[{"settles": settles}], check=check)
@@ -114,6 +119,6 @@ def _check_booking(booking: BookingRequest, per_account: dict[tuple[str, bool], 
         got = posted.get((account, on_debit), ZERO)
         if got != base:
             side = "debit" if on_debit else "credit"
-            raise InvalidInput(f"The settling booking posts {got} to the {side} of {account}; the settled open items "
-                               f"need exactly {base}.", code="SETTLEMENT_AMOUNT_MISMATCH",
-                               details=[{"field": "lines", "issue": f"{side} of {account} must be {base}"}])
+            raise SettlementAmountMismatch(f"The settling booking posts {got} to the {side} of {account}; the "
+                                           f"settled open items need exactly {base}.",
+                                           details=[{"field": "lines", "issue": f"{side} of {account} must be {base}"}])

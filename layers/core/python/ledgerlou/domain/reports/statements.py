@@ -23,7 +23,7 @@ from ledgerlou.domain.chart.skr import REPORT_GROUPS
 from ledgerlou.domain.journal import appender as ledger
 from ledgerlou.domain.journal import projector
 from ledgerlou.domain.ranges import MAX_REPORT_MONTHS, check_range
-from ledgerlou.errors import InvalidInput, RangeTooLarge, Unsupported
+from ledgerlou.errors import DatevAmountTooLarge, InvalidInput, RangeTooLarge
 from ledgerlou.models.reports import (
     BalanceSheetRow,
     MonthlyRow,
@@ -413,10 +413,9 @@ def _datev_rows(ctx: AuthContext, state: ledger.JournalState, months: list[str],
             if amount > datev.MAX_AMOUNT:
                 # DATEV's Umsatz has at most 10 integer digits; the journal allows 12. Splitting the row
                 # would change what the tax advisor sees, so the export says which entry cannot go.
-                raise Unsupported(
+                raise DatevAmountTooLarge(
                     f"Entry {main['journal_number']} has an amount above 9,999,999,999.99, which a DATEV "
                     "Buchungsstapel cannot carry; export the other entries by choosing another period.",
-                    code="DATEV_AMOUNT_TOO_LARGE",
                     details=[{"field": "journal_number", "issue": str(main["journal_number"])}])
             yield datev.DatevRow(amount=amount, debit_credit="S", account=main["account_debit"],
                                  contra_account=main["account_credit"], bu_key=bu,

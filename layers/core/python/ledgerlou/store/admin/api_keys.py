@@ -12,10 +12,12 @@ scopes and revocation, so revoking needs one write and takes effect at once.
 from __future__ import annotations
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
+from ledgerlou.errors import InternalError
 from ledgerlou.observability import logger
-from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou.store.base import TableModel, tenant_pk, update_if
+from ledgerlou.store.base import put_new as put_unique
 
 
 class ApiKeyItem(TableModel):
@@ -48,8 +50,11 @@ def put_new(item: ApiKeyItem) -> None:
     item.PK, item.SK = _pk(item.tenant_id), item.key_id
     pointer = ApiKeyHashItem(*hash_key(item.key_hash), tenant_id=item.tenant_id, key_id=item.key_id)
     # Pointer first: a key record without a pointer is unusable, a pointer without a record is ignored.
-    pointer.save(condition=ApiKeyHashItem.PK.does_not_exist())
-    item.save(condition=ApiKeyItem.PK.does_not_exist())
+    # Both keys derive from fresh randomness (a UUID, a SHA-256 of 238 random bits): a collision is
+    # not a conflict the caller could resolve.
+    collision = InternalError("API key id or hash collision.")
+    put_unique(pointer, collision)
+    put_unique(item, collision)
 
 
 def get(tenant_id: str, key_id: str) -> ApiKeyItem | None:
@@ -82,13 +87,7 @@ def touch(item: ApiKeyItem, now: str, not_since: str) -> None:
 
 def revoke(item: ApiKeyItem, now: str) -> bool:
     """Mark the key revoked; False if it was revoked already (by a concurrent request)."""
-    try:
-        item.update(actions=[ApiKeyItem.revoked_at.set(now)], condition=ApiKeyItem.revoked_at.does_not_exist())
-    except UpdateError as ex:
-        if ex.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(item, [ApiKeyItem.revoked_at.set(now)], ApiKeyItem.revoked_at.does_not_exist())
 
 
 # ----------------------------------------------------------------- the tenant's count of active admin keys
@@ -117,24 +116,15 @@ def admin_key_count(tenant_id: str) -> int | None:
 def init_admin_key_count(tenant_id: str, count: int) -> None:
     """Create the counter with ``count`` unless it exists already (a concurrent request created it: keep
     that one — it was counted before anything changed, see domain/admin/api_keys.py)."""
-    try:
-        AdminKeyCounter(*counter_key(tenant_id), admin_keys=count).save(
-            condition=AdminKeyCounter.PK.does_not_exist())
-    except PutError as ex:
-        if ex.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    put_unique(AdminKeyCounter(*counter_key(tenant_id), admin_keys=count))
 
 
 def count_admin_key(tenant_id: str, delta: int = 1) -> None:
     """Add to the count (a new admin key, or giving back a slot taken for a revocation that did not happen)."""
-    try:
-        AdminKeyCounter(*counter_key(tenant_id)).update(
-            actions=[AdminKeyCounter.admin_keys.add(delta)], condition=AdminKeyCounter.PK.exists())
-    except UpdateError as ex:
-        # No counter: the tenant's counter is created (by counting) before any admin key changes, so this
-        # is only a counter removed by hand; the next change counts again.
-        if ex.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    # No counter (the condition fails): the tenant's counter is created (by counting) before any admin key
+    # changes, so this is only a counter removed by hand; the next change counts again.
+    update_if(AdminKeyCounter(*counter_key(tenant_id)), [AdminKeyCounter.admin_keys.add(delta)],
+              AdminKeyCounter.PK.exists())
 
 
 def take_admin_key(tenant_id: str) -> bool:
@@ -142,11 +132,5 @@ def take_admin_key(tenant_id: str) -> bool:
 
     Hook for admin users (there are none yet): they get their own ``admin_users`` count on this item, this
     condition becomes ``admin_keys > 1 OR admin_users > 0``, and removing an admin user the mirror image."""
-    try:
-        AdminKeyCounter(*counter_key(tenant_id)).update(
-            actions=[AdminKeyCounter.admin_keys.add(-1)], condition=AdminKeyCounter.admin_keys > 1)
-    except UpdateError as ex:
-        if ex.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_if(AdminKeyCounter(*counter_key(tenant_id)), [AdminKeyCounter.admin_keys.add(-1)],
+                     AdminKeyCounter.admin_keys > 1)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
-from ledgerlou.errors import Conflict
+from ledgerlou.errors import TenantExists
 from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou.store.base import put_new as put_unique
 
 
 class TenantItem(TableModel):
@@ -27,10 +28,7 @@ def key(tenant_id: str) -> tuple[str, str]:
 
 def put_new(item: TenantItem) -> None:
     item.PK, item.SK = key(item.tenant_id)
-    try:
-        item.save(condition=TenantItem.PK.does_not_exist())
-    except PutError as ex:
-        raise Conflict("Tenant exists already.", code="TENANT_EXISTS") from ex
+    put_unique(item, TenantExists("Tenant exists already."))
 
 
 def get(tenant_id: str) -> TenantItem | None:

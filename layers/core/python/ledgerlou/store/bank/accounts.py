@@ -5,18 +5,14 @@ from decimal import Decimal
 
 from pynamodb.attributes import Attribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.constants import MAP
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ledgerlou import config
-from ledgerlou.store.base import DecimalAttribute, TableModel, ddb, tenant_pk
+from ledgerlou.errors import InternalError
+from ledgerlou.store.base import DecimalAttribute, TableModel, ddb, put_new, tenant_pk, update_if
 
 
 # ------------------------------------------------------------------------------------- low-level bulk
-def _conditional_failed(ex: Exception) -> bool:
-    cause = getattr(ex, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
-
-
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
@@ -82,7 +78,7 @@ def ledger_pk(tenant_id: str) -> str:
 # ------------------------------------------------------------------------------------- bank accounts
 def put_account(tenant_id: str, item: BankAccountItem) -> None:
     item.PK, item.SK = account_pk(tenant_id), item.account_id
-    item.save(condition=BankAccountItem.PK.does_not_exist())
+    put_new(item, InternalError("Bank account id collision."))  # a fresh UUID: never a caller's conflict
 
 
 def get_account(tenant_id: str, account_id: str, consistent: bool = False) -> BankAccountItem | None:
@@ -98,13 +94,9 @@ def list_accounts(tenant_id: str) -> list[BankAccountItem]:
 
 def rename_account(tenant_id: str, account_id: str, name: str, now: str) -> BankAccountItem | None:
     item = BankAccountItem(account_pk(tenant_id), account_id)
-    try:
-        item.update(actions=[BankAccountItem.name.set(name), BankAccountItem.updated_at.set(now)],
-                    condition=BankAccountItem.PK.exists())
-    except UpdateError as ex:
-        if _conditional_failed(ex):
-            return None
-        raise
+    if not update_if(item, [BankAccountItem.name.set(name), BankAccountItem.updated_at.set(now)],
+                     BankAccountItem.PK.exists()):
+        return None
     return get_account(tenant_id, account_id, consistent=True)
 
 
@@ -122,14 +114,10 @@ def acquire_lease(tenant_id: str, account_id: str, token: str, until: float, now
     crashed holder). Returns the account as it is now (strongly consistent), None when it does not
     exist; raises LeaseBusy when another import holds it."""
     item = BankAccountItem(account_pk(tenant_id), account_id)
-    try:
-        item.update(actions=[BankAccountItem.import_lease.set(token), BankAccountItem.import_lease_until.set(until)],
-                    condition=BankAccountItem.PK.exists() & (BankAccountItem.import_lease_until.does_not_exist()
-                                                             | (BankAccountItem.import_lease_until < now)))
+    if update_if(item, [BankAccountItem.import_lease.set(token), BankAccountItem.import_lease_until.set(until)],
+                 BankAccountItem.PK.exists() & (BankAccountItem.import_lease_until.does_not_exist()
+                                                | (BankAccountItem.import_lease_until < now))):
         return item
-    except UpdateError as ex:
-        if not _conditional_failed(ex):
-            raise
     current = get_account(tenant_id, account_id, consistent=True)
     if current is None:
         return None

@@ -5,11 +5,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from ledgerlou.store.bank.accounts import _conditional_failed
-from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou.errors import InternalError
+from ledgerlou.store.base import TableModel, put_new, tenant_pk, update_if
 
 
 class ImportBatchItem(TableModel):
@@ -47,7 +47,7 @@ def batch_pk(tenant_id: str) -> str:
 # ------------------------------------------------------------------------------------- import batches
 def put_batch(tenant_id: str, item: ImportBatchItem) -> None:
     item.PK, item.SK = batch_pk(tenant_id), item.batch_id
-    item.save(condition=ImportBatchItem.PK.does_not_exist())
+    put_new(item, InternalError("Import batch id collision."))  # a fresh UUID: never a caller's conflict
 
 
 def get_batch(tenant_id: str, batch_id: str) -> ImportBatchItem | None:
@@ -66,14 +66,10 @@ def start_batch(tenant_id: str, batch_id: str, now: str) -> ImportBatchItem | No
     """Mark a batch processing (attempts + 1) unless it is completed; returns it, or None if completed
     or missing."""
     item = ImportBatchItem(batch_pk(tenant_id), batch_id)
-    try:
-        item.update(actions=[ImportBatchItem.state.set("processing"), ImportBatchItem.updated_at.set(now),
-                             ImportBatchItem.attempts.add(1)],
-                    condition=ImportBatchItem.PK.exists() & (ImportBatchItem.state != "completed"))
-    except UpdateError as ex:
-        if _conditional_failed(ex):
-            return None
-        raise
+    if not update_if(item, [ImportBatchItem.state.set("processing"), ImportBatchItem.updated_at.set(now),
+                            ImportBatchItem.attempts.add(1)],
+                     ImportBatchItem.PK.exists() & (ImportBatchItem.state != "completed")):
+        return None
     return item
 
 

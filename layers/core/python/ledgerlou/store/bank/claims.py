@@ -3,10 +3,11 @@
 
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
-from ledgerlou.store.bank.accounts import _conditional_failed, iban_pk, ledger_pk
-from ledgerlou.store.base import TableModel
+from ledgerlou.errors import InternalError
+from ledgerlou.store.bank.accounts import iban_pk, ledger_pk
+from ledgerlou.store.base import TableModel, put_new, update_if
 
 
 class ClaimItem(TableModel):
@@ -25,29 +26,19 @@ def claim(tenant_id: str, kind: str, value: str, account_id: str, now: str) -> s
     ``take_over_claim`` once its bank account is found not to exist."""
     pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
     item = ClaimItem(pk, value, bank_account_id=account_id, created_at=now)
-    try:
-        item.save(condition=ClaimItem.PK.does_not_exist())
+    if put_new(item):
         return None
-    except PutError as ex:
-        if not _conditional_failed(ex):
-            raise
     try:
         return ClaimItem.get(pk, value, consistent_read=True).bank_account_id
     except DoesNotExist:  # cannot happen (claims are never deleted); claim again
-        item.save(condition=ClaimItem.PK.does_not_exist())
+        put_new(item, InternalError(f"The {kind} claim {value} changed while it was read."))
         return None
 
 
 def take_over_claim(tenant_id: str, kind: str, value: str, orphan_account_id: str, account_id: str) -> bool:
     pk = iban_pk(tenant_id) if kind == "iban" else ledger_pk(tenant_id)
-    try:
-        ClaimItem(pk, value).update(actions=[ClaimItem.bank_account_id.set(account_id)],
-                                    condition=ClaimItem.bank_account_id == orphan_account_id)
-        return True
-    except UpdateError as ex:
-        if _conditional_failed(ex):
-            return False
-        raise
+    return update_if(ClaimItem(pk, value), [ClaimItem.bank_account_id.set(account_id)],
+                     ClaimItem.bank_account_id == orphan_account_id)
 
 
 def claims(tenant_id: str, kind: str) -> dict[str, str]:

@@ -6,10 +6,11 @@ Access patterns: list custom accounts â†’ Query PK=T#<tenant>#ACCOUNT; get one â
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
-from ledgerlou.errors import Conflict
+from ledgerlou.errors import AccountExists
 from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou.store.base import put_new as put_unique
 
 
 class AccountItem(TableModel):
@@ -28,10 +29,7 @@ def _pk(tenant_id: str) -> str:
 
 def put_new(tenant_id: str, item: AccountItem) -> None:
     item.PK, item.SK = _pk(tenant_id), item.number
-    try:
-        item.save(condition=AccountItem.PK.does_not_exist())
-    except PutError as ex:
-        raise Conflict(f"Account {item.number} exists already.", code="ACCOUNT_EXISTS") from ex
+    put_unique(item, AccountExists(f"Account {item.number} exists already."))
 
 
 def get(tenant_id: str, number: str) -> AccountItem | None:

@@ -6,10 +6,11 @@ Access patterns: list → Query PK=T#<tenant>#TAXCODE; get → GetItem SK=<code>
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
-from ledgerlou.errors import Conflict
+from ledgerlou.errors import TaxCodeExists
 from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk
+from ledgerlou.store.base import put_new as put_unique
 
 
 class TaxCodeItem(TableModel):
@@ -33,10 +34,7 @@ def _pk(tenant_id: str) -> str:
 
 def put_new(tenant_id: str, item: TaxCodeItem) -> None:
     item.PK, item.SK = _pk(tenant_id), item.code
-    try:
-        item.save(condition=TaxCodeItem.PK.does_not_exist())
-    except PutError as ex:
-        raise Conflict(f"Tax code {item.code} exists already.", code="TAX_CODE_EXISTS") from ex
+    put_unique(item, TaxCodeExists(f"Tax code {item.code} exists already."))
 
 
 def get(tenant_id: str, code: str) -> TaxCodeItem | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from ledgerlou.errors import InternalError
 from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou.store.base import put_new as put_unique
 
 
 class DocumentItem(TableModel):
@@ -25,7 +27,7 @@ def _pk(tenant_id: str) -> str:
 
 def put_new(tenant_id: str, item: DocumentItem) -> None:
     item.PK, item.SK = _pk(tenant_id), item.doc_id
-    item.save(condition=DocumentItem.PK.does_not_exist())
+    put_unique(item, InternalError("Document id collision."))  # a fresh UUID: never a caller's conflict
 
 
 def get(tenant_id: str, doc_id: str) -> DocumentItem | None:

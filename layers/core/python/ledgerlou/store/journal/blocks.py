@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ledgerlou import config
-from ledgerlou.store.base import TableModel, ddb, tenant_pk
+from ledgerlou.store.base import TableModel, ddb, tenant_pk, update_if
 
 GENESIS_HASH = "0" * 64
 BLOCK_PREFIX = "BLOCK#"
@@ -196,13 +196,7 @@ def _advance(model: type[HeadItem] | type[WatermarkItem], tenant_id: str, sk: st
         cond = (model.seq == seq - 1) if seq > 1 else (model.seq.does_not_exist() | (model.seq == 0))
     else:
         cond = model.seq.does_not_exist() | (model.seq < seq)
-    try:
-        item.update(actions=[model.seq.set(seq)], condition=cond)
-        return True
-    except UpdateError as ex:
-        if ex.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return update_if(item, [model.seq.set(seq)], cond)
 
 
 def advance_head_hint(tenant_id: str, seq: int) -> bool:

@@ -13,9 +13,9 @@ hold the details for the API: who requested, who approved, when, the closing has
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
-from ledgerlou.store.base import TableModel, tenant_pk
+from ledgerlou.store.base import TableModel, tenant_pk, update_if
 
 
 class PeriodItem(TableModel):
@@ -71,21 +71,16 @@ def get_request(tenant_id: str, request_id: str) -> LockRequestItem | None:
 def claim_pending(tenant_id: str, period: str, request_id: str) -> bool:
     """At most one pending Festschreibung request per period (conditional on no pending one)."""
     item = PeriodItem(*period_key(tenant_id, period))
-    try:
-        item.update(actions=[PeriodItem.period.set(period), PeriodItem.pending_request_id.set(request_id)],
-                    condition=PeriodItem.pending_request_id.does_not_exist())
-        return True
-    except UpdateError as ex:
-        if ex.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return update_if(item, [PeriodItem.period.set(period), PeriodItem.pending_request_id.set(request_id)],
+                     PeriodItem.pending_request_id.does_not_exist())
 
 
 def release_pending(tenant_id: str, period: str, request_id: str) -> None:
     item = PeriodItem(*period_key(tenant_id, period))
-    try:
-        item.update(actions=[PeriodItem.pending_request_id.remove()],
-                    condition=PeriodItem.pending_request_id == request_id)
-    except UpdateError as ex:
-        if ex.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    update_if(item, [PeriodItem.pending_request_id.remove()], PeriodItem.pending_request_id == request_id)
+
+
+def cancel_request(req: LockRequestItem, actor_id: str, now: str) -> bool:
+    """Cancel a pending request; False when it is no longer pending (decided by a concurrent request)."""
+    return update_if(req, [LockRequestItem.status.set("cancelled"), LockRequestItem.decided_by.set(actor_id),
+                           LockRequestItem.decided_at.set(now)], LockRequestItem.status == "pending")
