@@ -106,7 +106,9 @@ def _path_values(client: Any) -> dict[str, str]:
             "intent_id": "00000000-0000-0000-0000-000000000000", "request_id": "00000000-0000-0000-0000-000000000000",
             "key_id": "00000000-0000-0000-0000-000000000000", "doc_id": "00000000-0000-0000-0000-000000000000",
             "batch_id": "00000000-0000-0000-0000-000000000000",
-            "transaction_id": "00000000-0000-0000-0000-000000000000"}
+            "transaction_id": "00000000-0000-0000-0000-000000000000",
+            "customer_id": "00000000-0000-0000-0000-000000000000", "vendor_id": "00000000-0000-0000-0000-000000000000",
+            "invoice_id": "00000000-0000-0000-0000-000000000000"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:
@@ -214,6 +216,7 @@ def test_given_every_route_of_the_document_when_called_with_and_without_its_scop
     assert booked.status == 201, booked.body
     values["intent_id"] = booked.json()["intent_id"]
     narrow = [make_client(_a_key(client, "documents:read")), make_client(_a_key(client, "periods:read"))]
+    succeeded = 0
     for method, path, op in _operations(doc):
         url = _url(path, values)
         schema = _json_body_schema(doc, op)
@@ -226,7 +229,8 @@ def test_given_every_route_of_the_document_when_called_with_and_without_its_scop
             assert_security_headers(response, f"{method} {path} call {i}", method, path)
         if (method, path) not in PUBLIC_CACHEABLE:
             assert any(r.status >= 400 for r in answers[1:]), f"{method} {path}: no call was refused"
-    assert any(r.status < 300 for r in answers)
+        succeeded += answers[0].status < 300
+    assert succeeded >= 10, succeeded  # successes were checked too, not only refusals
     # And the downloads (files, not JSON) say nosniff too, and are not cached either
     for url in ("/v1/journal/export?startDate=2026-01-01&endDate=2026-01-31",
                 "/v1/reports/datev-export?startDate=2026-01-01&endDate=2026-01-31"):
