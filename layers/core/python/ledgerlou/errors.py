@@ -67,3 +67,34 @@ class RangeTooLarge(InvalidInput):
 
     status = 400
     code = "RANGE_TOO_LARGE"
+
+
+# ------------------------------------------------------------------ people: login, tokens, throttling
+class InvalidCredentials(DomainError):
+    """Wrong e-mail or wrong password: one answer for both, so the answer does not tell which."""
+
+    status = 401
+    code = "INVALID_CREDENTIALS"
+
+
+class TooManyAttempts(DomainError):
+    """A throttle is full (login failures, contact messages); ``retry_after`` seconds until it is not."""
+
+    status = 429
+    code = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class InvalidToken(DomainError):
+    """A setup/reset token that is unknown, used already, or whose user or invitation is gone."""
+
+    status = 400
+    code = "INVALID_TOKEN"
+
+
+class TokenExpired(DomainError):
+    status = 400
+    code = "TOKEN_EXPIRED"

@@ -1,0 +1,135 @@
+"""People: users (scope ``admin``), login sessions, setup/forgot password and the contact form.
+
+The ``/v1/auth/*`` routes except logout and ``/v1/contact`` are public (no authorizer, template.yaml):
+they throttle themselves per e-mail and per client (domain/people/throttling.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ledgerlou.api.auth import caller
+from ledgerlou.api.idempotency import idempotent
+from ledgerlou.api.resolver import error_response, json_response, link, make_resolver, responses, with_links
+from ledgerlou.api.schemas.people import (
+    ContactRequest,
+    ForgotPasswordRequest,
+    LoginRequest,
+    LoginResponse,
+    SetupPasswordRequest,
+    UserCreate,
+    UserList,
+    UserOut,
+)
+from ledgerlou.errors import TooManyAttempts, Unauthenticated
+from ledgerlou.lazy import lazy_import
+from ledgerlou.models.common import Ok
+from ledgerlou.observability import logger, tracer
+
+if TYPE_CHECKING:
+    from ledgerlou.domain.people import contact, sessions, users
+else:  # loaded on first use: the store (pynamodb) and argon2 are not needed to reject a bad request
+    contact = lazy_import("ledgerlou.domain.people.contact")
+    sessions = lazy_import("ledgerlou.domain.people.sessions")
+    users = lazy_import("ledgerlou.domain.people.users")
+
+app = make_resolver()
+ADMIN = "admin"
+USERS, AUTH, PUBLIC = ["Users"], ["Authentication"], ["Contact"]
+UserId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
+TOO_MANY: dict[int, Any] = {
+    429: {"description": "TOO_MANY_ATTEMPTS: throttled; the Retry-After header says for how many seconds"}}
+
+
+@app.exception_handler(TooManyAttempts)
+def _throttled(ex: TooManyAttempts) -> Response[str]:
+    return error_response(429, ex.code, ex.message, headers={"Retry-After": str(ex.retry_after)})
+
+
+def _client_ip() -> str:
+    return app.current_event.request_context.http.source_ip or "unknown"
+
+
+def _bearer() -> str:
+    value = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "authorization"), "")
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+# ------------------------------------------------------------------ users (admin)
+@app.get("/v1/users", summary="List the tenant's users", tags=USERS, operation_id="listUsers",
+         responses=responses(UserList, 200, "Success", 401, 403))
+def list_users() -> Response[str]:
+    ctx = caller(app, ADMIN)
+    return json_response({"users": [users.to_dict(u) for u in users.list_users(ctx.tenant_id)]})
+
+
+@app.post("/v1/users", summary="Invite a user (an e-mail with a setup token, valid 24 h)", tags=USERS,
+          operation_id="inviteUser",
+          responses=with_links(responses(UserOut, 201, "Invited", 400, 401, 403, 409), 201,
+                               DeactivateUser=link("DELETE", "/v1/users/{user_id}", user_id="$response.body#/id")))
+def invite_user(body: UserCreate) -> Response[str]:
+    ctx = caller(app, ADMIN)
+
+    def produce() -> Response[str]:
+        return json_response(users.to_dict(users.invite(ctx, body.email, body.name, body.scopes)), 201)
+
+    return idempotent(app, ctx, "users", produce)
+
+
+@app.delete("/v1/users/<user_id>", summary="Deactivate a user (every session ends at once)", tags=USERS,
+            operation_id="deactivateUser", responses=responses(UserOut, 200, "Deactivated", 401, 403, 404, 409))
+def deactivate_user(user_id: UserId) -> Response[str]:
+    ctx = caller(app, ADMIN)
+    return json_response(users.to_dict(users.deactivate(ctx, user_id.lower())))
+
+
+# ------------------------------------------------------------------ authentication (public but logout)
+@app.post("/v1/auth/login", summary="Log in: a session token (12 h)", tags=AUTH, operation_id="login",
+          responses={**responses(LoginResponse, 200, "Logged in", 400, 401), **TOO_MANY})
+def login(body: LoginRequest) -> Response[str]:
+    token, expires_at, user = sessions.login(body.email, body.password, _client_ip())
+    return json_response({"token": token, "expires_at": expires_at, "user": users.public_dict(user)},
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.post("/v1/auth/logout", summary="End this session", tags=AUTH, operation_id="logout",
+          responses=responses(Ok, 200, "Ended", 400, 401))
+def logout() -> Response[str]:
+    raw = app.current_event.request_context.authorizer.get_lambda or {}
+    if not raw.get("tenant_id"):
+        raise Unauthenticated("A valid bearer token is required.")
+    sessions.logout(_bearer())
+    return json_response({"ok": True})
+
+
+@app.post("/v1/auth/setup-password", summary="Set a password with an invitation or reset token", tags=AUTH,
+          operation_id="setupPassword", responses=responses(Ok, 200, "Password set", 400))
+def setup_password(body: SetupPasswordRequest) -> Response[str]:
+    users.set_password(body.token, body.password)
+    return json_response({"ok": True}, headers={"Referrer-Policy": "no-referrer"})
+
+
+@app.post("/v1/auth/forgot-password", summary="Ask for a password reset e-mail (always 202)", tags=AUTH,
+          operation_id="forgotPassword", responses=responses(Ok, 202, "Accepted", 400))
+def forgot_password(body: ForgotPasswordRequest) -> Response[str]:
+    users.request_reset(body.email)
+    return json_response({"ok": True}, 202)
+
+
+# ------------------------------------------------------------------ contact form (public)
+@app.post("/v1/contact", summary="Send a message to the operator", tags=PUBLIC, operation_id="postContact",
+          responses={**responses(Ok, 201, "Received", 400), **TOO_MANY})
+def post_contact(body: ContactRequest) -> Response[str]:
+    contact.submit(body.name, body.email, body.message, body.honeypot, _client_ip())
+    return json_response({"ok": True}, 201)
+
+
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds passwords and tokens
+@logger.inject_lambda_context(clear_state=True, log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

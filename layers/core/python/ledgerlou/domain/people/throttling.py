@@ -1,0 +1,64 @@
+"""Sliding-window throttles for the public routes (no permanent lockout: a window forgets).
+
+Login: 10 failures in 15 minutes per e-mail and per client IP (OWASP Authentication Cheat Sheet:
+count per account, and per IP against spraying). Contact form: 5 messages an hour per client.
+Counted in one-minute (login) or five-minute (contact) buckets; ``Retry-After`` is the time until
+enough buckets have left the window.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from ledgerlou.errors import TooManyAttempts
+from ledgerlou.store.people import throttle as store
+
+
+def clock() -> float:
+    """Now, in epoch seconds (one place, so tests can move time without patching the time module)."""
+    return time.time()
+
+
+@dataclass(frozen=True)
+class Limit:
+    kind: str
+    limit: int
+    window_s: int
+    bucket_s: int
+
+
+LOGIN_EMAIL = Limit("login-email", 10, 15 * 60, 60)
+LOGIN_CLIENT = Limit("login-client", 10, 15 * 60, 60)
+CONTACT_CLIENT = Limit("contact-client", 5, 60 * 60, 300)
+FORGOT_EMAIL = Limit("forgot-email", 3, 15 * 60, 60)  # reset mails per address (silently capped)
+
+
+def retry_after(limit: Limit, subject: str, now: float | None = None) -> int | None:
+    """Seconds until one more event is allowed, or None if it is allowed now."""
+    now = clock() if now is None else now
+    # A bucket counts for the window from its start: an event is remembered between
+    # window - bucket and window seconds (14-15 minutes for login), never longer than the rule says.
+    live = [(start, count) for start, count in store.buckets(limit.kind, subject, int(now) - limit.window_s + 1)
+            if start + limit.window_s > now]
+    total = sum(count for _, count in live)
+    if total < limit.limit:
+        return None
+    for start, count in live:  # oldest first: when it leaves the window the total drops by its count
+        total -= count
+        if total < limit.limit:
+            return max(1, math.ceil(start + limit.window_s - now))
+    return limit.window_s
+
+
+def check(limit: Limit, subject: str, message: str) -> None:
+    wait = retry_after(limit, subject)
+    if wait is not None:
+        raise TooManyAttempts(message, retry_after=wait)
+
+
+def record(limit: Limit, subject: str, now: float | None = None) -> None:
+    now = clock() if now is None else now
+    start = int(now) - int(now) % limit.bucket_s
+    store.add(limit.kind, subject, start, start + limit.bucket_s + limit.window_s)

@@ -1,0 +1,96 @@
+"""Users: invited by an admin, with scopes as API keys have them; deactivated, never deleted (who
+booked what must stay readable)."""
+
+from __future__ import annotations
+
+import uuid
+
+from ledgerlou.domain.admin.api_keys import validate_scopes
+from ledgerlou.domain.caller import Caller
+from ledgerlou.domain.people import mail, passwords, tokens
+from ledgerlou.errors import Conflict, Forbidden, InvalidToken, NotFound
+from ledgerlou.store.base import now_iso
+from ledgerlou.store.people import tokens as token_store
+from ledgerlou.store.people import users as store
+from ledgerlou.store.people.users import ACTIVE, DEACTIVATED, UserItem
+
+
+def to_dict(item: UserItem) -> dict[str, object]:
+    return {"id": item.user_id, "email": item.email, "name": item.name, "scopes": list(item.scopes or []),
+            "status": item.status, "created_at": item.created_at, "created_by": item.created_by,
+            "deactivated_at": item.deactivated_at}
+
+
+def public_dict(item: UserItem) -> dict[str, object]:
+    """What login tells the user about themself."""
+    return {"id": item.user_id, "email": item.email, "name": item.name, "scopes": list(item.scopes or [])}
+
+
+def invite(ctx: Caller, email: str, name: str, scopes: list[str]) -> UserItem:
+    requested = validate_scopes(scopes)
+    # A user cannot be given more than the inviting actor has (as with API keys).
+    if "admin" not in ctx.scopes:
+        excess = [s for s in requested if s not in ctx.scopes]
+        if excess:
+            raise Forbidden(f"Cannot grant scopes the caller does not hold: {', '.join(excess)}.")
+    item = UserItem(user_id=str(uuid.uuid4()), tenant_id=ctx.tenant_id, email=store.normalize_email(email),
+                    name=name, scopes=requested, status=store.INVITED, session_epoch=0, created_at=now_iso(),
+                    created_by=ctx.actor_id)
+    try:
+        store.put_new(item)
+    except store.EmailTaken:
+        raise Conflict("A user with this e-mail exists already.", code="EMAIL_TAKEN") from None
+    token = tokens.issue(item, token_store.INVITE)
+    mail.send(mail.invitation(item.email, item.name, token, ctx.actor_label or "Ein Administrator"))
+    return item
+
+
+def list_users(tenant_id: str) -> list[UserItem]:
+    return sorted(store.list_for_tenant(tenant_id), key=lambda u: u.created_at)
+
+
+def deactivate(ctx: Caller, user_id: str) -> UserItem:
+    """Ends every session and outstanding token of the user at once (the epoch moves on)."""
+    item = store.get(ctx.tenant_id, user_id)
+    if item is None:
+        raise NotFound("User not found.")
+    if item.status == DEACTIVATED:
+        raise Conflict("The user is deactivated already.", code="ALREADY_DEACTIVATED")
+    now = now_iso()
+    store.deactivate(item, now)
+    item.status, item.deactivated_at = DEACTIVATED, now
+    return item
+
+
+def set_password(token: str, password: str) -> UserItem:
+    """Invitation or reset: the token is used up, the password stored as argon2id, and every session
+    of the user ends. No login follows (OWASP Forgot Password Cheat Sheet)."""
+    user = tokens.redeem(token)
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        store.set_password(user, passwords.hash_password(password), now_iso())
+    except UpdateError:  # deactivated between the token check and now
+        raise InvalidToken("The token is no longer valid.") from None
+    return user
+
+
+def request_reset(email: str) -> None:
+    """Forgot password: a reset mail for a known active user, at most a few per address per window;
+    the caller answers the same whatever happened here."""
+    from ledgerlou.domain.people import throttling
+
+    subject = store.normalize_email(email)
+    if throttling.retry_after(throttling.FORGOT_EMAIL, subject) is not None:
+        return
+    throttling.record(throttling.FORGOT_EMAIL, subject)
+    pointer = store.find_by_email(subject)
+    user = store.get(pointer.tenant_id, pointer.user_id) if pointer else None
+    if user is None or user.status != ACTIVE:
+        return
+    mail.send(mail.password_reset(user.email, user.name, tokens.issue(user, token_store.RESET)))
+
+
+def active_admin_user_count(tenant_id: str) -> int:
+    """Active users with the ``admin`` scope (for the "last admin" rule of API-key revocation)."""
+    return store.active_admin_user_count(tenant_id)
