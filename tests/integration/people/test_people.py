@@ -340,3 +340,58 @@ def test_given_logout_with_an_api_key_then_400_and_the_key_still_works(client: A
     resp = client.post("/v1/auth/logout")
     assert resp.status == 400 and resp.json()["error"]["code"] == "NOT_A_SESSION"
     assert client.get("/v1/accounts").status == 200
+
+
+# ----------------------------------------------------------------- domain rules behind the routes
+def test_given_a_hash_with_old_parameters_when_logging_in_then_it_is_rehashed_and_sessions_stay(
+        client: Any, make_client: Any, active_user: Any, tenant: Any) -> None:
+    from argon2 import PasswordHasher, Type, extract_parameters
+    from ledgerlou.store.people import users as user_store
+
+    user = active_user()
+    session = make_client(login(client).json()["token"])
+    item = user_store.get(tenant.tenant_id, user["id"])
+    assert item is not None
+    old = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1, type=Type.ID).hash(PASSWORD)
+    user_store.rehash(item, old)
+    assert login(client).status == 200
+    item = user_store.get(tenant.tenant_id, user["id"])
+    assert item is not None and item.password_hash != old
+    assert extract_parameters(str(item.password_hash)).memory_cost == 19 * 1024
+    assert session.get("/v1/accounts").status == 200  # a re-hash is no credential change
+
+
+def test_given_a_caller_without_admin_when_inviting_with_more_scopes_than_it_has_then_forbidden(
+        aws: Any, tenant: Any, outbox: Outbox) -> None:
+    from ledgerlou.domain.caller import Caller
+    from ledgerlou.domain.people import users
+    from ledgerlou.errors import Forbidden
+
+    ctx = Caller(tenant_id=tenant.tenant_id, actor_id="user:x", actor_type="user", actor_label="Teamleiterin",
+                 key_prefix=None, scopes=frozenset({"journal:read", "journal:write"}), chart="skr03",
+                 base_currency="EUR")
+    with pytest.raises(Forbidden):
+        users.invite(ctx, "a@muster.de", "A", ["journal:read", "bank:write"])
+    assert users.list_users(tenant.tenant_id) == [] and outbox.messages() == []
+    assert users.invite(ctx, "a@muster.de", "A", ["journal:read"]).scopes == ["journal:read"]
+
+
+def test_given_admin_and_other_users_then_active_admin_users_are_counted(client: Any, active_user: Any,
+                                                                        invite: Any, tenant: Any) -> None:
+    from ledgerlou.domain.people import users
+
+    active_user("admin@muster.de", ["admin"])
+    active_user("j@muster.de", ["journal:read"])
+    invite("eingeladen@muster.de", ["admin"])  # not active yet
+    gone = active_user("weg@muster.de", ["admin"])
+    client.delete(f"/v1/users/{gone['id']}")
+    assert users.active_admin_user_count(tenant.tenant_id) == 1
+
+
+def test_given_an_idempotency_key_when_inviting_twice_then_one_user_and_one_mail(client: Any,
+                                                                                  outbox: Outbox) -> None:
+    body = {"email": "erika@muster.de", "name": "Erika", "scopes": ["journal:read"]}
+    first = client.post("/v1/users", body, headers={"Idempotency-Key": "inv-1"})
+    second = client.post("/v1/users", body, headers={"Idempotency-Key": "inv-1"})
+    assert first.status == second.status == 201 and first.json() == second.json()
+    assert len(client.get("/v1/users").json()["users"]) == 1 and len(outbox.messages()) == 1
