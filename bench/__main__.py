@@ -18,6 +18,7 @@ BENCHES = {
     "bank_import": "bench.bank_import",
     "reports": "bench.reports",
     "local_state": "bench.local_state",
+    "people": "bench.people",
 }
 
 

@@ -40,8 +40,9 @@ class FakeBuckets:
     def add(self, kind: str, subject: str, start: int, expires_at: int) -> None:
         self.counts[(subject, start)] = self.counts.get((subject, start), 0) + 1
 
-    def buckets(self, kind: str, subject: str, since: int) -> list[tuple[int, int]]:
-        return sorted((s, c) for (subj, s), c in self.counts.items() if subj == subject and s >= since)
+    def bucket_counts(self, wanted: list[tuple[str, str, list[int]]]) -> dict[tuple[str, str], list[tuple[int, int]]]:
+        return {(kind, subject): sorted((s, c) for (subj, s), c in self.counts.items() if subj == subject
+                                        and s in starts) for kind, subject, starts in wanted}
 
 
 @pytest.fixture

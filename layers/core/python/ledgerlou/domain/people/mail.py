@@ -77,7 +77,7 @@ def _write_eml(mail: Mail) -> Path:
     msg["Message-ID"] = make_msgid(domain="ledgerlou.local")
     if mail.reply_to:
         msg["Reply-To"] = mail.reply_to
-    msg.set_content(mail.text)
+    msg.set_content(mail.text, cte="8bit")  # readable as it is, umlauts and links unencoded
     folder = outbox_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{now_iso().replace(':', '')}-{uuid.uuid4().hex[:8]}.eml"

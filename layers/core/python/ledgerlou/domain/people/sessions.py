@@ -55,8 +55,7 @@ def login(email: str, password: str, client_ip: str) -> tuple[str, str, user_sto
     e-mail or per client → TOO_MANY_ATTEMPTS, until the window has moved on."""
     subject = user_store.normalize_email(email)
     message = "Too many failed logins; try again later."
-    throttling.check(throttling.LOGIN_EMAIL, subject, message)
-    throttling.check(throttling.LOGIN_CLIENT, client_ip, message)
+    throttling.check(throttling.LOGIN_EMAIL, subject, message, (throttling.LOGIN_CLIENT, client_ip))
     pointer = user_store.find_by_email(subject)
     user = user_store.get(pointer.tenant_id, pointer.user_id) if pointer else None
     usable = user is not None and user.status == user_store.ACTIVE and bool(user.password_hash)

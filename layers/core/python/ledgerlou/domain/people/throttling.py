@@ -35,13 +35,15 @@ CONTACT_CLIENT = Limit("contact-client", 5, 60 * 60, 300)
 FORGOT_EMAIL = Limit("forgot-email", 3, 15 * 60, 60)  # reset mails per address (silently capped)
 
 
-def retry_after(limit: Limit, subject: str, now: float | None = None) -> int | None:
-    """Seconds until one more event is allowed, or None if it is allowed now."""
-    now = clock() if now is None else now
-    # A bucket counts for the window from its start: an event is remembered between
-    # window - bucket and window seconds (14-15 minutes for login), never longer than the rule says.
-    live = [(start, count) for start, count in store.buckets(limit.kind, subject, int(now) - limit.window_s + 1)
-            if start + limit.window_s > now]
+def _starts(limit: Limit, now: float) -> list[int]:
+    """The buckets that count now: each counts for the window from its start, so an event is
+    remembered between window - bucket and window seconds (14-15 minutes for login), never longer."""
+    first = int(now) - limit.window_s + 1
+    first += -first % limit.bucket_s
+    return list(range(first, int(now) + 1, limit.bucket_s))
+
+
+def _wait(limit: Limit, live: list[tuple[int, int]], now: float) -> int | None:
     total = sum(count for _, count in live)
     if total < limit.limit:
         return None
@@ -52,8 +54,20 @@ def retry_after(limit: Limit, subject: str, now: float | None = None) -> int | N
     return limit.window_s
 
 
-def check(limit: Limit, subject: str, message: str) -> None:
-    wait = retry_after(limit, subject)
+def retry_after_all(checks: list[tuple[Limit, str]], now: float | None = None) -> int | None:
+    """Seconds until one more event is allowed under every (limit, subject), or None if it is now."""
+    now = clock() if now is None else now
+    found = store.bucket_counts([(limit.kind, subject, _starts(limit, now)) for limit, subject in checks])
+    waits = [_wait(limit, found[(limit.kind, subject)], now) for limit, subject in checks]
+    return max((w for w in waits if w is not None), default=None)
+
+
+def retry_after(limit: Limit, subject: str, now: float | None = None) -> int | None:
+    return retry_after_all([(limit, subject)], now)
+
+
+def check(limit: Limit, subject: str, message: str, *more: tuple[Limit, str]) -> None:
+    wait = retry_after_all([(limit, subject), *more])
     if wait is not None:
         raise TooManyAttempts(message, retry_after=wait)
 

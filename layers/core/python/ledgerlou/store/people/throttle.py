@@ -1,18 +1,21 @@
 """Throttle counters for the public routes: PK=THROTTLE#<kind>#<sha256(subject)> SK=<bucket start>.
 
 A subject is an e-mail address or a client IP (hashed: neither needs to be readable here). Each
-bucket counts the events of ``bucket_seconds`` by an atomic ADD; a check sums the buckets of the
-window with one Query. ``expires_at`` (TTL) lets the table forget a bucket after its window; the
+bucket counts the events of ``bucket_seconds`` by an atomic ADD; a check reads the buckets of the
+window of every subject it asks about with one BatchGetItem (login asks about two subjects: one call
+on the login's hot path, not two Queries). ``expires_at`` (TTL) lets the table forget a bucket after its window; the
 sum ignores older buckets, so a late TTL deletion changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute
 
-from ledgerlou.store.base import TableModel
+from ledgerlou import config
+from ledgerlou.store.base import TableModel, ddb
 
 
 class ThrottleItem(TableModel):
@@ -33,7 +36,22 @@ def add(kind: str, subject: str, bucket_start: int, expires_at: int) -> None:
         actions=[ThrottleItem.hits.add(1), ThrottleItem.expires_at.set(expires_at)])
 
 
-def buckets(kind: str, subject: str, since: int) -> list[tuple[int, int]]:
-    """(bucket start, count) of the buckets starting at or after ``since``, oldest first."""
-    found = ThrottleItem.query(pk(kind, subject), ThrottleItem.SK.between(_sk(since), _sk(10**12 - 1)))
-    return [(int(i.SK), int(i.hits)) for i in found]
+def bucket_counts(wanted: list[tuple[str, str, list[int]]]) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """For each (kind, subject, bucket starts): the (start, count) of the buckets that exist, oldest first."""
+    keys: dict[tuple[str, str], tuple[str, str]] = {}
+    for kind, subject, starts in wanted:
+        for start in starts:
+            keys[(pk(kind, subject), _sk(start))] = (kind, subject)
+    out: dict[tuple[str, str], list[tuple[int, int]]] = {(k, s): [] for k, s, _ in wanted}
+    pending = [{"PK": {"S": p}, "SK": {"S": s}} for p, s in keys]
+    table = config.table_name()
+    while pending:
+        chunk, pending = pending[:100], pending[100:]
+        request: dict[str, Any] = {table: {"Keys": chunk, "ProjectionExpression": "PK, SK, hits"}}
+        while request:
+            answer = ddb().batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(table, []):
+                owner = keys[(item["PK"]["S"], item["SK"]["S"])]
+                out[owner].append((int(item["SK"]["S"]), int(item.get("hits", {}).get("N", "0"))))
+            request = answer.get("UnprocessedKeys") or {}
+    return {k: sorted(v) for k, v in out.items()}
