@@ -72,7 +72,7 @@ def list_users() -> Response[str]:
 
 @app.post("/v1/users", summary="Invite a user (an e-mail with a setup token, valid 24 h)", tags=USERS,
           operation_id="inviteUser",
-          responses=with_links(responses(UserOut, 201, "Invited", 400, 401, 403, 409), 201,
+          responses=with_links(responses(UserOut, 201, "Invited", 400, 401, 403, 409, 503), 201,
                                DeactivateUser=link("DELETE", "/v1/users/{user_id}", user_id="$response.body#/id")))
 def invite_user(body: UserCreate) -> Response[str]:
     ctx = caller(app, ADMIN)

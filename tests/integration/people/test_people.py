@@ -393,3 +393,24 @@ def test_given_an_idempotency_key_when_inviting_twice_then_one_user_and_one_mail
     second = client.post("/v1/users", body, headers={"Idempotency-Key": "inv-1"})
     assert first.status == second.status == 201 and first.json() == second.json()
     assert len(client.get("/v1/users").json()["users"]) == 1 and len(outbox.messages()) == 1
+
+
+def test_given_the_mail_service_down_when_inviting_then_503_and_the_address_can_be_invited_later(
+        client: Any, outbox: Outbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerlou.domain.people import mail
+
+    def broken(_: Any) -> None:
+        raise OSError("SES is down")
+
+    monkeypatch.setattr(mail, "_send", broken)
+    body = {"email": "erika@muster.de", "name": "Erika", "scopes": ["journal:read"]}
+    resp = client.post("/v1/users", body)
+    assert resp.status == 503 and resp.json()["error"]["code"] == "MAIL_UNAVAILABLE"
+    assert [u["status"] for u in client.get("/v1/users").json()["users"]] == ["deactivated"]
+    # forgot-password and the contact form answer as always (no enumeration; the message is stored)
+    assert client.post("/v1/auth/forgot-password", {"email": "erika@muster.de"}, token=None).status == 202
+    assert client.post("/v1/contact", {"name": "M", "email": "m@example.com", "message": "x"}, token=None).status == 201
+    monkeypatch.undo()
+    monkeypatch.setenv("LEDGERLOU_OUTBOX_DIR", str(outbox.folder))
+    assert client.post("/v1/users", body).status == 201
+    assert outbox.token_for("erika@muster.de")

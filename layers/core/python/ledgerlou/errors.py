@@ -98,3 +98,10 @@ class InvalidToken(DomainError):
 class TokenExpired(DomainError):
     status = 400
     code = "TOKEN_EXPIRED"
+
+
+class MailUnavailable(DomainError):
+    """The mail service refused or failed: nothing was sent (retry later)."""
+
+    status = 503
+    code = "MAIL_UNAVAILABLE"

@@ -8,6 +8,7 @@ import time
 import uuid
 
 from ledgerlou.domain.people import mail, throttling
+from ledgerlou.errors import MailUnavailable
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.people import contact as store
 
@@ -21,4 +22,7 @@ def submit(name: str, email: str, message: str, honeypot: str | None, client_ip:
         return
     received = now_iso()
     store.put_new(str(uuid.uuid4()), name, email, message, received, int(time.time()) + RETENTION_S)
-    mail.send(mail.contact_message(name, email, message))
+    try:
+        mail.send(mail.contact_message(name, email, message))
+    except MailUnavailable:
+        pass  # logged by mail.send; the message is stored, the operator finds it in the table

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlou import config
+from ledgerlou.errors import MailUnavailable
+from ledgerlou.observability import logger
 from ledgerlou.store.base import now_iso
 
 DEFAULT_SENDER = "noreply@ledgerlou.local"
@@ -56,6 +58,15 @@ def outbox_dir() -> Path:
 
 
 def send(mail: Mail) -> None:
+    """Send, or raise ``MailUnavailable`` (the callers decide what a failed mail means for them)."""
+    try:
+        _send(mail)
+    except Exception as exc:  # SES/botocore or the file system: any failure is "not sent"
+        logger.warning("mail not sent", extra={"error": type(exc).__name__})
+        raise MailUnavailable("The mail could not be sent; try again later.") from exc
+
+
+def _send(mail: Mail) -> None:
     if config.stage() == "local":
         _write_eml(mail)
     else:

@@ -8,7 +8,7 @@ import uuid
 from ledgerlou.domain.admin.api_keys import validate_scopes
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.people import mail, passwords, tokens
-from ledgerlou.errors import Conflict, Forbidden, InvalidToken, NotFound
+from ledgerlou.errors import Conflict, Forbidden, InvalidToken, MailUnavailable, NotFound
 from ledgerlou.store.base import now_iso
 from ledgerlou.store.people import tokens as token_store
 from ledgerlou.store.people import users as store
@@ -41,7 +41,13 @@ def invite(ctx: Caller, email: str, name: str, scopes: list[str]) -> UserItem:
     except store.EmailTaken:
         raise Conflict("A user with this e-mail exists already.", code="EMAIL_TAKEN") from None
     token = tokens.issue(item, token_store.INVITE)
-    mail.send(mail.invitation(item.email, item.name, token, ctx.actor_label or "Ein Administrator"))
+    try:
+        mail.send(mail.invitation(item.email, item.name, token, ctx.actor_label or "Ein Administrator"))
+    except MailUnavailable:
+        # No invitation went out: the user is deactivated again (its token dies with it), so the
+        # address can be invited once the mail service is back. The record stays: users are never deleted.
+        store.deactivate(item, now_iso())
+        raise
     return item
 
 
@@ -88,7 +94,10 @@ def request_reset(email: str) -> None:
     user = store.get(pointer.tenant_id, pointer.user_id) if pointer else None
     if user is None or user.status != ACTIVE:
         return
-    mail.send(mail.password_reset(user.email, user.name, tokens.issue(user, token_store.RESET)))
+    try:
+        mail.send(mail.password_reset(user.email, user.name, tokens.issue(user, token_store.RESET)))
+    except MailUnavailable:
+        pass  # logged by mail.send; the answer must not differ from an unknown address's
 
 
 def active_admin_user_count(tenant_id: str) -> int:
