@@ -63,7 +63,7 @@ def _bearer() -> str:
 
 
 # ------------------------------------------------------------------ users (admin)
-@app.get("/v1/users", summary="List the tenant's users", tags=USERS, operation_id="listUsers",
+@app.get("/v1/users", summary="List the tenant's users", tags=USERS,
          responses=responses(UserList, 200, "Success", 401, 403))
 def list_users() -> Response[str]:
     ctx = caller(app, ADMIN)
@@ -71,7 +71,6 @@ def list_users() -> Response[str]:
 
 
 @app.post("/v1/users", summary="Invite a user (an e-mail with a setup token, valid 24 h)", tags=USERS,
-          operation_id="inviteUser",
           responses=with_links(responses(UserOut, 201, "Invited", 400, 401, 403, 409, 503), 201,
                                DeactivateUser=link("DELETE", "/v1/users/{user_id}", user_id="$response.body#/id")))
 def invite_user(body: UserCreate) -> Response[str]:
@@ -84,14 +83,14 @@ def invite_user(body: UserCreate) -> Response[str]:
 
 
 @app.delete("/v1/users/<user_id>", summary="Deactivate a user (every session ends at once)", tags=USERS,
-            operation_id="deactivateUser", responses=responses(UserOut, 200, "Deactivated", 401, 403, 404, 409))
+            responses=responses(UserOut, 200, "Deactivated", 401, 403, 404, 409))
 def deactivate_user(user_id: UserId) -> Response[str]:
     ctx = caller(app, ADMIN)
     return json_response(users.to_dict(users.deactivate(ctx, user_id.lower())))
 
 
 # ------------------------------------------------------------------ authentication (public but logout)
-@app.post("/v1/auth/login", summary="Log in: a session token (12 h)", tags=AUTH, operation_id="login",
+@app.post("/v1/auth/login", summary="Log in: a session token (12 h)", tags=AUTH,
           responses={**responses(LoginResponse, 200, "Logged in", 400, 401), **TOO_MANY})
 def login(body: LoginRequest) -> Response[str]:
     token, expires_at, user = sessions.login(body.email, body.password, _client_ip())
@@ -99,7 +98,7 @@ def login(body: LoginRequest) -> Response[str]:
                          headers={"Cache-Control": "no-store"})
 
 
-@app.post("/v1/auth/logout", summary="End this session", tags=AUTH, operation_id="logout",
+@app.post("/v1/auth/logout", summary="End this session", tags=AUTH,
           responses=responses(Ok, 200, "Ended", 400, 401))
 def logout() -> Response[str]:
     raw = app.current_event.request_context.authorizer.get_lambda or {}
@@ -110,14 +109,14 @@ def logout() -> Response[str]:
 
 
 @app.post("/v1/auth/setup-password", summary="Set a password with an invitation or reset token", tags=AUTH,
-          operation_id="setupPassword", responses=responses(Ok, 200, "Password set", 400))
+          responses=responses(Ok, 200, "Password set", 400))
 def setup_password(body: SetupPasswordRequest) -> Response[str]:
     users.set_password(body.token, body.password)
     return json_response({"ok": True}, headers={"Referrer-Policy": "no-referrer"})
 
 
 @app.post("/v1/auth/forgot-password", summary="Ask for a password reset e-mail (always 202)", tags=AUTH,
-          operation_id="forgotPassword", responses=responses(Ok, 202, "Accepted", 400))
+          responses=responses(Ok, 202, "Accepted", 400))
 def forgot_password(body: ForgotPasswordRequest) -> Response[str]:
     # A known address costs a token write and a mail (SES: tens of ms), an unknown one nothing: the
     # answer waits until a fixed floor so its time does not tell them apart (OWASP Forgot Password).
@@ -128,7 +127,7 @@ def forgot_password(body: ForgotPasswordRequest) -> Response[str]:
 
 
 # ------------------------------------------------------------------ contact form (public)
-@app.post("/v1/contact", summary="Send a message to the operator", tags=PUBLIC, operation_id="postContact",
+@app.post("/v1/contact", summary="Send a message to the operator", tags=PUBLIC,
           responses={**responses(Ok, 201, "Received", 400), **TOO_MANY})
 def post_contact(body: ContactRequest) -> Response[str]:
     contact.submit(body.name, body.email, body.message, body.honeypot, _client_ip())
