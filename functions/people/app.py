@@ -121,7 +121,7 @@ def forgot_password(body: ForgotPasswordRequest) -> Response[str]:
     # A known address costs a token write and a mail (SES: tens of ms), an unknown one nothing: the
     # answer waits until a fixed floor so its time does not tell them apart (OWASP Forgot Password).
     started = time.monotonic()
-    users.request_reset(body.email)
+    users.request_reset(body.email, _client_ip())
     time.sleep(max(0.0, RESET_ANSWER_FLOOR_S - (time.monotonic() - started)))
     return json_response({"ok": True}, 202)
 

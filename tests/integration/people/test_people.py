@@ -414,3 +414,17 @@ def test_given_the_mail_service_down_when_inviting_then_503_and_the_address_can_
     monkeypatch.setenv("LEDGERLOU_OUTBOX_DIR", str(outbox.folder))
     assert client.post("/v1/users", body).status == 201
     assert outbox.token_for("erika@muster.de")
+
+
+def test_given_many_reset_requests_from_one_client_for_many_addresses_then_mails_stop_after_twenty(
+        client: Any, active_user: Any, outbox: Outbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    import functions.people.app as people_app
+
+    monkeypatch.setattr(people_app, "RESET_ANSWER_FLOOR_S", 0.0)  # 22 requests; the floor is tested above
+    active_user()
+    before = len(outbox.messages())
+    for i in range(20):
+        assert client.post("/v1/auth/forgot-password", {"email": f"x{i}@muster.de"}, token=None).status == 202
+    resp = client.post("/v1/auth/forgot-password", {"email": "erika@muster.de"}, token=None)
+    assert resp.status == 202 and resp.json() == {"ok": True}
+    assert len(outbox.messages()) == before  # the client's cap was reached: silently no mail

@@ -33,6 +33,7 @@ LOGIN_EMAIL = Limit("login-email", 10, 15 * 60, 60)
 LOGIN_CLIENT = Limit("login-client", 10, 15 * 60, 60)
 CONTACT_CLIENT = Limit("contact-client", 5, 60 * 60, 300)
 FORGOT_EMAIL = Limit("forgot-email", 3, 15 * 60, 60)  # reset mails per address (silently capped)
+FORGOT_CLIENT = Limit("forgot-client", 20, 15 * 60, 60)  # reset requests per client (silently capped)
 
 
 def _starts(limit: Limit, now: float) -> list[int]:

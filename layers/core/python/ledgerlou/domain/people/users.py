@@ -81,15 +81,18 @@ def set_password(token: str, password: str) -> UserItem:
     return user
 
 
-def request_reset(email: str) -> None:
-    """Forgot password: a reset mail for a known active user, at most a few per address per window;
-    the caller answers the same whatever happened here."""
+def request_reset(email: str, client_ip: str) -> None:
+    """Forgot password: a reset mail for a known active user, at most 3 per address and 20 requests
+    per client in 15 minutes (no mail bombing of one address, no spraying of many); the caller
+    answers the same whatever happened here, so the caps are silent (no lockout either: OWASP)."""
     from ledgerlou.domain.people import throttling
 
     subject = store.normalize_email(email)
-    if throttling.retry_after(throttling.FORGOT_EMAIL, subject) is not None:
+    caps = [(throttling.FORGOT_EMAIL, subject), (throttling.FORGOT_CLIENT, client_ip)]
+    if throttling.retry_after_all(caps) is not None:
         return
-    throttling.record(throttling.FORGOT_EMAIL, subject)
+    for limit, who in caps:
+        throttling.record(limit, who)
     pointer = store.find_by_email(subject)
     user = store.get(pointer.tenant_id, pointer.user_id) if pointer else None
     if user is None or user.status != ACTIVE:
