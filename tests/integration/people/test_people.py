@@ -428,3 +428,15 @@ def test_given_many_reset_requests_from_one_client_for_many_addresses_then_mails
     resp = client.post("/v1/auth/forgot-password", {"email": "erika@muster.de"}, token=None)
     assert resp.status == 202 and resp.json() == {"ok": True}
     assert len(outbox.messages()) == before  # the client's cap was reached: silently no mail
+
+
+def test_given_two_deactivations_racing_then_the_second_is_409_not_500(client: Any, invite: Any, tenant: Any,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerlou.store.people import users as user_store
+
+    user = invite()
+    stale = user_store.get(tenant.tenant_id, user["id"])
+    assert client.delete(f"/v1/users/{user['id']}").status == 200
+    monkeypatch.setattr(user_store, "get", lambda *_: stale)  # the second request read before the first wrote
+    resp = client.delete(f"/v1/users/{user['id']}")
+    assert resp.status == 409 and resp.json()["error"]["code"] == "ALREADY_DEACTIVATED"

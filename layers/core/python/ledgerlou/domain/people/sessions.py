@@ -68,7 +68,10 @@ def login(email: str, password: str, client_ip: str) -> tuple[str, str, user_sto
         logger.info("login failed", extra={"known_user": user is not None})
         raise InvalidCredentials("The e-mail or the password is wrong.")
     if passwords.needs_rehash(str(user.password_hash)):
-        user_store.rehash(user, passwords.hash_password(password))
+        try:
+            user_store.rehash(user, passwords.hash_password(password))
+        except Exception:  # noqa: BLE001 - the old hash still verifies; the next login tries again
+            logger.warning("could not re-hash a password", extra={"user_id": user.user_id})
     token = generate_token()
     expires = clock() + LIFETIME_S
     store.put_new(hash_token(token), user.tenant_id, user.user_id, int(user.session_epoch or 0), now_iso(),

@@ -63,7 +63,12 @@ def deactivate(ctx: Caller, user_id: str) -> UserItem:
     if item.status == DEACTIVATED:
         raise Conflict("The user is deactivated already.", code="ALREADY_DEACTIVATED")
     now = now_iso()
-    store.deactivate(item, now)
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        store.deactivate(item, now)
+    except UpdateError:  # another request deactivated the user in between
+        raise Conflict("The user is deactivated already.", code="ALREADY_DEACTIVATED") from None
     item.status, item.deactivated_at = DEACTIVATED, now
     return item
 
