@@ -82,6 +82,13 @@ def invite_user(body: UserCreate) -> Response[str]:
     return idempotent(app, ctx, "users", produce)
 
 
+@app.post("/v1/users/<user_id>/invitation", summary="Send the invitation again (earlier setup tokens end)",
+          tags=USERS, responses=responses(UserOut, 200, "Sent", 401, 403, 404, 409, 503))
+def resend_invitation(user_id: UserId) -> Response[str]:
+    ctx = caller(app, ADMIN)
+    return json_response(users.to_dict(users.resend_invitation(ctx, user_id.lower())))
+
+
 @app.delete("/v1/users/<user_id>", summary="Deactivate a user (every session ends at once)", tags=USERS,
             responses=responses(UserOut, 200, "Deactivated", 401, 403, 404, 409))
 def deactivate_user(user_id: UserId) -> Response[str]:

@@ -440,3 +440,19 @@ def test_given_two_deactivations_racing_then_the_second_is_409_not_500(client: A
     monkeypatch.setattr(user_store, "get", lambda *_: stale)  # the second request read before the first wrote
     resp = client.delete(f"/v1/users/{user['id']}")
     assert resp.status == 409 and resp.json()["error"]["code"] == "ALREADY_DEACTIVATED"
+
+
+def test_given_a_lost_invitation_when_sent_again_then_only_the_new_token_sets_the_password(
+        client: Any, invite: Any, outbox: Outbox) -> None:
+    user = invite()
+    first = outbox.token_for("erika@muster.de")
+    resp = client.post(f"/v1/users/{user['id']}/invitation")
+    assert resp.status == 200 and resp.json()["status"] == "invited"
+    second = outbox.token_for("erika@muster.de")
+    assert second != first
+    old = client.post("/v1/auth/setup-password", {"token": first, "password": PASSWORD}, token=None)
+    assert old.json()["error"]["code"] == "INVALID_TOKEN"
+    assert client.post("/v1/auth/setup-password", {"token": second, "password": PASSWORD}, token=None).status == 200
+    again = client.post(f"/v1/users/{user['id']}/invitation")  # accepted now: no more invitations
+    assert again.status == 409 and again.json()["error"]["code"] == "NOT_INVITED"
+    assert client.post("/v1/users/00000000-0000-0000-0000-000000000000/invitation").status == 404

@@ -32,4 +32,5 @@ def test_given_the_people_routes_then_login_setup_forgot_and_contact_are_public_
     assert routes == {("POST", "/v1/auth/login"): True, ("POST", "/v1/auth/setup-password"): True,
                       ("POST", "/v1/auth/forgot-password"): True, ("POST", "/v1/contact"): True,
                       ("POST", "/v1/auth/logout"): False, ("GET", "/v1/users"): False,
-                      ("POST", "/v1/users"): False, ("DELETE", "/v1/users/{user_id}"): False}
+                      ("POST", "/v1/users"): False, ("DELETE", "/v1/users/{user_id}"): False,
+                      ("POST", "/v1/users/{user_id}/invitation"): False}

@@ -51,6 +51,25 @@ def invite(ctx: Caller, email: str, name: str, scopes: list[str]) -> UserItem:
     return item
 
 
+def resend_invitation(ctx: Caller, user_id: str) -> UserItem:
+    """A new invitation mail for a user who has not set a password yet (the first one expired or got
+    lost); the earlier setup tokens die with it."""
+    from pynamodb.exceptions import UpdateError
+
+    item = store.get(ctx.tenant_id, user_id)
+    if item is None:
+        raise NotFound("User not found.")
+    try:
+        store.renew_invitation(item)
+    except UpdateError:
+        raise Conflict("Only a user who has not accepted the invitation yet can be invited again.",
+                       code="NOT_INVITED") from None
+    item = store.get(ctx.tenant_id, user_id) or item
+    mail.send(mail.invitation(item.email, item.name, tokens.issue(item, token_store.INVITE),
+                              ctx.actor_label or "Ein Administrator"))
+    return item
+
+
 def list_users(tenant_id: str) -> list[UserItem]:
     return sorted(store.list_for_tenant(tenant_id), key=lambda u: u.created_at)
 

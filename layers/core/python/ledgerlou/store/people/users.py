@@ -129,3 +129,8 @@ def deactivate(item: UserItem, now: str) -> None:
     item.update(actions=[UserItem.status.set(DEACTIVATED), UserItem.deactivated_at.set(now),
                          UserItem.session_epoch.add(1)],
                 condition=UserItem.status != DEACTIVATED)
+
+
+def renew_invitation(item: UserItem) -> None:
+    """A new invitation: the epoch moves on (earlier setup tokens die); only while still invited."""
+    item.update(actions=[UserItem.session_epoch.add(1)], condition=UserItem.status == INVITED)
