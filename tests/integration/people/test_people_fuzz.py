@@ -54,7 +54,7 @@ def test_given_malformed_or_unknown_session_tokens_then_401(client: Any, token: 
 
 
 @pytest.mark.parametrize("user_id", ["00000000-0000-0000-0000-000000000000", "x" * 36, "123"])
-def test_given_odd_user_ids_when_deactivating_then_404_or_400(client: Any, user_id: str) -> None:
-    resp = client.delete(f"/v1/users/{user_id}")
-    assert resp.status in (400, 404), resp.body
-    assert resp.json()["error"]["code"] in ("NOT_FOUND", "INVALID_INPUT")
+def test_given_odd_user_ids_when_deactivating_or_reinviting_then_404_or_400(client: Any, user_id: str) -> None:
+    for resp in (client.delete(f"/v1/users/{user_id}"), client.post(f"/v1/users/{user_id}/invitation")):
+        assert resp.status in (400, 404), resp.body
+        assert resp.json()["error"]["code"] in ("NOT_FOUND", "INVALID_INPUT")
