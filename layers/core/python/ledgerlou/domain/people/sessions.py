@@ -55,8 +55,11 @@ def login(email: str, password: str, client_ip: str) -> tuple[str, str, user_sto
     e-mail or per client → TOO_MANY_ATTEMPTS, until the window has moved on."""
     subject = user_store.normalize_email(email)
     message = "Too many failed logins; try again later."
-    throttling.check(throttling.LOGIN_EMAIL, subject, message, (throttling.LOGIN_CLIENT, client_ip))
-    pointer = user_store.find_by_email(subject)
+    pointer_key = user_store.email_key(subject)
+    # the throttles and the e-mail pointer in one round trip: login's cost is the argon2 verify
+    found = throttling.check_and_read([(throttling.LOGIN_EMAIL, subject), (throttling.LOGIN_CLIENT, client_ip)],
+                                      message, [pointer_key])
+    pointer = user_store.pointer_from_raw(found.get(pointer_key))
     user = user_store.get(pointer.tenant_id, pointer.user_id) if pointer else None
     usable = user is not None and user.status == user_store.ACTIVE and bool(user.password_hash)
     stored = str(user.password_hash) if usable and user is not None else passwords.dummy_hash()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ledgerlou.errors import TooManyAttempts
 from ledgerlou.store.people import throttle as store
@@ -59,8 +60,25 @@ def retry_after_all(checks: list[tuple[Limit, str]], now: float | None = None) -
     """Seconds until one more event is allowed under every (limit, subject), or None if it is now."""
     now = clock() if now is None else now
     found = store.bucket_counts([(limit.kind, subject, _starts(limit, now)) for limit, subject in checks])
+    return _max_wait(checks, found, now)
+
+
+def _max_wait(checks: list[tuple[Limit, str]], found: dict[tuple[str, str], list[tuple[int, int]]],
+              now: float) -> int | None:
     waits = [_wait(limit, found[(limit.kind, subject)], now) for limit, subject in checks]
     return max((w for w in waits if w is not None), default=None)
+
+
+def check_and_read(checks: list[tuple[Limit, str]], message: str, keys: list[tuple[str, str]]
+                   ) -> dict[tuple[str, str], dict[str, Any]]:
+    """``check``, reading the raw items at ``keys`` in the same round trip (login: the e-mail pointer)."""
+    now = clock()
+    found, items = store.bucket_counts_and_items(
+        [(limit.kind, subject, _starts(limit, now)) for limit, subject in checks], keys)
+    wait = _max_wait(checks, found, now)
+    if wait is not None:
+        raise TooManyAttempts(message, retry_after=wait)
+    return items
 
 
 def retry_after(limit: Limit, subject: str, now: float | None = None) -> int | None:

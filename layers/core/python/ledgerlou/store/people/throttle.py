@@ -38,20 +38,33 @@ def add(kind: str, subject: str, bucket_start: int, expires_at: int) -> None:
 
 def bucket_counts(wanted: list[tuple[str, str, list[int]]]) -> dict[tuple[str, str], list[tuple[int, int]]]:
     """For each (kind, subject, bucket starts): the (start, count) of the buckets that exist, oldest first."""
+    return bucket_counts_and_items(wanted, [])[0]
+
+
+def bucket_counts_and_items(wanted: list[tuple[str, str, list[int]]], extra: list[tuple[str, str]]
+                            ) -> tuple[dict[tuple[str, str], list[tuple[int, int]]],
+                                       dict[tuple[str, str], dict[str, Any]]]:
+    """``bucket_counts``, and in the same BatchGetItem the raw items of ``extra`` keys (PK, SK) of
+    other modules that exist: login reads the e-mail pointer with its throttles, one round trip."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     keys: dict[tuple[str, str], tuple[str, str]] = {}
     for kind, subject, starts in wanted:
         for start in starts:
             keys[(pk(kind, subject), _sk(start))] = (kind, subject)
     out: dict[tuple[str, str], list[tuple[int, int]]] = {(k, s): [] for k, s, _ in wanted}
-    pending = [{"PK": {"S": p}, "SK": {"S": s}} for p, s in keys]
+    others = {key for key in extra if key not in keys}
+    pending = [{"PK": {"S": p}, "SK": {"S": s}} for p, s in [*keys, *others]]
     table = config.table_name()
     while pending:
         chunk, pending = pending[:100], pending[100:]
-        request: dict[str, Any] = {table: {"Keys": chunk, "ProjectionExpression": "PK, SK, hits"}}
+        request: dict[str, Any] = {table: {"Keys": chunk}}
         while request:
             answer = ddb().batch_get_item(RequestItems=request)
             for item in answer.get("Responses", {}).get(table, []):
-                owner = keys[(item["PK"]["S"], item["SK"]["S"])]
-                out[owner].append((int(item["SK"]["S"]), int(item.get("hits", {}).get("N", "0"))))
+                key = (item["PK"]["S"], item["SK"]["S"])
+                if key in others:
+                    found[key] = item
+                    continue
+                out[keys[key]].append((int(key[1]), int(item.get("hits", {}).get("N", "0"))))
             request = answer.get("UnprocessedKeys") or {}
-    return {k: sorted(v) for k, v in out.items()}
+    return {k: sorted(v) for k, v in out.items()}, found

@@ -15,6 +15,7 @@ were issued under, and a deactivation or a new password increments it.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -101,6 +102,11 @@ def find_by_email(email: str) -> UserEmailItem | None:
         return UserEmailItem.get(*email_key(email))
     except DoesNotExist:
         return None
+
+
+def pointer_from_raw(raw: dict[str, Any] | None) -> UserEmailItem | None:
+    """The e-mail pointer from a raw item read elsewhere (login reads it with its throttle counters)."""
+    return UserEmailItem.from_raw_data(raw) if raw else None
 
 
 def list_for_tenant(tenant_id: str) -> list[UserItem]:
