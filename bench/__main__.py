@@ -19,6 +19,7 @@ BENCHES = {
     "reports": "bench.reports",
     "local_state": "bench.local_state",
     "receivables": "bench.receivables",
+    "people": "bench.people",
 }
 
 

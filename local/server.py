@@ -84,6 +84,8 @@ class Runtime:
 
         self.names = resources.create_all()
         resources.apply_environment(self.names)
+        # Mail is written as .eml files beside the local books (docs/api-contract.md "People").
+        os.environ.setdefault("LEDGERLOU_OUTBOX_DIR", str(STATE_DIR / "outbox"))
         # The documents bucket only: the exports bucket holds copies (exports, import hand-offs) that
         # expire after a day on AWS. The import queue: an accepted import must finish after a restart.
         self.books = state.StateLog(STATE_DIR, [self.names["LedgerTable"]], [self.names["DocumentsBucket"]],

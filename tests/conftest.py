@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ os.environ.update({
     "DOCUMENTS_BUCKET": "ledgerlou-documents", "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_DEV": "false",
+    # Mail of the local stage goes to .eml files (domain/people/mail.py): never into the checkout.
+    "LEDGERLOU_OUTBOX_DIR": tempfile.mkdtemp(prefix="ledgerlou-outbox-"),
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 for p in (str(ROOT), str(ROOT / "layers" / "core" / "python")):

@@ -1,4 +1,5 @@
-"""HTTP API Lambda authorizer: bearer token → tenant, actor, scopes (simple response + context).
+"""HTTP API Lambda authorizer: bearer token (API key or login session) → tenant, actor, scopes
+(simple response + context).
 
 API Gateway caches the answer per Authorization header for 30 s (template.yaml): a revoked key
 stops working within 30 s on AWS, at once in the local runtime.
@@ -15,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerlou.api.auth import AuthContext
 from ledgerlou.domain.admin import api_keys
+from ledgerlou.domain.people import sessions
 from ledgerlou.entrypoint import API_REQUEST_ID, entrypoint
 from ledgerlou.observability import logger
 
@@ -31,7 +33,13 @@ def _bearer(event: APIGatewayAuthorizerEventV2) -> str | None:
 def authorize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     auth_event = APIGatewayAuthorizerEventV2(event)
     token = _bearer(auth_event)
-    caller = api_keys.authenticate(token) if token else None
+    # The prefix tells the two apart: ls_ a login session (a user), ll_ an API key.
+    if not token:
+        caller = None
+    elif sessions.is_session_token(token):
+        caller = sessions.authenticate(token)
+    else:
+        caller = api_keys.authenticate(token)
     if caller is None:
         logger.info("authorization denied", extra={"route": auth_event.route_key})
         return APIGatewayAuthorizerResponseV2(authorize=False).asdict()

@@ -33,7 +33,8 @@ def entrypoint(handler: Handler, *, correlation_id_path: str) -> Handler:
     cleared per invocation), the tracer (X-Ray SDK only when enabled, observability.py), the metrics
     flushed at the end with the cold-start metric (so no invocation flushes an empty set)."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
+    # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: events hold bearer tokens, passwords, bodies
+    @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True, log_event=False)
     @tracer.capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:

@@ -378,7 +378,7 @@ class MethodNotAllowed(DomainError):
     code = "METHOD_NOT_ALLOWED"
 
 
-# ------------------------------------------------------------------------------------- receivables and payables
+# ---------------------------------------------------------------------- receivables and payables
 class InvalidVatId(InvalidInput):
     """The VAT id (USt-IdNr.) is not valid (checked with python-stdnum)."""
 
@@ -449,3 +449,65 @@ class PartnerNumbersExhausted(Conflict):
     """Every Debitor (10000-69999) or Kreditor (70000-99999) number is assigned."""
 
     code = "PARTNER_NUMBERS_EXHAUSTED"
+
+
+# ---------------------------------------------------------------------- people: login, tokens, throttling
+class InvalidCredentials(Unauthenticated):
+    """Wrong e-mail or wrong password: one answer for both, so the answer does not tell which."""
+
+    code = "INVALID_CREDENTIALS"
+
+
+class TooManyAttempts(DomainError):
+    """A throttle is full (login failures, contact messages): retry after Retry-After seconds."""
+
+    status = 429
+    code = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
+class InvalidToken(InvalidInput):
+    """A setup/reset token that is unknown, used already, or whose user or invitation is gone."""
+
+    code = "INVALID_TOKEN"
+
+
+class TokenExpired(InvalidInput):
+    """A setup/reset token past its lifetime (24 h for invitations, 30 min for resets)."""
+
+    code = "TOKEN_EXPIRED"
+
+
+class MailUnavailable(DomainError):
+    """The mail service refused or failed: nothing was sent (retry later)."""
+
+    status = 503
+    code = "MAIL_UNAVAILABLE"
+
+
+class EmailTaken(Conflict):
+    """A user with this e-mail exists already (an address belongs to one active user)."""
+
+    code = "EMAIL_TAKEN"
+
+
+class NotInvited(Conflict):
+    """Only a user who has not accepted the invitation yet can be invited again."""
+
+    code = "NOT_INVITED"
+
+
+class AlreadyDeactivated(Conflict):
+    """The user is deactivated already."""
+
+    code = "ALREADY_DEACTIVATED"
+
+
+class NotASession(InvalidInput):
+    """Logout ends a login session; an API key is revoked with DELETE /v1/api-keys/{key_id}."""
+
+    code = "NOT_A_SESSION"

@@ -1,8 +1,10 @@
 """pynamodb foundations for the single table.
 
 Only modules in this package build keys. Every tenant-owned key starts with ``T#<tenant>`` so tenant
-isolation holds by construction; the one exception is the API-key hash pointer, which is how the
-authorizer finds the tenant in the first place (``admin/api_keys.py``).
+isolation holds by construction. The exceptions are the lookups that find a tenant in the first
+place and hold no rights themselves: the API-key hash pointer (``admin/api_keys.py``), and for people
+the e-mail pointer, the session and setup/reset-token hashes, the public routes' throttle counters
+and the contact-form messages (``people/``).
 """
 
 from __future__ import annotations

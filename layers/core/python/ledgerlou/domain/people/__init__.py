@@ -1,2 +1,4 @@
-"""People — reserved: users, sessions and passwords (the dashboard's login) will live here.
+"""People: users invited by an admin (``users``), passwords (``passwords``), login sessions
+(``sessions``), setup/reset tokens (``tokens``), throttling of the public routes (``throttling``),
+outgoing mail (``mail``) and the public contact form (``contact``).
 """
