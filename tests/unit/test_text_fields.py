@@ -24,7 +24,6 @@ NOT_FREE_TEXT = {
     ("UserCreate", "scopes"): "each scope must be one of ALL_SCOPES, as for API keys; the enum is in the document",
     ("LoginRequest", "password"): "a secret, never shown or stored as text: any character a person can type counts",
     ("SetupPasswordRequest", "password"): "a secret, never shown or stored as text (argon2id hash only)",
-    ("ContactRequest", "honeypot"): "whatever a bot writes there gets the same answer as a person's empty field",
     ("BookingRequest", "custom_metadata"): "a free JSON object: its keys and texts, at any depth, are checked by "
                                            "the model's own validator (_metadata_text_issue), tested below",
 }

@@ -5,9 +5,9 @@ OpenAPI error descriptions from ``CATALOG``. One class per code: the class sets 
 UPPER_SNAKE identifier, docs/api-contract.md "Errors"), inherits or sets ``status``, and its docstring's
 first line is the code's meaning. Adding a code is one class here, e.g.::
 
-    class PartnerInactive(InvalidInput):
-        \"\"\"The customer or vendor is inactive.\"\"\"
-        code = "PARTNER_INACTIVE"
+    class PartnerNumbersExhausted(Conflict):
+        \"\"\"Every Debitor or Kreditor number is assigned.\"\"\"
+        code = "PARTNER_NUMBERS_EXHAUSTED"
 
 A raise site never spells a code itself (tests/unit/test_error_catalog.py fails on ``code="…"`` and on
 a code defined twice).

@@ -1,5 +1,5 @@
 """Request/response models of the payables group (vendors, incoming invoices, open items): the shapes
-of the receivables group (api/schemas/receivables.py), with ``vendor_id`` for the partner."""
+of the receivables group (models/receivables.py), with ``vendor_id`` for the partner."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
 from ledgerlou.domain.caller import ALL_SCOPES
 from ledgerlou.domain.people.passwords import MAX_LENGTH, MIN_LENGTH
@@ -17,9 +17,14 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, ma
 # A person's name goes into a mail header: no control characters (no header injection).
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
                                               pattern=r"^[^\x00-\x1f\x7f]+$")]
-Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+# format "password": a secret of any characters (no text rule), and UIs hide what is typed
+Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH),
+                     WithJsonSchema({"type": "string", "format": "password", "minLength": MIN_LENGTH,
+                                     "maxLength": MAX_LENGTH})]
 # Login checks no length rule: an old password must still be accepted if the rule ever changes.
-LoginPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH)]
+LoginPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH),
+                          WithJsonSchema({"type": "string", "format": "password", "minLength": 1,
+                                          "maxLength": MAX_LENGTH})]
 Token = Annotated[str, StringConstraints(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -88,5 +93,5 @@ class ContactRequest(StrictModel):
     name: PersonName
     email: Email
     message: Annotated[str, Text(5000, min_length=1, strip=True)]
-    honeypot: str | None = Field(default=None, alias="_honeypot", max_length=1000,
+    honeypot: Annotated[str, Text(1000)] | None = Field(default=None, alias="_honeypot",
                                  description="Leave empty (a field people do not see; bots fill it)")

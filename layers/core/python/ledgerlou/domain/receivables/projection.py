@@ -1,5 +1,5 @@
 """The receivables projector: invoices, open items, partner open amounts and the calendar, kept from
-the journal's blocks in journal order (called by domain/projector.apply_block for every block).
+the journal's blocks in journal order (called by domain/journal/projector.apply_block for every block).
 
 Exactly once without transactions: a block's effects are applied derived-first — list rows, claims
 and open-item rows (idempotent puts and deletes), then the calendar and each partner (UpdateItems
