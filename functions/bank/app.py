@@ -37,9 +37,12 @@ from ledgerlou.observability import metrics
 
 if TYPE_CHECKING:
     from ledgerlou.domain.bank import accounts as bank
+    from ledgerlou.domain.bank import balances, transactions
     from ledgerlou.domain.bank.importing import run as imports
 else:  # loaded on first use (cold start): the store, the chart and the import are not needed to route
     bank = lazy_import("ledgerlou.domain.bank.accounts")
+    balances = lazy_import("ledgerlou.domain.bank.balances")
+    transactions = lazy_import("ledgerlou.domain.bank.transactions")
     imports = lazy_import("ledgerlou.domain.bank.importing.run")
 
 app = make_resolver()
@@ -95,7 +98,7 @@ def create_bank_account(body: BankAccountCreate) -> Response[str]:
 def balance_history(days: Annotated[int, Query(ge=1, le=366, description="Default 30")] = 30,
                     bank_account_id: AccountQuery = None) -> Response[str]:
     ctx = caller(app)
-    return json_response(bank.balance_history(ctx, days, bank_account_id))
+    return json_response(balances.balance_history(ctx, days, bank_account_id))
 
 
 @app.get("/v1/bank-accounts/<account_id>", summary="A bank account with tx_count, unreconciled_count, "
@@ -136,7 +139,7 @@ def list_bank_transactions(bank_account_id: AccountQuery = None, start_date: Dat
                            offset: Offset = 0) -> Response[str]:
     ctx = caller(app)
     check_range(start_date, end_date, start_field="start_date", end_field="end_date")
-    return json_response(bank.list_transactions(
+    return json_response(transactions.list_transactions(
         ctx.tenant_id, bank_account_id=bank_account_id.lower() if bank_account_id else None,
         start_date=iso(start_date), end_date=iso(end_date), search=search, status=status, limit=limit,
         offset=offset))
@@ -175,7 +178,7 @@ def import_statement_file() -> Response[str]:
 @requires(READ)
 def unreconciled_count(bank_account_id: AccountQuery = None) -> Response[str]:
     ctx = caller(app)
-    return json_response({"count": bank.unreconciled_count(ctx.tenant_id, bank_account_id)})
+    return json_response({"count": transactions.unreconciled_count(ctx.tenant_id, bank_account_id)})
 
 
 @app.get("/v1/bank-transactions/import-batches/<batch_id>", summary="An import batch and its result",
@@ -191,7 +194,7 @@ def get_import_batch(batch_id: IdPath) -> Response[str]:
 @requires(READ)
 def get_bank_transaction(transaction_id: IdPath) -> Response[str]:
     ctx = caller(app)
-    return json_response({"transaction": bank.get_transaction(ctx.tenant_id, transaction_id)})
+    return json_response({"transaction": transactions.get_transaction(ctx.tenant_id, transaction_id)})
 
 
 def _import_file(ctx: Any, account_id: str | None) -> Response[str]:

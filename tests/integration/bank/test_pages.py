@@ -109,7 +109,7 @@ def test_given_an_import_by_the_worker_then_every_transaction_is_found_by_id_at_
 
 
 def test_given_a_packed_transaction_then_its_status_changes_alone_and_the_counter_follows(client: Any) -> None:
-    from ledgerlou.domain.bank import accounts as bank
+    from ledgerlou.domain.bank import transactions as bank
     from ledgerlou.errors import Conflict
 
     acc, tenant_id, txs = _account_with_transactions(client, 3)
@@ -133,7 +133,7 @@ def test_given_a_packed_transaction_then_its_status_changes_alone_and_the_counte
 
 
 def test_given_concurrent_status_changes_of_one_page_then_every_one_lands(client: Any) -> None:
-    from ledgerlou.domain.bank import accounts as bank
+    from ledgerlou.domain.bank import transactions as bank
 
     acc, tenant_id, txs = _account_with_transactions(client, 8)
     # When 8 threads each reconcile another transaction of the same page at the same time
@@ -160,7 +160,7 @@ def test_given_concurrent_status_changes_of_one_page_then_every_one_lands(client
 
 
 def test_given_an_import_while_transactions_are_reconciled_then_neither_undoes_the_other(client: Any) -> None:
-    from ledgerlou.domain.bank import accounts as bank
+    from ledgerlou.domain.bank import transactions as bank
 
     acc = create_account(client)
     tenant_id = _tenant_of(client, acc["id"])
