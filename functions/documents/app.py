@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
+from ledgerlou.api import downloads
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.downloads import FILE_HEADERS
 from ledgerlou.api.idempotency import idempotent
@@ -63,13 +64,17 @@ def _download(doc_id: str, preview: bool) -> Response[bytes]:
     # The type and disposition come from the bytes (documents.served_as): only an allow-list is ever inline.
     content_type, disposition = documents.served_as(body, doc.mime_type, preview)
     quoted = doc.original_name.replace('"', "")
+    content_disposition = f'{disposition}; filename="{quoted}"'
+    if len(body) > downloads.INLINE_LIMIT:  # base64 would pass Lambda's 6 MB answer: S3 hands it out
+        url = documents.download_url(ctx.tenant_id, doc.id, content_type, content_disposition, downloads.URL_TTL_S)
+        return downloads.redirect_response(url, len(body))  # type: ignore[return-value]
     return Response(200, content_type, body=body, headers={
-        "Content-Disposition": f'{disposition}; filename="{quoted}"', "X-Content-SHA256": doc.sha256,
+        "Content-Disposition": content_disposition, "X-Content-SHA256": doc.sha256,
         "Cache-Control": "private, max-age=0", **FILE_HEADERS})
 
 
 @app.get("/v1/documents/<doc_id>/file", summary="Download the original (attachment)", tags=TAGS,
-         responses=file_responses("*/*", "The stored original, with the media type found at upload"))
+         responses=file_responses("*/*", "The stored original, with the media type found at upload", redirect=True))
 @requires(READ)
 def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.
@@ -80,7 +85,7 @@ def document_file(doc_id: DocId):  # type: ignore[no-untyped-def]
          description="PDF, PNG, JPEG and TIFF inline as themselves; plain XML (e-invoices) and text bank "
                      "statements inline as text/plain; anything else (SVG, HTML, XHTML, XML with a DTD …) only "
                      "as an attachment (application/octet-stream). The type is found from the bytes.",
-         responses=file_responses("*/*", "The stored original, byte for byte"))
+         responses=file_responses("*/*", "The stored original, byte for byte", redirect=True))
 @requires(READ)
 def document_preview(doc_id: DocId):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: powertools would validate the binary body as UTF-8 text.

@@ -184,3 +184,42 @@ def test_given_an_imported_statement_file_then_it_is_previewed_as_text_with_the_
     file = client.get(f"/v1/documents/{doc_id}/file")
     assert file.headers["content-type"] == file_type and file.body == data
     _assert_file_headers(file)
+
+
+@pytest.mark.parametrize(("data", "name", "route", "content_type", "disposition"), [
+    (PDF, "rechnung.pdf", "preview", "application/pdf", "inline"),
+    (PDF, "rechnung.pdf", "file", "application/pdf", "attachment"),
+    (SVG_WITH_SCRIPT, "logo.svg", "preview", "application/octet-stream", "attachment"),
+])
+def test_given_a_document_too_large_for_a_lambda_answer_when_downloaded_then_303_to_the_original_with_its_rule(
+        client: Any, tenant: Any, monkeypatch: pytest.MonkeyPatch, data: bytes, name: str, route: str,
+        content_type: str, disposition: str) -> None:
+    # Given a stored document larger than what one answer may carry (the limit made small here: base64
+    # grows a file by a third, so on AWS a document above ~4.4 MB would pass Lambda's 6 MB)
+    import os
+    import urllib.parse
+
+    import boto3
+    from ledgerlou.api import downloads
+
+    doc = upload(client, data, name).json()
+    monkeypatch.setattr(downloads, "INLINE_LIMIT", len(data) - 1)
+    # When it is downloaded
+    got = client.get(f"/v1/documents/{doc['id']}/{route}")
+    # Then 303 to a presigned URL that pins the type and disposition the allow-list chose, with the headers
+    assert got.status == 303, got.body
+    _assert_file_headers(got)
+    url = got.headers["location"]
+    assert got.json() == {"download_url": url, "expires_in": downloads.URL_TTL_S, "size": len(data)}
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert query["response-content-type"] == [content_type]
+    assert query["response-content-disposition"][0].startswith(f"{disposition};")
+    # And the URL names the stored original (the tenant's document key), byte for byte
+    parts = urllib.parse.urlsplit(url)
+    bucket = os.environ["DOCUMENTS_BUCKET"]
+    key = urllib.parse.unquote(parts.path.lstrip("/"))
+    if not parts.netloc.startswith(bucket + "."):  # path-style: /<bucket>/<key>
+        assert key.startswith(bucket + "/"), url
+        key = key[len(bucket) + 1:]
+    assert key == f"tenant/{tenant.tenant_id}/documents/{doc['id']}"
+    assert boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read() == data

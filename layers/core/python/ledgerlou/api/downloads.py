@@ -1,4 +1,4 @@
-"""File responses that may be large (journal export, DATEV export).
+"""File responses that may be large (journal export, DATEV export, documents).
 
 A Lambda behind API Gateway can answer at most 6 MB (and binary bodies grow by a third in base64).
 Up to INLINE_LIMIT the file is the response; above it the file goes to the exports bucket (private,
@@ -8,8 +8,6 @@ the file either way.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -34,16 +32,15 @@ def file_response(tenant_id: str, body: bytes, content_type: str, filename: str,
         if content_type.startswith(("application/x-ndjson", "application/json")):
             return Response(200, content_type, body=body.decode("utf-8"), headers=headers)
         return Response(200, content_type, body=body, headers=headers)  # type: ignore[arg-type]
-    import boto3
+    from ledgerlou.store import blobs
 
-    s3 = boto3.client("s3")
-    key = f"tenant/{tenant_id}/exports/{uuid.uuid4()}/{filename}"
-    s3.put_object(Bucket=exports_bucket(), Key=key, Body=body, ContentType=content_type,
-                  ContentDisposition=headers["Content-Disposition"])
-    # S3 cannot send a CSP or nosniff; the URL pins the type and the attachment disposition (S3's
-    # response-content-* overrides), and the file is on S3's origin, never on the API's.
-    url = s3.generate_presigned_url("get_object", Params={
-        "Bucket": exports_bucket(), "Key": key, "ResponseContentType": content_type,
-        "ResponseContentDisposition": headers["Content-Disposition"]}, ExpiresIn=URL_TTL_S)
+    key = blobs.put_export(tenant_id, body, content_type, filename, headers["Content-Disposition"])
+    # The file is on S3's origin, never on the API's; the URL pins the type and the attachment disposition.
+    url = blobs.presigned_get(exports_bucket(), key, content_type, headers["Content-Disposition"], URL_TTL_S)
+    return redirect_response(url, len(body))
+
+
+def redirect_response(url: str, size: int) -> Response[str]:
+    """303 See Other to a presigned URL (15 minutes) for a file too large for a Lambda answer."""
     return Response(303, "application/json", headers={"Location": url, **FILE_HEADERS},
-                    body=dumps({"download_url": url, "expires_in": URL_TTL_S, "size": len(body)}))
+                    body=dumps({"download_url": url, "expires_in": URL_TTL_S, "size": size}))

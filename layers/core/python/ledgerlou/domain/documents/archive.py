@@ -178,6 +178,14 @@ def exists(tenant_id: str, doc_id: str) -> bool:
     return store.get(tenant_id, doc_id) is not None
 
 
+def download_url(tenant_id: str, doc_id: str, content_type: str, disposition: str, ttl_s: int) -> str:
+    """A presigned URL of the stored original, for a document too large for a Lambda answer: with the type
+    and disposition ``served_as`` chose (S3 answers them as given). The object is written once
+    (``IfNoneMatch``) and locked, so the URL serves the bytes ``fetch`` verified."""
+    return blobs.presigned_get(config.documents_bucket(), blobs.document_key(tenant_id, doc_id), content_type,
+                               disposition, ttl_s)
+
+
 def fetch(tenant_id: str, doc_id: str) -> tuple[StoredDocument, bytes]:
     item = store.get(tenant_id, doc_id)
     if item is None:
