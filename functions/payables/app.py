@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
-from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset, counted_page, with_total_count
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.domain.receivables.sides import PAYABLES as SIDE
@@ -40,32 +40,20 @@ READ, WRITE = "payables:read", "payables:write"
 VENDORS, INVOICES = ["Vendors"], ["Incoming invoices"]
 UUID_PATTERN = r"^[0-9a-fA-F-]{36}$"
 IdPath = Annotated[str, Path(pattern=UUID_PATTERN)]
-TOTAL = "X-Total-Count"
 CUSTOMER_PATH, INVOICE_PATH, NEW_ID = "/v1/vendors/{vendor_id}", "/v1/invoices/{invoice_id}", \
     "$response.body#/id"
-
-
-def _page(rows: list[Any], total: int) -> Response[str]:
-    return json_response(rows, headers={TOTAL: str(total)})
-
-
-def _counted(out: dict[int, Any]) -> dict[int, Any]:
-    """``responses=`` of a list route: its 200 carries the X-Total-Count header."""
-    out[200] = {**out[200], "headers": {TOTAL: {"description": "Number of matches (for limit/offset paging)",
-                                                "schema": {"type": "integer", "minimum": 0}}}}
-    return out
 
 
 # ------------------------------------------------------------------------------------- vendors
 @app.get("/v1/vendors", summary="List vendors (search over name, number, VAT id, IBAN)", tags=VENDORS,
          description="Ordered by Kreditor number. The header X-Total-Count gives the number of matches.",
-         responses=_counted(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
+         responses=with_total_count(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
 @requires(READ)
 def list_vendors(search: Annotated[SearchTerm | None, Query()] = None,
                    is_active: Annotated[bool | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                    offset: Offset = 0) -> Response[str]:
     ctx = caller(app)
-    return _page(*partners.list_partners(ctx, SIDE, search, is_active, limit, offset))
+    return counted_page(*partners.list_partners(ctx, SIDE, search, is_active, limit, offset))
 
 
 @app.post("/v1/vendors", summary="Create a vendor (Kreditor number 70000–99999 assigned in order)",
@@ -108,7 +96,7 @@ def deactivate_vendor(vendor_id: IdPath) -> Response[str]:
 # ------------------------------------------------------------------------------------- incoming invoices
 @app.get("/v1/invoices", summary="List incoming invoices (newest invoice date first)", tags=INVOICES,
          description="The header X-Total-Count gives the number of matches.",
-         responses=_counted(responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404)))
+         responses=with_total_count(responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404)))
 @requires(READ)
 def list_incoming_invoices(vendor_id: Annotated[str | None, Query(pattern=UUID_PATTERN)] = None,
                            status: Annotated[InvoiceStatus | None, Query()] = None,
@@ -117,7 +105,7 @@ def list_incoming_invoices(vendor_id: Annotated[str | None, Query(pattern=UUID_P
                            offset: Offset = 0) -> Response[str]:
     ctx = caller(app)
     check_range(start_date, end_date, start_field="start_date", end_field="end_date")
-    return _page(*invoices.list_invoices(ctx, SIDE, vendor_id, status, type, iso(start_date), iso(end_date),
+    return counted_page(*invoices.list_invoices(ctx, SIDE, vendor_id, status, type, iso(start_date), iso(end_date),
                                          limit, offset))
 
 
@@ -144,11 +132,11 @@ def create_incoming_invoice(body: IncomingInvoiceIn) -> Response[str]:
 
 @app.get("/v1/invoices/open-items", summary="Open items: invoices with a remaining amount, oldest due "
          "date first", tags=INVOICES, description="The header X-Total-Count gives the number of open items.",
-         responses=_counted(responses(list[OpenItemOut], 200, "Success", 400, 401, 403)))
+         responses=with_total_count(responses(list[OpenItemOut], 200, "Success", 400, 401, 403)))
 @requires(READ)
 def list_incoming_open_items(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app)
-    return _page(*invoices.list_open(ctx, SIDE, limit, offset))
+    return counted_page(*invoices.list_open(ctx, SIDE, limit, offset))
 
 
 @app.get("/v1/invoices/<invoice_id>", summary="An incoming invoice with status, remaining_amount, lines, "

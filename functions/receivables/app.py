@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
-from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset, counted_page, with_total_count
 from ledgerlou.api.resolver import json_response, link, make_resolver, responses, with_links
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.domain.receivables.sides import RECEIVABLES as SIDE
@@ -40,32 +40,20 @@ READ, WRITE = "receivables:read", "receivables:write"
 CUSTOMERS, INVOICES = ["Customers"], ["Outgoing invoices"]
 UUID_PATTERN = r"^[0-9a-fA-F-]{36}$"
 IdPath = Annotated[str, Path(pattern=UUID_PATTERN)]
-TOTAL = "X-Total-Count"
 CUSTOMER_PATH, INVOICE_PATH, NEW_ID = "/v1/customers/{customer_id}", "/v1/outgoing-invoices/{invoice_id}", \
     "$response.body#/id"
-
-
-def _page(rows: list[Any], total: int) -> Response[str]:
-    return json_response(rows, headers={TOTAL: str(total)})
-
-
-def _counted(out: dict[int, Any]) -> dict[int, Any]:
-    """``responses=`` of a list route: its 200 carries the X-Total-Count header."""
-    out[200] = {**out[200], "headers": {TOTAL: {"description": "Number of matches (for limit/offset paging)",
-                                                "schema": {"type": "integer", "minimum": 0}}}}
-    return out
 
 
 # ------------------------------------------------------------------------------------- customers
 @app.get("/v1/customers", summary="List customers (search over name, number, VAT id, IBAN)", tags=CUSTOMERS,
          description="Ordered by Debitor number. The header X-Total-Count gives the number of matches.",
-         responses=_counted(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
+         responses=with_total_count(responses(list[PartnerOut], 200, "Success", 400, 401, 403)))
 @requires(READ)
 def list_customers(search: Annotated[SearchTerm | None, Query()] = None,
                    is_active: Annotated[bool | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                    offset: Offset = 0) -> Response[str]:
     ctx = caller(app)
-    return _page(*partners.list_partners(ctx, SIDE, search, is_active, limit, offset))
+    return counted_page(*partners.list_partners(ctx, SIDE, search, is_active, limit, offset))
 
 
 @app.post("/v1/customers", summary="Create a customer (Debitor number 10000–69999 assigned in order)",
@@ -108,7 +96,7 @@ def deactivate_customer(customer_id: IdPath) -> Response[str]:
 # ------------------------------------------------------------------------------------- outgoing invoices
 @app.get("/v1/outgoing-invoices", summary="List outgoing invoices (newest invoice date first)", tags=INVOICES,
          description="The header X-Total-Count gives the number of matches.",
-         responses=_counted(responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404)))
+         responses=with_total_count(responses(list[InvoiceOut], 200, "Success", 400, 401, 403, 404)))
 @requires(READ)
 def list_outgoing_invoices(customer_id: Annotated[str | None, Query(pattern=UUID_PATTERN)] = None,
                            status: Annotated[InvoiceStatus | None, Query()] = None,
@@ -117,7 +105,7 @@ def list_outgoing_invoices(customer_id: Annotated[str | None, Query(pattern=UUID
                            offset: Offset = 0) -> Response[str]:
     ctx = caller(app)
     check_range(start_date, end_date, start_field="start_date", end_field="end_date")
-    return _page(*invoices.list_invoices(ctx, SIDE, customer_id, status, type, iso(start_date), iso(end_date),
+    return counted_page(*invoices.list_invoices(ctx, SIDE, customer_id, status, type, iso(start_date), iso(end_date),
                                          limit, offset))
 
 
@@ -143,11 +131,11 @@ def create_outgoing_invoice(body: OutgoingInvoiceIn) -> Response[str]:
 
 @app.get("/v1/outgoing-invoices/open-items", summary="Open items: invoices with a remaining amount, oldest due "
          "date first", tags=INVOICES, description="The header X-Total-Count gives the number of open items.",
-         responses=_counted(responses(list[OpenItemOut], 200, "Success", 400, 401, 403)))
+         responses=with_total_count(responses(list[OpenItemOut], 200, "Success", 400, 401, 403)))
 @requires(READ)
 def list_outgoing_open_items(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Response[str]:
     ctx = caller(app)
-    return _page(*invoices.list_open(ctx, SIDE, limit, offset))
+    return counted_page(*invoices.list_open(ctx, SIDE, limit, offset))
 
 
 @app.get("/v1/outgoing-invoices/<invoice_id>", summary="An outgoing invoice with status, remaining_amount, lines, "

@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime
 
 from ledgerlou.domain.caller import Caller
-from ledgerlou.domain.people import passwords, throttling
 from ledgerlou.errors import InvalidCredentials, NotASession
 from ledgerlou.observability import logger
 from ledgerlou.store.admin import tenants as tenant_store
@@ -53,6 +52,9 @@ def login(email: str, password: str, client_ip: str) -> tuple[str, str, user_sto
     """(token, expires_at, user). Wrong password and unknown e-mail: the same INVALID_CREDENTIALS after
     the same work (one argon2 verify, against a dummy hash if need be). 10 failures in 15 minutes per
     e-mail or per client → TOO_MANY_ATTEMPTS, until the window has moved on."""
+    # Here, not at the top: the authorizer imports this module on every cold start and needs neither
+    from ledgerlou.domain.people import passwords, throttling
+
     subject = user_store.normalize_email(email)
     message = "Too many failed logins; try again later."
     pointer_key = user_store.email_key(subject)
