@@ -16,6 +16,7 @@ import os
 import random
 import time
 import urllib.parse
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -79,13 +80,36 @@ WRITES: list[tuple[str, str, dict[str, Any]]] = [
 
 
 def _fill(value: Any, names: dict[str, str]) -> Any:
+    """A body with the ``{name}`` placeholders of its texts and keys filled in (ids the Given step created)."""
     if isinstance(value, str):
         return value.format(**names) if "{" in value else value
     if isinstance(value, list):
         return [_fill(v, names) for v in value]
     if isinstance(value, dict):
-        return {k: _fill(v, names) for k, v in value.items()}
+        return {_fill(k, names): _fill(v, names) for k, v in value.items()}
     return value
+
+
+def assert_mutations_handled(client: Any, method: str, url: str, valid: Any, state: Callable[[], Any],
+                             seed: str) -> None:
+    """Given a valid body that is accepted, when it is mutated (seeded, up to three mutations at once), then
+    each answer is a success (a mutation can stay valid) or a 4xx with a code, and a refusal changed nothing
+    that ``state`` reads."""
+    first = client.request(method, url, json=valid)
+    assert first.status in (200, 201), (url, first.body[:500])
+    rng = random.Random(f"{seed} {json.dumps(valid)}{SEED}")
+    before = state()
+    for case in range(_cases(15)):
+        body = _mutate(rng, valid)
+        for _ in range(rng.randrange(3)):
+            body = _mutate(rng, body)
+        response = client.request(method, url, json=body)
+        what = f"case {case}: {method} {url} {json.dumps(body, default=str)[:300]}"
+        _assert_handled(response, what)
+        if response.status >= 400:
+            assert state() == before, what
+        else:
+            before = state()
 
 
 @pytest.mark.parametrize("method,path,valid", WRITES, ids=[f"{m} {p} {i}" for i, (m, p, _) in enumerate(WRITES)])
@@ -96,24 +120,7 @@ def test_given_mutated_bodies_when_writing_then_4xx_with_a_code_and_nothing_chan
                                          "vat_account": "1770"}).status == 201
     names = {"account_id": acc["id"], "custom_code": "USt5"}
     url, valid = path.format(**names), _fill(valid, names)
-    # Given a valid body that is accepted
-    first = client.request(method, url, json=valid)
-    assert first.status in (200, 201), (url, first.body[:500])
-    rng = random.Random(f"{method} {path} {json.dumps(valid)}{SEED}")
-    before = _state(client, path)
-    for case in range(_cases(15)):
-        # When it is mutated
-        body = _mutate(rng, valid)
-        for _ in range(rng.randrange(3)):
-            body = _mutate(rng, body)
-        response = client.request(method, url, json=body)
-        # Then it is accepted (a mutation can stay valid) or refused with a 4xx, a code and no change
-        what = f"case {case}: {method} {url} {json.dumps(body)[:300]}"
-        _assert_handled(response, what)
-        if response.status >= 400:
-            assert _state(client, path) == before, what
-        else:
-            before = _state(client, path)
+    assert_mutations_handled(client, method, url, valid, lambda: _state(client, path), f"{method} {path}")
 
 
 # ------------------------------------------------------------------------------------- periods (path values)
