@@ -121,7 +121,7 @@ class Forbidden(DomainError):
 
 
 class FourEyesRequired(Forbidden):
-    """A Festschreibung must be approved by another actor than its requester."""
+    """A Festschreibung or a payment run must be approved by another actor than its requester."""
 
     code = "FOUR_EYES_REQUIRED"
 
@@ -158,6 +158,12 @@ class Conflict(DomainError):
 
     status = 409
     code = "CONFLICT"
+
+
+class InvalidState(Conflict):
+    """The transition is not allowed from the resource's state (a payment run, an inbox item, a review case)."""
+
+    code = "INVALID_STATE"
 
 
 class AccountExists(Conflict):
