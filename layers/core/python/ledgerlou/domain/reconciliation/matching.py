@@ -183,7 +183,7 @@ def plan(ctx: Caller, t: Tx, body: ReconcileIn, banks: dict[str, Any] | None = N
 def open_item(ctx: Caller, side: Side, kind: str, intent_id: str, open_item_account: str, field: str = ""
               ) -> dict[str, Any]:
     """The open item an invoice intent opened, checked against the pair's kind and account."""
-    link = settlements.find_by_intent(ctx.tenant_id, intent_id)
+    link = settlements.find_by_intent(ctx.tenant_id, intent_id) or _unprojected_link(ctx, intent_id)
     if link is None:
         raise NotFound(f"{field}intent_id: no open item has intent {intent_id}.",
                        details=[{"field": f"{field}intent_id", "issue": "no open item with this intent"}])
@@ -201,6 +201,28 @@ def open_item(ctx: Caller, side: Side, kind: str, intent_id: str, open_item_acco
         raise InvalidInput.field(f"{field}open_item_account",
                                  f"the open item is on account {state['open_item_account']}, not {open_item_account}")
     return state
+
+
+def _unprojected_link(ctx: Caller, intent_id: str) -> tuple[str, str] | None:
+    """(side, invoice id) of an invoice whose booking the projector has not reached yet (a reconcile
+    right after the invoice): its own booking carries the invoice, a linking one is a control event."""
+    from ledgerlou.domain.receivables import projection
+
+    tail = journal_reads.tail(ctx.tenant_id)
+    found = tail.intents.get(intent_id)
+    if found is not None and found[1].get("invoice"):
+        inv = found[1]["invoice"]
+        return str(inv["side"]), str(inv["id"])
+    link: tuple[str, str] | None = None
+    for block in tail.blocks:
+        control = block.payload.get("control") or {}
+        if control.get("action") != projection.CONTROL_ACTION:
+            continue
+        for ev in control.get("events", []):
+            if (ev["type"] == "open" and ev["invoice"]["intent_id"] == intent_id) or (
+                    ev["type"] == "relink" and ev["intent_id"] == intent_id):
+                link = (str(ev["side"]), str(ev["invoice_id"]))
+    return link
 
 
 def money_in_closes(side: Side, state: dict[str, Any]) -> bool:
