@@ -52,7 +52,8 @@ def test_given_the_local_runtime_then_reconcile_view_unmatch_batch_and_groups_wo
     invoices = [_invoice(server, kunde["id"], f"ABG-{i}", 119) for i in range(4)]
     rows = [{"booking_date": "2026-02-01", "amount": a, "purpose": f"ABG-{i}"}
             for i, a in enumerate(["119.00", "119.00", "119.00", "60.00", "59.00"])]
-    status, imported = server.call("POST", "/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": rows})
+    status, imported = server.call("POST", "/v1/bank-transactions",
+                                   {"bank_account_id": acc["id"], "transactions": rows})
     assert status in (200, 201), imported
     listed = server.call("GET", f"/v1/bank-transactions?bank_account_id={acc['id']}")[1]["transactions"]
     tx = {t["purpose"]: t["id"] for t in listed}
