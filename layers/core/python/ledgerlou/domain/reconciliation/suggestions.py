@@ -435,7 +435,7 @@ def score_open_item(tx: Tx, card: Card, tokens: TextTokens, partner: Partner | N
             weights["name_similar"] = WEIGHTS["name_similar"] * sim
     if not weights:
         return None  # the date alone is no reason to suggest anything
-    if -DATE_WINDOW_BEFORE_INVOICE <= _days(tx.booking_date, card.invoice_date) and \
+    if _days(tx.booking_date, card.invoice_date) >= -DATE_WINDOW_BEFORE_INVOICE and \
             _days(tx.booking_date, card.due_date) <= DATE_WINDOW_AFTER_DUE:
         weights["date_window"] = WEIGHTS["date_window"]
     kind = "open_receivable" if tx.side == "AR" else "open_liability"
