@@ -139,10 +139,7 @@ def suggestions(ctx: Caller, bank_account_id: str, limit: int = DEFAULT_LIMIT, o
     sides = {tx.side for tx in txs}
     directories = {side: _directory(ctx.tenant_id, side) for side in sides}
     tokens = {tx.id: tx.tokens() for tx in txs}
-    keys: dict[str, list[str]] = {}
-    for tx in txs:
-        keys[tx.id] = (engine.amount_keys(tx) + tokens[tx.id].lookup_keys()
-                       + engine.partner_keys(tx, directories[tx.side]))
+    keys = {tx.id: engine.lookup_keys(tx, tokens[tx.id], directories[tx.side]) for tx in txs}
     found: dict[str, dict[str, list[engine.Card] | None]] = {
         side: candidate_index.lookup(ctx.tenant_id, side, [k for tx in txs if tx.side == side for k in keys[tx.id]])
         for side in sides}
@@ -151,17 +148,9 @@ def suggestions(ctx: Caller, bank_account_id: str, limit: int = DEFAULT_LIMIT, o
     ranked: dict[str, list[engine.Scored]] = {}
     hints: dict[str, dict[str, Any]] = {}
     for tx in txs:
-        cards: dict[str, engine.Card] = {}
-        for key in keys[tx.id]:
-            for card in found[tx.side].get(key) or ():
-                if card.currency == account.currency:
-                    cards.setdefault(card.invoice_id, card)
-        directory = directories[tx.side]
-        scored = [s for c in cards.values()
-                  if (s := engine.score_open_item(tx, c, tokens[tx.id], directory.by_id.get(c.partner_id)))]
-        scored += [s for b in bookings.get(tx.amount, ()) if (s := engine.score_booking(tx, b, tokens[tx.id]))]
-        ranked[tx.id] = engine.rank(scored)
-        hint = engine.group_hint(tx, cards.values(), tokens[tx.id])
+        ranked[tx.id], hint, _cards = engine.collect(tx, tokens[tx.id], keys[tx.id], found[tx.side],
+                                                     directories[tx.side], bookings.get(tx.amount, ()),
+                                                     account.currency)
         if hint:
             hints[tx.id] = hint
 

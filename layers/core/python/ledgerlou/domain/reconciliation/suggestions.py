@@ -17,6 +17,7 @@ invoices at once, a Sammelzahlung, is a match group: ``group_hint``, never a sin
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import unicodedata
@@ -47,6 +48,8 @@ WEIGHTS: dict[str, float] = {
 }
 REASONS = ("invoice_number_in_purpose", "iban_matches_partner", "amount_exact", "amount_within_skonto",
            "name_similar", "date_window", "booking_exists")
+# A candidate needs one of these: the number, the payer's IBAN or the amount; the name and the date only add
+EVIDENCE = frozenset({"invoice_number_in_purpose", "iban_matches_partner", "amount_exact", "amount_within_skonto"})
 DEFAULT_SKONTO_PERCENTS = (Decimal("2"), Decimal("3"))  # the common German rates, when an invoice has no terms
 DEFAULT_SKONTO_DAYS = 14  # "2 % Skonto innerhalb 14 Tagen": the longest common period
 BANK_LAG_DAYS = 3  # a transfer ordered on the last day arrives up to three banking days later
@@ -133,8 +136,8 @@ def index_keys(card: Card) -> set[str]:
             and card.skonto_percent > 0:
         keys.add(f"S#{cents(skonto_net(card.remaining, card.skonto_percent))}")
     number = number_forms(card.invoice_number)
-    for full in number.full:
-        keys.add(f"R#F#{full}")
+    if number.index_form:
+        keys.add(f"R#F#{number.index_form}")
     if number.serial:
         keys.add(f"R#S#{number.serial}")
     return keys
@@ -151,11 +154,20 @@ class NumberForms:
     def full(self) -> set[str]:
         return {f for f in (self.compact, self.digits) if len(f) >= 3}
 
+    @property
+    def index_form(self) -> str | None:
+        """The one form the index files a number under (and a purpose token is looked up by): its digits,
+        or the compact form of a number with fewer than three digits. Letters do not select (RE, RG and
+        INV are written either way); scoring compares the whole number."""
+        if len(self.digits) >= 3:
+            return self.digits
+        return self.compact if len(self.compact) >= 3 else None
+
 
 def number_forms(number: str) -> NumberForms:
     compact = re.sub(r"[^A-Z0-9]", "", _fold(number).upper())
     digits = re.sub(r"\D", "", compact)
-    runs = re.findall(r"\d+", compact)
+    runs = re.findall(r"\d+", _fold(number))  # before compacting: RE-2026-0042's serial is 42
     serial = runs[-1].lstrip("0") if runs else ""
     return NumberForms(compact, digits, serial)
 
@@ -174,12 +186,13 @@ class TextTokens:
     """What a purpose text (and end-to-end id) says that could name an invoice."""
 
     full: set[str] = field(default_factory=set)  # compact and digits-only forms of words with digits
+    index_forms: set[str] = field(default_factory=set)  # NumberForms.index_form of those words
     serials: set[str] = field(default_factory=set)
     dates: set[tuple[int, int]] = field(default_factory=set)  # (day, month) of "v. 03.11."
 
     def lookup_keys(self) -> list[str]:
-        full = sorted(self.full, key=lambda t: (-len(t), t))[:MAX_TOKENS]
-        serials = sorted(self.serials - self.full, key=lambda t: (-len(t), t))[:MAX_TOKENS // 2]
+        full = sorted(self.index_forms, key=lambda t: (-len(t), t))[:MAX_TOKENS]
+        serials = sorted(self.serials, key=lambda t: (-len(t), t))[:MAX_TOKENS // 2]
         return [f"R#F#{t}" for t in full] + [f"R#S#{t}" for t in serials]
 
 
@@ -199,7 +212,12 @@ def text_tokens(*texts: str | None) -> TextTokens:
     for text in texts:
         if not text:
             continue
-        words = [w.strip(".:;,()[]{}'\"") for w in re.split(r"[\s,;+]+", _fold(text).upper())]
+        words: list[str] = []
+        for chunk in re.split(r"[\s;+]+", _fold(text).upper()):
+            chunk = chunk.strip(".:,()[]{}'\"")
+            # a German amount keeps its comma (1.190,00); elsewhere a comma separates (RE-1,RE-2)
+            parts = [chunk] if _AMOUNT.match(chunk) else chunk.split(",")
+            words.extend(w.strip(".:()[]{}'\"") for w in parts)
         words = [w for w in words if w]
         for i, word in enumerate(words):
             date = _DATE.match(word + ("." if word.count(".") == 1 else ""))
@@ -215,6 +233,8 @@ def text_tokens(*texts: str | None) -> TextTokens:
                 continue
             forms = number_forms(fixed)
             out.full |= forms.full
+            if forms.index_form:
+                out.index_forms.add(forms.index_form)
             if forms.serial:
                 out.serials.add(forms.serial)
             if i > 0 and _PREFIX.match(words[i - 1]) and fixed[:1].isdigit():
@@ -433,8 +453,8 @@ def score_open_item(tx: Tx, card: Card, tokens: TextTokens, partner: Partner | N
         sim = name_similarity(tx.counterparty_name, partner.name)
         if sim >= NAME_THRESHOLD:
             weights["name_similar"] = WEIGHTS["name_similar"] * sim
-    if not weights:
-        return None  # the date alone is no reason to suggest anything
+    if not weights.keys() & EVIDENCE:
+        return None  # a similar name (or the date) alone singles out nothing: "Paul Möller" is not Möller Bau
     if _days(tx.booking_date, card.invoice_date) >= -DATE_WINDOW_BEFORE_INVOICE and \
             _days(tx.booking_date, card.due_date) <= DATE_WINDOW_AFTER_DUE:
         weights["date_window"] = WEIGHTS["date_window"]
@@ -474,24 +494,56 @@ def rank(scored: Iterable[Scored], limit: int = MAX_CANDIDATES) -> list[Scored]:
     return sorted(scored, key=lambda s: (-s.confidence, s.kind != "booking", s.order))[:limit]
 
 
+# ------------------------------------------------------------------------------------- one transaction
+def lookup_keys(tx: Tx, tokens: TextTokens, directory: PartnerDirectory) -> list[str]:
+    """Every index key a transaction is looked up by: amounts, reference tokens, the payer's partners."""
+    return list(dict.fromkeys(amount_keys(tx) + tokens.lookup_keys() + partner_keys(tx, directory)))
+
+
+def collect(tx: Tx, tokens: TextTokens, keys: list[str], found: dict[str, list[Card] | None],
+            directory: PartnerDirectory, bookings: Iterable[Booking] = (), currency: str = "EUR"
+            ) -> tuple[list[Scored], dict[str, Any] | None, list[Card]]:
+    """The ranked candidates of one transaction from what the index answered for its keys (a
+    saturated key, None, adds nothing), its group hint, and the cards seen (for the hint's check)."""
+    cards: dict[str, Card] = {}
+    for key in keys:
+        for card in found.get(key) or ():
+            if card.currency == currency:
+                cards.setdefault(card.invoice_id, card)
+    scored = [s for c in cards.values() if (s := score_open_item(tx, c, tokens, directory.by_id.get(c.partner_id)))]
+    scored += [s for b in bookings if (s := score_booking(tx, b, tokens))]
+    return rank(scored), group_hint(tx, cards.values(), tokens), list(cards.values())
+
+
 # ------------------------------------------------------------------------------------- Sammelzahlungen
 def group_hint(tx: Tx, cards: Iterable[Card], tokens: TextTokens) -> dict[str, Any] | None:
-    """A payment of several invoices at once: the open items the purpose names whose remaining amounts
-    add up to the transaction's amount exactly (or net of the default Skonto rates). A hint for a match
-    group (POST /v1/bank-match-groups), never a single candidate."""
-    named = [c for c in cards if reference_grade(c.invoice_number, tokens) in
-             ("invoice_number_in_purpose", "invoice_number_in_purpose/typo")]
-    named = sorted({c.invoice_id: c for c in named}.values(), key=lambda c: (c.due_date, c.invoice_id))
-    if len(named) < 2 or len(named) > 20:
+    """A payment of several invoices at once: open items the purpose names whose remaining amounts add
+    up to the transaction's amount exactly (or net of the default Skonto rates). A hint for a match
+    group (POST /v1/bank-match-groups), never a single candidate. Of several fitting sets the one with
+    the most numbers named exactly wins (RE-2026-0024 is one typo away from RE-2026-0042)."""
+    grades = {c.invoice_id: reference_grade(c.invoice_number, tokens) for c in cards}
+    named = sorted({c.invoice_id: c for c in cards if grades[c.invoice_id] in
+                    ("invoice_number_in_purpose", "invoice_number_in_purpose/typo")}.values(),
+                   key=lambda c: (grades[c.invoice_id] != "invoice_number_in_purpose", c.due_date, c.invoice_id))
+    if len(named) < 2:
         return None
+    named = named[:12]  # 4,095 subsets at most: a purpose names a handful of invoices
     paid = abs(tx.amount)
-    total = sum((c.remaining for c in named), ZERO)
-    reasons = ["invoice_number_in_purpose"]
-    if total == paid:
-        reasons.append("amount_exact")
-    elif any(sum((skonto_net(c.remaining, p) for c in named), ZERO) == paid for p in DEFAULT_SKONTO_PERCENTS):
-        reasons.append("amount_within_skonto")
-    else:
+    best: tuple[int, list[Card], str] | None = None
+    for size in range(len(named), 1, -1):
+        for combo in itertools.combinations(named, size):
+            total = sum((c.remaining for c in combo), ZERO)
+            if total == paid:
+                reason = "amount_exact"
+            elif any(sum((skonto_net(c.remaining, p) for c in combo), ZERO) == paid for p in DEFAULT_SKONTO_PERCENTS):
+                reason = "amount_within_skonto"
+            else:
+                continue
+            exact = sum(grades[c.invoice_id] == "invoice_number_in_purpose" for c in combo)
+            if best is None or exact > best[0]:
+                best = (exact, list(combo), reason)
+    if best is None:
         return None
-    return {"invoice_ids": [c.invoice_id for c in named], "invoice_numbers": [c.invoice_number for c in named],
-            "amount": total, "reasons": reasons}
+    chosen = sorted(best[1], key=lambda c: (c.due_date, c.invoice_id))
+    return {"invoice_ids": [c.invoice_id for c in chosen], "invoice_numbers": [c.invoice_number for c in chosen],
+            "amount": sum((c.remaining for c in chosen), ZERO), "reasons": ["invoice_number_in_purpose", best[2]]}
