@@ -276,7 +276,7 @@ def evaluate(ds: Dataset) -> dict[str, Any]:
     invoice and where it does not (payments of none of ours count as wrong suggestions when anything
     is suggested), and how many Sammelzahlungen get the right group hint."""
     from ledgerlou.domain.reconciliation import suggestions as engine
-    from ledgerlou.store.reconciliation.candidates import SATURATED_AT
+    from ledgerlou.store.reconciliation.candidates import saturated_at
 
     directories = {side: engine.PartnerDirectory(engine.Partner(p.partner_id, p.name, p.iban, p.number)
                                                  for p in ds.partners if p.side == side) for side in ("AR", "AP")}
@@ -288,12 +288,12 @@ def evaluate(ds: Dataset) -> dict[str, Any]:
             index[(inv.side, key)].append(card)
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     misses: list[dict[str, Any]] = []
+    def lookup(side: str, keys: list[str]) -> dict[str, list[engine.Card] | None]:
+        return {k: (None if len(v) > saturated_at(k) else v) for k in keys if (v := index.get((side, k)))}
+
+    page = engine.suggest_page([engine.tx_of(gen.row()) for gen in ds.txs], directories, lookup)
     for gen in ds.txs:
-        tx = engine.tx_of(gen.row())
-        tokens = tx.tokens()
-        keys = engine.lookup_keys(tx, tokens, directories[tx.side])
-        found = {k: (None if len(v) > SATURATED_AT else v) for k in keys if (v := index.get((tx.side, k)))}
-        ranked, hint, _cards = engine.collect(tx, tokens, keys, found, directories[tx.side])
+        ranked, hint = page[gen.id]
         top = ranked[0].key if ranked else None
         if gen.case == "sammelzahlung":
             s = stats["sammelzahlung"]

@@ -139,20 +139,11 @@ def suggestions(ctx: Caller, bank_account_id: str, limit: int = DEFAULT_LIMIT, o
     sides = {tx.side for tx in txs}
     directories = {side: _directory(ctx.tenant_id, side) for side in sides}
     tokens = {tx.id: tx.tokens() for tx in txs}
-    keys = {tx.id: engine.lookup_keys(tx, tokens[tx.id], directories[tx.side]) for tx in txs}
-    found: dict[str, dict[str, list[engine.Card] | None]] = {
-        side: candidate_index.lookup(ctx.tenant_id, side, [k for tx in txs if tx.side == side for k in keys[tx.id]])
-        for side in sides}
     bookings = _bookings(ctx, account, txs)
-
-    ranked: dict[str, list[engine.Scored]] = {}
-    hints: dict[str, dict[str, Any]] = {}
-    for tx in txs:
-        ranked[tx.id], hint, _cards = engine.collect(tx, tokens[tx.id], keys[tx.id], found[tx.side],
-                                                     directories[tx.side], bookings.get(tx.amount, ()),
-                                                     account.currency)
-        if hint:
-            hints[tx.id] = hint
+    page = engine.suggest_page(txs, directories, lambda side, keys: candidate_index.lookup(ctx.tenant_id, side, keys),
+                               lambda tx: bookings.get(tx.amount, ()), account.currency)
+    ranked = {tx_id: got[0] for tx_id, got in page.items()}
+    hints = {tx_id: got[1] for tx_id, got in page.items() if got[1]}
 
     # what the answer suggests is checked against the invoices as they are now
     wanted: dict[str, set[str]] = defaultdict(set)

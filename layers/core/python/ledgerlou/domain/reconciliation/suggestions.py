@@ -22,7 +22,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -495,9 +495,43 @@ def rank(scored: Iterable[Scored], limit: int = MAX_CANDIDATES) -> list[Scored]:
 
 
 # ------------------------------------------------------------------------------------- one transaction
-def lookup_keys(tx: Tx, tokens: TextTokens, directory: PartnerDirectory) -> list[str]:
-    """Every index key a transaction is looked up by: amounts, reference tokens, the payer's partners."""
-    return list(dict.fromkeys(amount_keys(tx) + tokens.lookup_keys() + partner_keys(tx, directory)))
+def lookup_keys(tx: Tx, tokens: TextTokens) -> list[str]:
+    """The index keys a transaction is looked up by first: its amounts and its reference tokens."""
+    return list(dict.fromkeys(amount_keys(tx) + tokens.lookup_keys()))
+
+
+Lookup = Callable[[str, list[str]], dict[str, list[Card] | None]]  # (side, keys) → key → cards (None: saturated)
+
+
+def suggest_page(txs: list[Tx], directories: dict[str, PartnerDirectory], lookup: Lookup,
+                 bookings: Callable[[Tx], Iterable[Booking]] = lambda tx: (), currency: str = "EUR"
+                 ) -> dict[str, tuple[list[Scored], dict[str, Any] | None]]:
+    """tx id → (ranked candidates, group hint) for a page of transactions, in two rounds of index reads:
+    first by amount and reference (what singles out an invoice), then — only for the transactions
+    that found nothing — by the payer's partners (a partial payment without a reference). Each round
+    is one lookup per side for the whole page."""
+    tokens = {tx.id: tx.tokens() for tx in txs}
+    keys = {tx.id: lookup_keys(tx, tokens[tx.id]) for tx in txs}
+    found: dict[str, dict[str, list[Card] | None]] = {}
+    for side in {tx.side for tx in txs}:
+        found[side] = lookup(side, list(dict.fromkeys(k for tx in txs if tx.side == side for k in keys[tx.id])))
+    out: dict[str, tuple[list[Scored], dict[str, Any] | None]] = {}
+    second: list[Tx] = []
+    for tx in txs:
+        ranked, hint, _ = collect(tx, tokens[tx.id], keys[tx.id], found[tx.side], directories[tx.side],
+                                  bookings(tx), currency)
+        out[tx.id] = (ranked, hint)
+        if not ranked and not hint and partner_keys(tx, directories[tx.side]):
+            second.append(tx)
+    more = {tx.id: partner_keys(tx, directories[tx.side]) for tx in second}
+    for side in {tx.side for tx in second}:
+        found[side].update(lookup(side, list(dict.fromkeys(k for tx in second if tx.side == side
+                                                          for k in more[tx.id]))))
+    for tx in second:
+        ranked, hint, _ = collect(tx, tokens[tx.id], keys[tx.id] + more[tx.id], found[tx.side],
+                                  directories[tx.side], bookings(tx), currency)
+        out[tx.id] = (ranked, hint)
+    return out
 
 
 def collect(tx: Tx, tokens: TextTokens, keys: list[str], found: dict[str, list[Card] | None],

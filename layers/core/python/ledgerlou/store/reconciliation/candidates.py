@@ -2,7 +2,7 @@
 can be looked up by (domain/reconciliation/suggestions.py ``index_keys``).
 
     PK=T#<t>#RECIDX#<side>   SK=<key>   c: string set of cards (an open item's JSON card)
-                                        full: set once the key held SATURATED_AT cards
+                                        full: set once the key would hold more than saturated_at(key)
 
 Keys: ``A#<cents>`` remaining amount, ``S#<cents>`` Skonto-net amount of an invoice's own rate,
 ``R#F#<token>`` the invoice number (compact / digits only), ``R#S#<serial>``, ``P#<partner id>``.
@@ -10,10 +10,12 @@ Keys: ``A#<cents>`` remaining amount, ``S#<cents>`` Skonto-net amount of an invo
 Written by the receivables projector only, in journal order, with UpdateItem ADD / DELETE of set
 elements (both idempotent, so a replayed block changes nothing). Read with BatchGetItem by key —
 never a Query, never a scan: a request's cost follows its transactions' keys, not the number of
-open items. A key that would hold more than ``SATURATED_AT`` cards (an amount half the customers
-pay every month, a partner with hundreds of open invoices) is marked ``full`` and stops growing:
-it cannot single out a candidate, so readers skip it, and the item stays far below DynamoDB's
-400 KB (a card is ~150 bytes).
+open items. A key that would hold more cards than it may (an amount half the customers
+pay every month, a partner with many open invoices: ``saturated_at``) is marked ``full`` and its
+cards are dropped: it cannot single out a candidate, so readers skip it, its item stays small (a
+read costs the same however many open items there are) and far below DynamoDB's 400 KB. Full is
+final — a key that once singled out nothing is not trusted again when it shrinks (its set would be
+incomplete: cards added while it was full were never filed).
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ from typing import Any
 from ledgerlou import config
 from ledgerlou.store.base import ddb, tenant_pk
 
-SATURATED_AT = 400
+# Cards a key may hold before it stops being selective. A partner key (P#) finds a partial payment
+# without a reference among the partner's open items: useful while a partner has a few of them; beyond
+# 25 the payer must name the invoice or pay an amount that fits (A#). Amount and reference keys hold
+# one or two cards normally; 100 of one amount (a subscription price) single out nothing either.
+SATURATED_AT = {"P#": 25}
+DEFAULT_SATURATED_AT = 100
+
+
+def saturated_at(key: str) -> int:
+    return SATURATED_AT.get(key[:2], DEFAULT_SATURATED_AT)
 
 
 def index_pk(tenant_id: str, side: str) -> str:
@@ -53,10 +64,11 @@ def apply(tenant_id: str, side: str, adds: dict[str, set[str]], removes: dict[st
                 TableName=table, Key={"PK": {"S": pk}, "SK": {"S": key}}, UpdateExpression="ADD c :c",
                 ConditionExpression="attribute_not_exists(#f) AND (attribute_not_exists(c) OR size(c) < :cap)",
                 ExpressionAttributeNames={"#f": "full"},
-                ExpressionAttributeValues={":c": {"SS": sorted(cards)}, ":cap": {"N": str(SATURATED_AT)}})
+                ExpressionAttributeValues={":c": {"SS": sorted(cards)},
+                                           ":cap": {"N": str(saturated_at(key) - len(cards) + 1)}})
         except client.exceptions.ConditionalCheckFailedException:
             client.update_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": key}},
-                               UpdateExpression="SET #f = :t", ExpressionAttributeNames={"#f": "full"},
+                               UpdateExpression="SET #f = :t REMOVE c", ExpressionAttributeNames={"#f": "full"},
                                ExpressionAttributeValues={":t": {"BOOL": True}})
 
 
