@@ -5,6 +5,7 @@ projector keeps as open items are settled; fit rules, paging, auth and tenancy."
 from __future__ import annotations
 
 from decimal import Decimal
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
@@ -120,6 +121,26 @@ def test_given_a_partial_settlement_then_the_index_follows_the_remaining_amount(
     paid = settle(ctx, setup["first"]["id"], "100.00", payment("100.00", date="2026-01-25"))
     [only] = by_tx(suggestions(client, setup["account"]["id"]))[tx]
     assert (only["candidate_kind"], only["intent_id"]) == ("booking", paid)
+
+
+def test_given_a_settlement_the_projector_has_not_reached_then_the_suggestion_already_knows_it(
+        client: Any, setup: dict[str, Any]) -> None:
+    from ledgerlou.domain.receivables import settlements
+
+    from tests.integration.receivables.test_settlements import payment
+
+    [tx] = import_rows(client, setup["account"]["id"], row(booking_date="2026-01-25", amount="119.00",
+                                                           purpose="RE 2026-0042"))
+    assert by_tx(suggestions(client, setup["account"]["id"]))[tx][0]["invoice_id"] == setup["first"]["id"]
+    # Given 19.00 of the 119.00 settled in a block not projected yet (no request ran the stream since)
+    settlements.settle(_ctx(client), [settlements.OpenItemAmount("AR", setup["first"]["id"], D("19.00"))],
+                       payment("19.00"), source="bank_reconciliation")
+    from ledgerlou.domain.journal import reads
+
+    assert reads.tail(tenant_of(client)).blocks
+    got = by_tx(suggestions(client, setup["account"]["id"])).get(tx, [])
+    # Then 119.00 no longer fits the invoice (100.00 open), whatever the index still holds
+    assert setup["first"]["id"] not in [c["invoice_id"] for c in got]
 
 
 def _ctx(client: Any) -> Any:

@@ -7,9 +7,10 @@ The reads of one request, none of which grows with the number of open items:
 2. the partners of the sides the page needs (one Query each: payers are found by IBAN and name);
 3. the candidate index by key (BatchGetItem): each transaction's amount and Skonto-gross amounts,
    its purpose's reference tokens, its payer's partners — cards, scored without reading an invoice;
-4. the invoice states of the candidates that make the answer (BatchGetItem, at most
-   ``MAX_CANDIDATES`` per transaction), so what is suggested is what the journal says now (the
-   index is a projection; a card can lag behind a block not yet projected);
+4. the journal's blocks not yet projected (normally none): the candidates they change are read as
+   they are now (projection + tail), the others are what the projection says (the index is written
+   in the same projector step as the invoices; a card from a projector that lost a race to another
+   can lag, which the reconcile itself never trusts: it checks the open amount in the append);
 5. the bank ledger account's entries of the page's months (one Query per month) for the
    ``booking`` candidates, minus the intents bank transactions claimed already (BatchGetItem).
 """
@@ -28,7 +29,6 @@ from ledgerlou.domain.reconciliation import candidate_index
 from ledgerlou.domain.reconciliation import suggestions as engine
 from ledgerlou.store.bank import pages as page_store
 from ledgerlou.store.journal import projections
-from ledgerlou.store.receivables import invoices as invoice_store
 from ledgerlou.store.receivables import partners as partner_store
 from ledgerlou.store.reconciliation import matches
 
@@ -102,29 +102,28 @@ def _bookings(ctx: Caller, account: Any, txs: list[engine.Tx]) -> dict[Decimal, 
     return out
 
 
+def _touched_in_tail(tenant_id: str) -> set[tuple[str, str]]:
+    """(side, invoice id) of the invoices that blocks not yet projected change (normally none)."""
+    from ledgerlou.domain.journal import reads as journal_reads
+    from ledgerlou.domain.receivables import projection
+
+    tail = journal_reads.tail(tenant_id)
+    touched: set[tuple[str, str]] = set()
+    known: projection.Links = {}
+    for block in tail.blocks:
+        for ev in projection.block_events(tenant_id, block, known, tail):
+            touched.add((ev["side"], ev["invoice_id"]))
+    return touched
+
+
 def _current_states(ctx: Caller, wanted: dict[str, set[str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
-    """(side, invoice id) → the invoice as the journal says now: the projected states in one
-    BatchGetItem per side, the blocks not yet projected folded on top for those they touch."""
+    """(side, invoice id) → the invoice as the journal says now (projection + tail)."""
     from ledgerlou.domain.journal import reads as journal_reads
     from ledgerlou.domain.receivables import projection
 
     tail = journal_reads.tail(ctx.tenant_id)
-    touched: set[tuple[str, str]] = set()
-    if tail.blocks:
-        known: projection.Links = {}
-        for block in tail.blocks:
-            for ev in projection.block_events(ctx.tenant_id, block, known, tail):
-                touched.add((ev["side"], ev["invoice_id"]))
-    out: dict[tuple[str, str], dict[str, Any] | None] = {}
-    for side, ids in wanted.items():
-        stored = invoice_store.get_states(ctx.tenant_id, side, sorted(ids))
-        for invoice_id in ids:
-            if (side, invoice_id) in touched:
-                out[(side, invoice_id)] = projection.current_state(ctx.tenant_id, side, invoice_id, tail)
-            else:
-                got = stored.get(invoice_id)
-                out[(side, invoice_id)] = got[0] if got else None
-    return out
+    return {(side, invoice_id): projection.current_state(ctx.tenant_id, side, invoice_id, tail)
+            for side, ids in wanted.items() for invoice_id in sorted(ids)}
 
 
 def suggestions(ctx: Caller, bank_account_id: str, limit: int = DEFAULT_LIMIT, offset: int = 0
@@ -145,14 +144,18 @@ def suggestions(ctx: Caller, bank_account_id: str, limit: int = DEFAULT_LIMIT, o
     ranked = {tx_id: got[0] for tx_id, got in page.items()}
     hints = {tx_id: got[1] for tx_id, got in page.items() if got[1]}
 
-    # what the answer suggests is checked against the invoices as they are now
+    # The index is projected with the invoices, in the same projector step: its cards are what the
+    # projection says. What the journal has that the projector has not reached yet (the tail) is
+    # folded in for the invoices it touches — those are read as they are now.
+    touched = _touched_in_tail(ctx.tenant_id)
     wanted: dict[str, set[str]] = defaultdict(set)
     for tx in txs:
         for s in ranked[tx.id]:
-            if s.card is not None:
+            if s.card is not None and (tx.side, s.key) in touched:
                 wanted[tx.side].add(s.key)
         for invoice_id in hints.get(tx.id, {}).get("invoice_ids", ()):
-            wanted[tx.side].add(invoice_id)
+            if (tx.side, invoice_id) in touched:
+                wanted[tx.side].add(invoice_id)
     states = _current_states(ctx, wanted) if wanted else {}
 
     out: list[dict[str, Any]] = []
@@ -160,10 +163,8 @@ def suggestions(ctx: Caller, bank_account_id: str, limit: int = DEFAULT_LIMIT, o
         directory = directories[tx.side]
         candidates = []
         for s in ranked[tx.id]:
-            state = None
-            if s.card is not None:
-                state = states.get((tx.side, s.key))
-                fresh = engine.card_of(state)
+            if s.card is not None and (tx.side, s.key) in touched:
+                fresh = engine.card_of(states.get((tx.side, s.key)))
                 if fresh is None or fresh.currency != account.currency:
                     continue
                 if fresh != s.card:
@@ -171,35 +172,37 @@ def suggestions(ctx: Caller, bank_account_id: str, limit: int = DEFAULT_LIMIT, o
                     if rescored is None:
                         continue
                     s = rescored
-            candidates.append(_candidate(s, state, directory))
+            candidates.append(_candidate(s, directory))
         candidates.sort(key=lambda c: -c["confidence"])  # a rescored one may have moved
-        hint = _checked_hint(tx, hints.get(tx.id), states)
+        hint = _checked_hint(tx, hints.get(tx.id), states, touched)
         if candidates or hint:
             out.append({"bank_transaction_id": tx.id, "candidates": candidates, "group_hint": hint})
     return out, total
 
 
-def _candidate(s: engine.Scored, state: dict[str, Any] | None, directory: engine.PartnerDirectory) -> dict[str, Any]:
+def _candidate(s: engine.Scored, directory: engine.PartnerDirectory) -> dict[str, Any]:
     if s.booking is not None:
         b = s.booking
         return {"candidate_kind": "booking", "intent_id": b.intent_id, "open_item_account": None,
                 "invoice_id": None, "invoice_number": b.external_reference, "partner_id": None, "partner_name": None,
                 "amount": abs(b.amount).quantize(engine.CENT), "remaining_amount": None,
                 "confidence": s.confidence, "reasons": s.reasons}
-    assert s.card is not None and state is not None
-    partner = directory.by_id.get(s.card.partner_id)
-    return {"candidate_kind": s.kind, "intent_id": state["intent_id"], "open_item_account": state["open_item_account"],
-            "invoice_id": state["id"], "invoice_number": state["invoice_number"], "partner_id": state["partner_id"],
-            "partner_name": partner.name if partner else state["partner_name"],
-            "amount": Decimal(state["total_gross"]).quantize(engine.CENT),
-            "remaining_amount": s.card.remaining.quantize(engine.CENT), "confidence": s.confidence,
-            "reasons": s.reasons}
+    card = s.card
+    assert card is not None
+    partner = directory.by_id.get(card.partner_id)
+    return {"candidate_kind": s.kind, "intent_id": card.intent_id, "open_item_account": card.open_item_account,
+            "invoice_id": card.invoice_id, "invoice_number": card.invoice_number, "partner_id": card.partner_id,
+            "partner_name": partner.name if partner else card.partner_name,
+            "amount": card.total_gross.quantize(engine.CENT), "remaining_amount": card.remaining.quantize(engine.CENT),
+            "confidence": s.confidence, "reasons": s.reasons}
 
 
-def _checked_hint(tx: engine.Tx, hint: dict[str, Any] | None,
-                  states: dict[tuple[str, str], dict[str, Any] | None]) -> dict[str, Any] | None:
+def _checked_hint(tx: engine.Tx, hint: dict[str, Any] | None, states: dict[tuple[str, str], dict[str, Any] | None],
+                  touched: set[tuple[str, str]]) -> dict[str, Any] | None:
     if hint is None:
         return None
+    if not any((tx.side, i) in touched for i in hint["invoice_ids"]):
+        return {**hint, "amount": hint["amount"].quantize(engine.CENT)}
     fresh = [engine.card_of(states.get((tx.side, i))) for i in hint["invoice_ids"]]
     cards = [c for c in fresh if c is not None]
     if len(cards) != len(fresh):

@@ -75,20 +75,24 @@ class Card:
     currency: str
     skonto_percent: Decimal | None = None  # from the invoice's payment terms, if it has them
     skonto_days: int | None = None
+    intent_id: str = ""  # the invoice's booking: what POST …/reconcile names
+    open_item_account: str = ""
+    partner_name: str = ""
 
     def encode(self) -> str:
         """The stable string form stored in the index sets (a change of this form needs a rebuild:
         the projector deletes a card by its exact string)."""
         return json.dumps([self.invoice_id, self.invoice_number, self.partner_id, str(self.remaining),
                            str(self.total_gross), self.invoice_date, self.due_date, self.currency,
-                           str(self.skonto_percent) if self.skonto_percent is not None else None, self.skonto_days],
+                           str(self.skonto_percent) if self.skonto_percent is not None else None, self.skonto_days,
+                           self.intent_id, self.open_item_account, self.partner_name],
                           separators=(",", ":"), ensure_ascii=False)
 
     @staticmethod
     def decode(text: str) -> Card:
         v = json.loads(text)
         return Card(v[0], v[1], v[2], Decimal(v[3]), Decimal(v[4]), v[5], v[6], v[7],
-                    Decimal(v[8]) if v[8] is not None else None, v[9])
+                    Decimal(v[8]) if v[8] is not None else None, v[9], v[10], v[11], v[12])
 
 
 def card_of(state: dict[str, Any] | None) -> Card | None:
@@ -109,7 +113,8 @@ def card_of(state: dict[str, Any] | None) -> Card | None:
     except (ArithmeticError, ValueError, TypeError):  # terms written by another version: ignore, not fail
         skonto, skonto_days = None, None
     return Card(state["id"], state["invoice_number"], state["partner_id"], remaining, Decimal(state["total_gross"]),
-                state["invoice_date"], state["due_date"], state.get("currency") or "EUR", skonto, skonto_days)
+                state["invoice_date"], state["due_date"], state.get("currency") or "EUR", skonto, skonto_days,
+                state.get("intent_id") or "", state.get("open_item_account") or "", state.get("partner_name") or "")
 
 
 def cents(amount: Decimal) -> str:
@@ -191,9 +196,12 @@ class TextTokens:
     dates: set[tuple[int, int]] = field(default_factory=set)  # (day, month) of "v. 03.11."
 
     def lookup_keys(self) -> list[str]:
-        full = sorted(self.index_forms, key=lambda t: (-len(t), t))[:MAX_TOKENS]
-        serials = sorted(self.serials, key=lambda t: (-len(t), t))[:MAX_TOKENS // 2]
-        return [f"R#F#{t}" for t in full] + [f"R#S#{t}" for t in serials]
+        """The whole numbers the text may name (the first round of index reads)."""
+        return [f"R#F#{t}" for t in sorted(self.index_forms, key=lambda t: (-len(t), t))[:MAX_TOKENS]]
+
+    def serial_keys(self) -> list[str]:
+        """The serial numbers it may name ("Nr. 42"): the second round, for what found nothing else."""
+        return [f"R#S#{t}" for t in sorted(self.serials, key=lambda t: (-len(t), t))[:MAX_TOKENS // 2]]
 
 
 def _ocr_fix(word: str) -> str:
@@ -507,9 +515,9 @@ def suggest_page(txs: list[Tx], directories: dict[str, PartnerDirectory], lookup
                  bookings: Callable[[Tx], Iterable[Booking]] = lambda tx: (), currency: str = "EUR"
                  ) -> dict[str, tuple[list[Scored], dict[str, Any] | None]]:
     """tx id → (ranked candidates, group hint) for a page of transactions, in two rounds of index reads:
-    first by amount and reference (what singles out an invoice), then — only for the transactions
-    that found nothing — by the payer's partners (a partial payment without a reference). Each round
-    is one lookup per side for the whole page."""
+    first by amount and whole invoice number (what singles out an invoice), then — only for the
+    transactions that found nothing — by serial number and the payer's partners (a partial payment
+    without a reference, "Rechnung Nr. 42"). Each round is one lookup per side for the whole page."""
     tokens = {tx.id: tx.tokens() for tx in txs}
     keys = {tx.id: lookup_keys(tx, tokens[tx.id]) for tx in txs}
     found: dict[str, dict[str, list[Card] | None]] = {}
@@ -521,9 +529,9 @@ def suggest_page(txs: list[Tx], directories: dict[str, PartnerDirectory], lookup
         ranked, hint, _ = collect(tx, tokens[tx.id], keys[tx.id], found[tx.side], directories[tx.side],
                                   bookings(tx), currency)
         out[tx.id] = (ranked, hint)
-        if not ranked and not hint and partner_keys(tx, directories[tx.side]):
+        if not ranked and not hint and (tokens[tx.id].serials or partner_keys(tx, directories[tx.side])):
             second.append(tx)
-    more = {tx.id: partner_keys(tx, directories[tx.side]) for tx in second}
+    more = {tx.id: tokens[tx.id].serial_keys() + partner_keys(tx, directories[tx.side]) for tx in second}
     for side in {tx.side for tx in second}:
         found[side].update(lookup(side, list(dict.fromkeys(k for tx in second if tx.side == side
                                                           for k in more[tx.id]))))
