@@ -204,3 +204,25 @@ def test_given_only_bank_read_scope_then_suggestions_are_readable(client: Any, m
     reader = limited(client, make_client, ["bank:read"])
     assert suggestions(reader, setup["account"]["id"]).status == 200
     assert suggestions(limited(client, make_client, ["journal:read"]), setup["account"]["id"]).status == 403
+
+
+def test_given_open_invoices_missing_from_the_index_when_rebuilt_then_suggested_again(
+        client: Any, setup: dict[str, Any]) -> None:
+    from ledgerlou.config import table_name
+    from ledgerlou.domain.reconciliation import candidate_index
+    from ledgerlou.store.base import ddb
+    from ledgerlou.store.reconciliation.candidates import index_pk
+
+    tenant_id = tenant_of(client)
+    # Given an index that lost its items (invoices booked before it existed)
+    for side in ("AR", "AP"):
+        for item in ddb().query(TableName=table_name(), KeyConditionExpression="PK = :pk",
+                                ExpressionAttributeValues={":pk": {"S": index_pk(tenant_id, side)}})["Items"]:
+            ddb().delete_item(TableName=table_name(), Key={"PK": item["PK"], "SK": item["SK"]})
+    [tx] = import_rows(client, setup["account"]["id"], row(booking_date="2026-01-20", amount="119.00",
+                                                           purpose="RE 2026-0042"))
+    assert tx not in by_tx(suggestions(client, setup["account"]["id"]))
+    # When it is rebuilt (twice: idempotent)
+    assert candidate_index.rebuild(tenant_id) == 2 == candidate_index.rebuild(tenant_id)
+    # Then the invoice is suggested again
+    assert by_tx(suggestions(client, setup["account"]["id"]))[tx][0]["invoice_id"] == setup["first"]["id"]

@@ -54,3 +54,24 @@ def lookup(tenant_id: str, side: str, keys: list[str]) -> dict[str, list[suggest
     """key → the cards filed under it (None: saturated, not selective)."""
     found = store.get(tenant_id, side, keys)
     return {k: (None if v is None else [suggestions.Card.decode(c) for c in v]) for k, v in found.items()}
+
+
+def rebuild(tenant_id: str) -> int:
+    """File every open invoice's card under its keys (idempotent: set ADD) — for invoices booked
+    before the index existed. Reads the open items the way the open-items list does (the calendar's
+    due days, their id sets, the states: no scan). Returns the number of cards filed."""
+    from ledgerlou.store.receivables import invoices as invoice_store
+
+    filed = 0
+    for side in ("AR", "AP"):
+        days, _months, _seq = invoice_store.get_calendar(tenant_id, side)
+        day_list = sorted(days)
+        for start in range(0, len(day_list), 100):
+            ids = [i for day_ids in invoice_store.open_ids(tenant_id, side, day_list[start:start + 100]).values()
+                   for i in day_ids]
+            for first in range(0, len(ids), 100):
+                states = invoice_store.get_states(tenant_id, side, ids[first:first + 100])
+                transitions = [(side, None, state) for state, _seq in states.values()]
+                apply_transitions(tenant_id, transitions)
+                filed += sum(1 for _s, _o, state in transitions if suggestions.card_of(state) is not None)
+    return filed
