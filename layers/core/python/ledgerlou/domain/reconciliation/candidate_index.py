@@ -8,6 +8,7 @@ projector's replay of a block files and removes the same cards again (set ADD / 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from ledgerlou.domain.reconciliation import suggestions
@@ -31,7 +32,7 @@ def deltas(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[dict
     return adds, removes
 
 
-def apply_transitions(tenant_id: str, transitions: list[tuple[str, dict[str, Any] | None, dict[str, Any]]]) -> None:
+def apply_transitions(tenant_id: str, transitions: Sequence[tuple[str, dict[str, Any] | None, dict[str, Any]]]) -> None:
     """The projector's call for one block: (side, state before, state after) of each changed invoice."""
     by_side: dict[str, tuple[dict[str, set[str]], dict[str, set[str]]]] = defaultdict(
         lambda: (defaultdict(set), defaultdict(set)))
