@@ -252,9 +252,10 @@ def get_transaction(tenant_id: str, tx_id_: str) -> dict[str, Any] | None:
 class StatusMismatch(Exception):
     """The transaction's status is not the one the caller expected (it changed meanwhile)."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, change: int | None = None) -> None:
         super().__init__(f"the transaction is {status}")
         self.status = status
+        self.change = change  # change_statuses: the index of the change it refused
 
 
 def set_status(tenant_id: str, tx_id_: str, status: str, expected: str | None = None,
@@ -309,6 +310,58 @@ def locate(tenant_id: str, tx_id_: str) -> Location | None:
     return Location(*where) if where else None
 
 
+def locate_many(tenant_id: str, tx_ids: list[str]) -> dict[str, Location]:
+    """``locate`` for many transactions: one Query of the account items per account tag and one
+    projected Query per (account, month), however many of the ids they hold (a batch reconcile)."""
+    wanted: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for tx_id_ in tx_ids:
+        parsed = parse_tx_id(tx_id_)
+        if parsed is not None:
+            wanted.setdefault((parsed[0], parsed[1]), []).append((tx_id_, parsed[2]))
+    tagged: dict[str, list[str]] = {}
+    out: dict[str, Location] = {}
+    for (tag, month), ids in wanted.items():
+        if tag not in tagged:
+            tagged[tag] = _accounts_tagged(tenant_id, tag)
+        for account_id in tagged[tag]:
+            for item in _query_month(tenant_id, account_id, month, "SK, k"):
+                hashes = item["k"]["S"]
+                for tx_id_, h in ids:
+                    at = hashes.find(h)
+                    while at >= 0 and at % DEDUP_LEN:
+                        at = hashes.find(h, at + 1)
+                    if at >= 0 and tx_id_ not in out:
+                        out[tx_id_] = Location(account_id, month, int(item["SK"]["S"][2:]), at // DEDUP_LEN)
+    return out
+
+
+def get_many_at(tenant_id: str, wheres: list[Location]) -> dict[Location, dict[str, Any]]:
+    """The transactions at these locations, each page read once (BatchGetItem)."""
+    keys = sorted({(w.bank_account_id, w.month, w.page) for w in wheres})
+    table = config.table_name()
+    found: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for i in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"ConsistentRead": True, "Keys": [
+            {"PK": _s(tx_pk(tenant_id, a, m)), "SK": _s(page_sk(n))} for a, m, n in keys[i : i + 100]]}}
+        while request:
+            resp = ddb().batch_get_item(RequestItems=request)
+            for item in resp.get("Responses", {}).get(table, []):
+                pk = item["PK"]["S"]
+                for a, m, n in keys[i : i + 100]:
+                    if pk == tx_pk(tenant_id, a, m) and item["SK"]["S"] == page_sk(n):
+                        found[(a, m, n)] = item
+            request = resp.get("UnprocessedKeys") or {}
+    rows: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    out: dict[Location, dict[str, Any]] = {}
+    for w in wheres:
+        key = (w.bank_account_id, w.month, w.page)
+        if key in found:
+            if key not in rows:
+                rows[key] = _rows_of(w.bank_account_id, found[key])
+            out[w] = rows[key][w.index]
+    return out
+
+
 def get_at(tenant_id: str, where: Location) -> dict[str, Any] | None:
     item = _get_page(tenant_id, where.bank_account_id, where.month, where.page)
     return _rows_of(where.bank_account_id, item)[where.index] if item else None
@@ -358,12 +411,12 @@ def change_statuses(tenant_id: str, changes: list[StatusChange], attempts: int =
             if page is None:
                 raise ValueError(f"page {account_id}/{month}/{number} vanished")
             version, statuses = page["v"]["N"], list(page["st"]["S"])
-            for c in changes:
+            for i, c in enumerate(changes):
                 if (c.where.bank_account_id, c.where.month, c.where.page) != (account_id, month, number):
                     continue
                 before = _STATUS_NAMES[statuses[c.where.index]]
                 if before != c.expected:
-                    raise StatusMismatch(before)
+                    raise StatusMismatch(before, i)
                 statuses[c.where.index] = STATUS_CODES[c.status]
                 deltas[account_id] = deltas.get(account_id, 0) + (c.status == "unreconciled") - (
                     c.expected == "unreconciled")

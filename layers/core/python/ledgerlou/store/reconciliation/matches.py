@@ -193,6 +193,17 @@ def transition(tenant_id: str, before: Match, after: Match) -> bool:
         return False
 
 
+def put_many(tenant_id: str, records: list[Match]) -> None:
+    """Write match records unconditionally (BatchWriteItem): only for records the caller itself has
+    just claimed — nobody else writes a claimed record but recovery, and that only after the claim
+    has been stale for minutes (domain/reconciliation/matching.STALE_CLAIM_S)."""
+    table = config.table_name()
+    for i in range(0, len(records), 25):
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": _item(tenant_id, m)}} for m in records[i : i + 25]]}
+        while request:
+            request = ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+
 def link_op(tenant_id: str, intent_id: str, tx_ids: list[str], mode: str, bank_account_id: str) -> dict[str, Any]:
     """Claim an intent for bank transactions; refused if another transaction has it already."""
     return {"Put": {"TableName": config.table_name(), "ConditionExpression": "attribute_not_exists(PK)",
