@@ -20,11 +20,8 @@ BENCHES = {
     "local_state": "bench.local_state",
     "receivables": "bench.receivables",
     "people": "bench.people",
-<<<<<<< HEAD
-    "reconciliation_suggestions": "bench.reconciliation_suggestions",
-=======
     "reconciliation": "bench.reconciliation",
->>>>>>> recon-core
+    "reconciliation_suggestions": "bench.reconciliation_suggestions",
 }
 
 
