@@ -21,6 +21,7 @@ BENCHES = {
     "receivables": "bench.receivables",
     "people": "bench.people",
     "reconciliation": "bench.reconciliation",
+    "reconciliation_suggestions": "bench.reconciliation_suggestions",
 }
 
 

@@ -11,7 +11,7 @@ from ledgerlou.api.auth import caller, requires
 from ledgerlou.api.dates import LIST_RANGE_DOC, DateQuery, iso
 from ledgerlou.api.idempotency import idempotent
 from ledgerlou.api.multipart import read_upload
-from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset
+from ledgerlou.api.pagination import DEFAULT_LIMIT, Limit, Offset, counted_page, with_total_count
 from ledgerlou.api.resolver import json_response, link, make_resolver, multipart_body, responses, with_links
 from ledgerlou.api.schemas.bank import (
     BalanceHistoryOut,
@@ -27,23 +27,28 @@ from ledgerlou.api.schemas.bank import (
     TxStatus,
     UnreconciledCount,
 )
+from ledgerlou.api.schemas.suggestions import EvidenceEnvelope, EvidenceOut, Suggestion
 from ledgerlou.domain.ranges import check_range
 from ledgerlou.entrypoint import http_entrypoint
 from ledgerlou.errors import InvalidInput
 from ledgerlou.lazy import lazy_import
 from ledgerlou.models.bank import BankTransactionsImport
 from ledgerlou.models.common import SearchTerm
+from ledgerlou.models.evidence import EvidenceIn
 from ledgerlou.observability import metrics
 
 if TYPE_CHECKING:
     from ledgerlou.domain.bank import accounts as bank
     from ledgerlou.domain.bank import balances, transactions
     from ledgerlou.domain.bank.importing import run as imports
+    from ledgerlou.domain.reconciliation import evidence, suggest
 else:  # loaded on first use (cold start): the store, the chart and the import are not needed to route
     bank = lazy_import("ledgerlou.domain.bank.accounts")
     balances = lazy_import("ledgerlou.domain.bank.balances")
     transactions = lazy_import("ledgerlou.domain.bank.transactions")
     imports = lazy_import("ledgerlou.domain.bank.importing.run")
+    evidence = lazy_import("ledgerlou.domain.reconciliation.evidence")
+    suggest = lazy_import("ledgerlou.domain.reconciliation.suggest")
 
 app = make_resolver()
 READ, WRITE = "bank:read", "bank:write"
@@ -181,6 +186,28 @@ def unreconciled_count(bank_account_id: AccountQuery = None) -> Response[str]:
     return json_response({"count": transactions.unreconciled_count(ctx.tenant_id, bank_account_id)})
 
 
+# ------------------------------------------------------------------------------------- suggestions
+SuggestionsLimit = Annotated[int, Query(ge=1, le=1000, description="Unreconciled transactions per page (default "
+                                                                   "100, max 1000)")]
+
+
+@app.get("/v1/bank-transactions/suggestions", summary="Match suggestions for the unreconciled transactions",
+         tags=TRANSACTIONS,
+         description="One element per unreconciled transaction of the page that has candidates (or a match-group "
+                     "hint): open receivables for money in, open liabilities for money out, existing bookings on the "
+                     "bank's ledger account; best first, each with its confidence (0–1) and reasons "
+                     "(docs/reconciliation.md has the weights). A page covers `limit` unreconciled transactions in "
+                     "booking order; X-Total-Count is the number of the account's unreconciled transactions.",
+         responses=with_total_count(responses(list[Suggestion], 200, "Success", 400, 401, 403, 404)))
+@requires(READ)
+def bank_transaction_suggestions(bank_account_id: Annotated[str, Query(pattern=UUID_PATTERN,
+                                                                       description="Bank account id")],
+                                 limit: SuggestionsLimit = 100, offset: Offset = 0) -> Response[str]:
+    ctx = caller(app)
+    rows, total = suggest.suggestions(ctx, bank_account_id.lower(), limit, offset)
+    return counted_page(rows, total)
+
+
 @app.get("/v1/bank-transactions/import-batches/<batch_id>", summary="An import batch and its result",
          tags=TRANSACTIONS, responses=responses(ImportBatchOut))
 @requires(READ)
@@ -195,6 +222,25 @@ def get_import_batch(batch_id: IdPath) -> Response[str]:
 def get_bank_transaction(transaction_id: IdPath) -> Response[str]:
     ctx = caller(app)
     return json_response({"transaction": transactions.get_transaction(ctx.tenant_id, transaction_id)})
+
+
+# ------------------------------------------------------------------------------------- evidence (Eigenbeleg)
+@app.get("/v1/bank-transactions/<transaction_id>/evidence", summary="The evidence of a transaction without a voucher",
+         tags=TRANSACTIONS, responses=responses(EvidenceEnvelope))
+@requires(READ)
+def get_transaction_evidence(transaction_id: IdPath) -> Response[str]:
+    return json_response(evidence.get(caller(app), transaction_id))
+
+
+@app.put("/v1/bank-transactions/<transaction_id>/evidence", summary="Store a new version of the evidence (Eigenbeleg)",
+         tags=TRANSACTIONS,
+         description="Each PUT stores a new version; earlier versions stay in `history` (GoBD: never overwritten). "
+                     "The same content as the latest version stores nothing and answers the latest. A document_id "
+                     "must name a document of the tenant (404 DOCUMENT_NOT_FOUND).",
+         responses=responses(EvidenceOut, 200, "Stored", 400, 401, 403, 404))
+@requires(WRITE)
+def put_transaction_evidence(transaction_id: IdPath, body: EvidenceIn) -> Response[str]:
+    return json_response(evidence.put(caller(app), transaction_id, body))
 
 
 def _import_file(ctx: Any, account_id: str | None) -> Response[str]:

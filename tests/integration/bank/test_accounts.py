@@ -63,11 +63,63 @@ def test_given_an_skr04_tenant_then_the_first_bank_account_is_linked_to_1800(mak
     assert create_account(skr04, iban=OTHER_IBAN)["ledger_account"] == "1810"
 
 
-def test_given_every_auto_ledger_account_taken_then_409(client: Any) -> None:
-    for number in range(7):  # 1200, 1210, 1220, 1230, 1240, 1250, 1290 are the SKR03 bank accounts
+def test_given_every_bank_account_of_the_chart_linked_when_an_eighth_is_created_then_1201_is_created_for_it(
+        client: Any) -> None:
+    # Given the seven SKR03 bank accounts 1200, 1210, 1220, 1230, 1240, 1250, 1290 linked
+    for number in range(7):
         create_account(client, iban=None, account_number=str(number))
+    # When an eighth and a ninth bank account are created
+    eighth = create_account(client, name="Sparkasse Tagesgeld", iban=None, account_number="99")
+    ninth = create_account(client, name="Volksbank", iban=None, account_number="98")
+    # Then each gets the next free number of the bank range, created as a bank account named after it
+    assert (eighth["ledger_account"], ninth["ledger_account"]) == ("1201", "1202")
+    chart = {a["number"]: a for a in client.get("/v1/accounts/search?q=120").json()["accounts"]}
+    assert (chart["1201"]["name"], chart["1201"]["type"], chart["1201"]["category"]) == \
+        ("Sparkasse Tagesgeld", "asset", "bank")
+    assert chart["1202"]["name"] == "Volksbank"
+
+
+def test_given_a_custom_account_in_the_bank_range_then_the_numbering_skips_it(client: Any) -> None:
+    # Given 1201 taken by a custom account of the tenant (not a bank account) and the chart's seven linked
+    assert client.post("/v1/accounts", {"number": "1201", "name": "Schecks", "type": "asset"}).status == 201
+    for number in range(7):
+        create_account(client, iban=None, account_number=str(number))
+    # When another bank account is created, then it gets 1202
+    assert create_account(client, iban=None, account_number="99")["ledger_account"] == "1202"
+
+
+def test_given_two_bank_accounts_created_at_once_beyond_the_chart_then_each_gets_its_own_number(
+        client: Any) -> None:
+    import threading
+
+    for number in range(7):
+        create_account(client, iban=None, account_number=str(number))
+    results: list[Any] = []
+
+    def create(n: int) -> None:
+        results.append(client.post("/v1/bank-accounts", {"name": f"Konto {n}", "account_number": f"9{n}"}))
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status for r in results] == [201] * 4
+    assert sorted(r.json()["ledger_account"] for r in results) == ["1201", "1202", "1203", "1204"]
+
+
+def test_given_the_whole_bank_range_used_then_409_no_free_ledger_account(client: Any) -> None:
+    # Given every number 1200–1299 an account: the chart's seven and 93 custom ones
+    system = {1200, 1210, 1220, 1230, 1240, 1250, 1290}
+    for number in set(range(1200, 1300)) - system:
+        assert client.post("/v1/accounts", {"number": str(number), "name": f"Konto {number}",
+                                            "type": "asset"}).status == 201
+    for number in range(7):
+        create_account(client, iban=None, account_number=str(number))
+    # Then the eighth bank account is refused
     resp = client.post("/v1/bank-accounts", {"name": "one too many", "account_number": "99"})
     assert resp.status == 409 and resp.json()["error"]["code"] == "NO_FREE_LEDGER_ACCOUNT"
+    assert "1200–1299" in resp.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("body", "field"), [

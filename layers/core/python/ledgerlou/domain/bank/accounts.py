@@ -13,6 +13,7 @@ from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.chart import accounts as chart_accounts
 from ledgerlou.domain.chart import skr as charts
 from ledgerlou.errors import (
+    AccountExists,
     AccountNotFound,
     BankAccountExists,
     Conflict,
@@ -25,10 +26,14 @@ from ledgerlou.money import CENT
 from ledgerlou.store.bank import accounts as account_store
 from ledgerlou.store.bank import claims as claim_store
 from ledgerlou.store.base import now_iso
+from ledgerlou.store.chart import accounts as chart_store
 
-# Ledger accounts picked for a new bank account when none is given: 1200, 1210 … 1290 (SKR03),
-# 1800, 1810 … 1890 (SKR04) — those of them the chart has with the category "bank".
+# Ledger accounts picked for a new bank account when none is given: first 1200, 1210 … 1290 (SKR03),
+# 1800, 1810 … 1890 (SKR04) — those of them the chart has with the category "bank" — then the next
+# number of the chart's bank range (SKR03 1200–1299, SKR04 1800–1899) that no account has yet, which
+# is created as a custom bank account named after the bank account (API.md "Reconciliation").
 AUTO_LEDGER_RANGE = {"skr03": range(1200, 1300, 10), "skr04": range(1800, 1900, 10)}
+BANK_RANGE = {"skr03": range(1200, 1300), "skr04": range(1800, 1900)}
 
 
 # ------------------------------------------------------------------------------------- IBAN / BIC
@@ -139,7 +144,7 @@ def create_account(ctx: Caller, *, name: str, iban: str | None, bic: str | None,
     now = now_iso()
     # Unique values first, the account last: a create that fails halfway leaves at most a claim
     # without account, which the next create takes over (claims cannot be deleted).
-    ledger = _claim_ledger_account(ctx, account_id, ledger_account, now)
+    ledger = _claim_ledger_account(ctx, account_id, ledger_account, now, name)
     if compact_iban:
         _claim(ctx.tenant_id, "iban", compact_iban, account_id, now,
                BankAccountExists(f"A bank account with IBAN {compact_iban} exists already."))
@@ -162,7 +167,8 @@ def _claim(tenant_id: str, kind: str, value: str, account_id: str, now: str, con
     raise conflict
 
 
-def _claim_ledger_account(ctx: Caller, account_id: str, ledger_account: str | None, now: str) -> str:
+def _claim_ledger_account(ctx: Caller, account_id: str, ledger_account: str | None, now: str,
+                          name: str = "Bank") -> str:
     if ledger_account is not None:
         _claim(ctx.tenant_id, "ledger", ledger_account, account_id, now,
                LedgerAccountInUse(f"Ledger account {ledger_account} is linked to another bank account already.",
@@ -172,16 +178,60 @@ def _claim_ledger_account(ctx: Caller, account_id: str, ledger_account: str | No
     candidates = [str(n) for n in AUTO_LEDGER_RANGE.get(ctx.chart.lower(), ())
                   if str(n) in chart and chart[str(n)].category == "bank"]
     taken = claim_store.claims(ctx.tenant_id, "ledger")
+
+    def free(number: str) -> bool:
+        holder = taken.get(number)
+        return holder is None or holder == account_id or \
+            account_store.get_account(ctx.tenant_id, holder, consistent=True) is None
+
     for number in candidates:
-        if number in taken and account_store.get_account(ctx.tenant_id, taken[number], consistent=True) is not None:
+        if not free(number):
             continue
         try:
             _claim(ctx.tenant_id, "ledger", number, account_id, now, Conflict("taken"))
             return number
         except Conflict:
             continue  # another create took it a moment ago: the next one
-    raise NoFreeLedgerAccount("Every bank ledger account of the chart (" + ", ".join(candidates) + ") is linked "
-                              "already; create a custom account with category 'bank' and pass it as ledger_account.")
+    created = _claim_new_ledger_account(ctx, account_id, name, now, chart, taken, free)
+    if created is not None:
+        return created
+    bank_range = BANK_RANGE.get(ctx.chart.lower(), range(0))
+    raise NoFreeLedgerAccount(f"Every number of the chart's bank range {bank_range.start}–{bank_range.stop - 1} is "
+                              "used; create a custom account with category 'bank' elsewhere and pass it as "
+                              "ledger_account.")
+
+
+def _claim_new_ledger_account(ctx: Caller, account_id: str, name: str, now: str, chart: dict[str, Any],
+                              taken: dict[str, str], free: Any) -> str | None:
+    """The next number of the bank range that no account of the chart has (system or custom): claimed
+    for this bank account first (the conditional Put makes two concurrent creates take two numbers),
+    then created as a custom bank account named after it. A number whose custom account appears in
+    between (someone created it through /v1/accounts) is used when it is a bank account, else skipped."""
+    existing = {item.number for item in chart_store.list_for_tenant(ctx.tenant_id)}
+    for n in BANK_RANGE.get(ctx.chart.lower(), ()):
+        number = str(n)
+        if number in chart or (number in existing and number not in taken) or not free(number):
+            continue
+        try:
+            _claim(ctx.tenant_id, "ledger", number, account_id, now, Conflict("taken"))
+        except Conflict:
+            continue
+        if number in existing:
+            # a retry of a create that had claimed and created it, then failed before its bank account
+            acc = chart_accounts.find(ctx.tenant_id, ctx.chart, number)
+            if acc is not None and acc.category == "bank":
+                return number
+            continue
+        try:
+            chart_accounts.create(ctx.tenant_id, ctx.chart, number=number, name=name[:200], type_="asset",
+                                  category="bank", report_group=chart["1200" if ctx.chart.lower() == "skr03"
+                                                                     else "1800"].report_group)
+            return number
+        except AccountExists:
+            acc = chart_accounts.find(ctx.tenant_id, ctx.chart, number)
+            if acc is not None and acc.category == "bank":
+                return number
+    return None
 
 
 def rename_account(tenant_id: str, account_id: str, name: str) -> account_store.BankAccountItem:

@@ -135,6 +135,10 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
     for (side, partner_id), delta in partner_deltas.items():
         if delta != 0:
             partner_store.apply_open_delta(tenant_id, side, partner_id, delta, block.seq)
+    # the match suggestions' candidate index (idempotent set ADD / DELETE, before the states like the rest)
+    from ledgerlou.domain.reconciliation import candidate_index
+
+    candidate_index.apply_transitions(tenant_id, [(side, old, new) for side, old, new, _applied in transitions])
     for side, _old, new, applied in transitions:
         store.put_state(tenant_id, side, new, block.seq, applied)
 
