@@ -517,3 +517,28 @@ class NotASession(InvalidInput):
     """Logout ends a login session; an API key is revoked with DELETE /v1/api-keys/{key_id}."""
 
     code = "NOT_A_SESSION"
+
+
+# ------------------------------------------------------------------------------------- payment runs (#17)
+class InvoiceNotEligible(Conflict):
+    """An invoice cannot be paid by this run: not open, its vendor inactive or without IBAN, or in another live run."""
+
+    code = "INVOICE_NOT_ELIGIBLE"
+
+
+class BankAccountWithoutIban(InvalidInput):
+    """A payment run pays from a bank account with an IBAN (SEPA debtor account)."""
+
+    code = "BANK_ACCOUNT_WITHOUT_IBAN"
+
+
+class ExecutionDateInPast(InvalidInput):
+    """The requested execution date of a payment run lies before today."""
+
+    code = "EXECUTION_DATE_IN_PAST"
+
+
+class PaymentRunNotExportable(Conflict):
+    """The run cannot be written as a SEPA file: an address lacks town or country (the details name the item)."""
+
+    code = "PAYMENT_RUN_NOT_EXPORTABLE"
