@@ -296,3 +296,60 @@ def test_given_another_tenant_then_its_runs_are_not_found(client: Any, setup: di
     assert other.post(f"/v1/payment-runs/{run['id']}/cancel").status == 404
     assert other.get("/v1/payment-runs").json() == []
     assert DEBTOR_ADDRESS["city"] == run["debtor_address"]["city"]
+
+
+def test_given_a_completed_run_then_the_statement_shows_its_batch_debit_as_one_transaction(
+        client: Any, approver: Any, setup: dict[str, Any]) -> None:
+    from tests.integration.bank.support import all_transactions, upload
+    from tests.integration.payment_runs.camt import batch_debit_statement
+
+    run = approved_run(client, approver, setup)
+    client.post(f"/v1/payment-runs/{run['id']}/export")
+    client.post(f"/v1/payment-runs/{run['id']}/complete")
+    statement = batch_debit_statement(setup["account"]["iban"], run["execution_date"], run["total_amount"],
+                                      run["invoice_count"], run["message_id"], "PI-" + run["message_id"][3:])
+    imported = upload(client, statement, setup["account"]["id"], "camt053.xml")
+    assert imported.status in (200, 201), imported.body
+    [tx] = all_transactions(client, setup["account"]["id"])
+    assert tx["amount"] == -run["total_amount"] and tx["booking_date"] == run["execution_date"]
+    assert run["message_id"] in tx["purpose"] and tx["status"] == "unreconciled"
+
+
+def test_given_skonto_on_an_invoice_with_two_vat_rates_then_the_discount_and_its_vat_are_split_per_rate(
+        client: Any, approver: Any, setup: dict[str, Any]) -> None:
+    # 100.00 at 19 % (119.00) + 50.00 at 7 % (53.50) + 10.00 without VAT = 182.50; 3 % Skonto = 5.48
+    mixed = client.post("/v1/invoices", {
+        "vendor_id": setup["vendor"]["id"], "invoice_number": "M-1", "invoice_date": day(-2), "due_date": day(28),
+        "total_net": "160.00", "total_tax": "22.50", "total_gross": "182.50",
+        "payment_terms": {"skonto_percent": "3", "skonto_days": 14},
+        "lines": [{"net_amount": "100.00", "tax_code": "VSt19"}, {"net_amount": "50.00", "tax_code": "VSt7"},
+                  {"net_amount": "10.00", "account": "4930"}]})
+    assert mixed.status == 201, mixed.body
+    run = approved_run(client, approver, setup, [mixed.json()["id"]])
+    assert run["items"][0]["skonto_amount"] == Decimal("5.48") and run["total_amount"] == Decimal("177.02")
+    client.post(f"/v1/payment-runs/{run['id']}/export")
+    done = client.post(f"/v1/payment-runs/{run['id']}/complete").json()
+    # shares by gross: 119.00 → 3.57 (3.00 net + 0.57 VSt), 53.50 → 1.61 (1.50 + 0.11), 10.00 → 0.30 (no VAT)
+    assert entries(client, done["intent_id"]) == [("1600", "1200", Decimal("177.02")),
+                                                  ("1600", "1571", Decimal("0.11")),
+                                                  ("1600", "1576", Decimal("0.57")),
+                                                  ("1600", "3730", Decimal("0.30")),
+                                                  ("1600", "3731", Decimal("1.50")),
+                                                  ("1600", "3736", Decimal("3.00"))]
+    assert client.get(f"/v1/invoices/{mixed.json()['id']}").json()["status"] == "paid"
+
+
+def test_given_the_completion_cannot_be_booked_then_the_run_stays_exported_and_nothing_is_booked(
+        client: Any, approver: Any, setup: dict[str, Any]) -> None:
+    run = approved_run(client, approver, setup, [setup["first"]["id"]])
+    client.post(f"/v1/payment-runs/{run['id']}/export")
+    period = run["execution_date"][:7]
+    locked = client.post(f"/v1/periods/{period}/soft-lock")
+    assert locked.status == 200, locked.body
+    before = head(client)
+    refused = client.post(f"/v1/payment-runs/{run['id']}/complete")
+    assert refused.status == 409 and refused.json()["error"]["code"] == "PERIOD_LOCKED"
+    assert head(client) == before
+    assert client.get(f"/v1/payment-runs/{run['id']}").json()["status"] == "exported"
+    client.post(f"/v1/periods/{period}/reopen")
+    assert client.post(f"/v1/payment-runs/{run['id']}/complete").json()["status"] == "completed"
