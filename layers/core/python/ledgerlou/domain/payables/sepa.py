@@ -31,6 +31,7 @@ NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 _BASE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
 DK_EXTRA = set("ÄÖÜäöüß&*$%")
 ALLOWED = frozenset(_BASE | DK_EXTRA)
+_PLAIN = re.compile(r"[A-Za-z0-9/\-?:().,'+ ÄÖÜäöüß&*$%]*")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9+?/\-:().,' ]{1,35}$")
 # Letters NFKD does not decompose, and typographic marks with an obvious base-set form
 _MAP = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe",
@@ -42,6 +43,8 @@ _MAP = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Æ": 
 
 def to_sepa_text(text: str, max_length: int) -> str:
     """``text`` in the DK character set (see the module note), whitespace collapsed, cut to ``max_length``."""
+    if _PLAIN.fullmatch(text):  # the common case: nothing to transliterate (one regex instead of a loop)
+        return " ".join(text.split())[:max_length].rstrip()
     out: list[str] = []
     for ch in unicodedata.normalize("NFC", text):
         if ch in ALLOWED:
