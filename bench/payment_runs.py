@@ -42,9 +42,8 @@ def _message(n: int) -> Any:
 
 def _plain_lxml(msg: Any, texts: list[tuple[str, str, str, str, str, str, str, str | None]]) -> bytes:
     """The same document with bare lxml: SubElement and text, nothing checked or converted."""
-    from lxml import etree
-
     from ledgerlou.domain.payables.sepa import NS
+    from lxml import etree
 
     sub = etree.SubElement
     root = etree.Element("Document", nsmap={None: NS})
@@ -98,9 +97,8 @@ def _best(fn: Any, rounds: int = ROUNDS) -> float:
 
 
 def export_figures(n: int = 1000) -> dict[str, Any]:
-    from lxml import etree
-
     from ledgerlou.domain.payables import sepa
+    from lxml import etree
 
     msg = _message(n)
     texts = [(t.end_to_end_id, f"{t.amount:.2f}", t.creditor.name, t.creditor.address.street,
