@@ -519,6 +519,73 @@ class NotASession(InvalidInput):
     code = "NOT_A_SESSION"
 
 
+# ------------------------------------------------------------------------------------- bank reconciliation
+class BankTxNotOpen(Conflict):
+    """The bank transaction is not unreconciled (reconciled, dismissed, or being reconciled right now)."""
+
+    code = "BANK_TX_NOT_OPEN"
+
+
+class InMatchGroup(Conflict):
+    """The bank transaction belongs to a match group: unmatch the group (POST /v1/bank-match-groups/{id}/unmatch)."""
+
+    code = "IN_MATCH_GROUP"
+
+
+class TargetKindUnsupported(InvalidInput):
+    """candidate_kind must be open_receivable, open_liability or booking (groups: the first two)."""
+
+    code = "TARGET_KIND_UNSUPPORTED"
+
+
+class AmountMismatch(InvalidInput):
+    """The booking does not post the bank transaction's amount on the bank's ledger account."""
+
+    code = "AMOUNT_MISMATCH"
+
+
+class DirectionMismatch(InvalidInput):
+    """Money in and money out do not fit: the transaction's direction is the other one of the target's."""
+
+    code = "DIRECTION_MISMATCH"
+
+
+class BankTxMixedBankAccounts(InvalidInput):
+    """The transactions of a match group belong to more than one bank account."""
+
+    code = "BANK_TX_MIXED_BANK_ACCOUNTS"
+
+
+class MixedSettlementCurrency(InvalidInput):
+    """The open items of a match group are in more than one currency."""
+
+    code = "MIXED_SETTLEMENT_CURRENCY"
+
+
+class GroupNotBalanced(InvalidInput):
+    """The match group does not balance: transactions vs allocations, or the booking with its adjustments."""
+
+    code = "GROUP_NOT_BALANCED"
+
+
+class SettledDocumentAmountRequired(InvalidInput):
+    """An open item in another currency than the bank account's needs settled_document_amount."""
+
+    code = "SETTLED_DOCUMENT_AMOUNT_REQUIRED"
+
+
+class UnsupportedSettlementCurrency(Unsupported):
+    """The settlement's currency is not supported: the bank account's currency is not the base currency."""
+
+    code = "UNSUPPORTED_SETTLEMENT_CURRENCY"
+
+
+class AdjustmentAccountNotFound(NotFound):
+    """An adjustment's account_number does not exist in the chart (or is inactive)."""
+
+    code = "ADJUSTMENT_ACCOUNT_NOT_FOUND"
+
+
 # ------------------------------------------------------------------------------------- payment runs (#17)
 class InvoiceNotEligible(Conflict):
     """An invoice cannot be paid by this run: not open, its vendor inactive or without IBAN, or in another live run."""

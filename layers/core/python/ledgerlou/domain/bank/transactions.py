@@ -11,7 +11,6 @@ from ledgerlou.domain.bank.accounts import get_account, list_accounts
 from ledgerlou.errors import InvalidInput, NotFound, TransactionStatusChanged
 from ledgerlou.money import CENT
 from ledgerlou.store.bank import accounts as account_store
-from ledgerlou.store.bank import counters as counter_store
 from ledgerlou.store.bank import pages as page_store
 
 STATUSES = ("unreconciled", "reconciled", "dismissed")
@@ -38,25 +37,31 @@ def get_transaction(tenant_id: str, tx_id: str) -> dict[str, Any]:
 
 def set_transaction_status(tenant_id: str, tx_id: str, status: str, expected: str | None = None) -> dict[str, Any]:
     """Change a transaction's status (reconciliation: reconciled / dismissed / back to unreconciled).
-    The transaction lives in a page item with others; the change is an UpdateItem of the page's status
-    string conditional on its version (``page_store.set_status``), so concurrent changes of one page all
-    land, and an import never touches existing pages. With ``expected``, 409 when the status is
-    another (someone else changed it). The account's ``unreconciled_count`` follows with an ADD —
-    a second write: a crash between the two leaves the counter off by one (not yet reconciled)."""
+    The transaction lives in a page item with others; the page's status string (conditional on its
+    version) and the account's ``unreconciled_count`` change in ONE TransactWriteItems
+    (``page_store.change_statuses``), so the counter is exact whatever crashes, and concurrent changes
+    of one page all land. With ``expected``, 409 when the status is another (someone else changed it)."""
     if status not in STATUSES:
         raise InvalidInput.field("status", f"must be one of {', '.join(STATUSES)}")
-    try:
-        changed = page_store.set_status(tenant_id, tx_id.lower(), status, expected)
-    except page_store.StatusMismatch as ex:
-        raise TransactionStatusChanged(f"The bank transaction is {ex.status}, not {expected}.",
-                                       details=[{"field": "status", "issue": f"is {ex.status}"}]) from None
-    if changed is None:
+    where = page_store.locate(tenant_id, tx_id.lower())
+    if where is None:
         raise NotFound("Bank transaction not found.")
-    account_id, before = changed
-    delta = (status == "unreconciled") - (before == "unreconciled")
-    if delta:
-        counter_store.add_unreconciled(tenant_id, account_id, delta)
-    return get_transaction(tenant_id, tx_id)
+    for _attempt in range(20):
+        tx = page_store.get_at(tenant_id, where)
+        if tx is None:
+            raise NotFound("Bank transaction not found.")
+        before = tx["status"]
+        if expected is not None and before != expected:
+            raise TransactionStatusChanged(f"The bank transaction is {before}, not {expected}.",
+                                           details=[{"field": "status", "issue": f"is {before}"}])
+        if before == status:
+            return tx_view(tx)
+        try:
+            page_store.change_statuses(tenant_id, [page_store.StatusChange(where, status, before, [])])
+            return get_transaction(tenant_id, tx_id)
+        except page_store.StatusMismatch:
+            continue  # changed between our read and the write: read it again (and compare with expected)
+    raise TransactionStatusChanged("The bank transaction's status kept changing; retry.")
 
 
 def _months(item: account_store.BankAccountItem, start: str | None, end: str | None) -> list[str]:

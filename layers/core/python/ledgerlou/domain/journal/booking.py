@@ -119,8 +119,9 @@ def _content_hash(line: dict[str, Any]) -> str:
 
 
 def build_booking(ctx: Caller, req: BookingRequest, source: str, index: int = 0,
-                  lookup: _Accounts | None = None) -> tuple[Intent, list[Entry]]:
-    """Validate a booking request and turn it into an intent and its entries (not yet chained)."""
+                  lookup: _Accounts | None = None, intent_id: str | None = None) -> tuple[Intent, list[Entry]]:
+    """Validate a booking request and turn it into an intent and its entries (not yet chained).
+    ``intent_id``: a caller's derived id (bank reconciliation: found again after a crash), else random."""
     lookup = lookup or _Accounts(ctx)
     prefix = f"bookings[{index}]." if index >= 0 and source == "batch" else ""
     _check_adjustment(req, prefix)
@@ -130,7 +131,7 @@ def build_booking(ctx: Caller, req: BookingRequest, source: str, index: int = 0,
         if not documents.exists(ctx.tenant_id, req.document_id.lower()):
             raise DocumentNotFound(f"{prefix}document_id: document {req.document_id} does not exist.",
                                    details=[{"field": f"{prefix}document_id", "issue": "document does not exist"}])
-    intent_id = str(uuid.uuid4())
+    intent_id = intent_id or str(uuid.uuid4())
     created_at = now_iso()
     date = req.booking_date.isoformat()
     currency = ctx.base_currency
@@ -279,7 +280,8 @@ def _mirrored(e: Entry) -> Entry:
 def post_bookings(ctx: Caller, requests: list[BookingRequest], source: str = "api",
                   appender: Appender | None = None, *, annotate: list[dict[str, Any]] | None = None,
                   check: Callable[[JournalState], None] | None = None,
-                  mirror: list[bool] | None = None, lookup: _Accounts | None = None) -> list[tuple[str, int]]:
+                  mirror: list[bool] | None = None, lookup: _Accounts | None = None,
+                  intent_ids: list[str] | None = None) -> list[tuple[str, int]]:
     """Append one or more bookings as one block: all or none. Returns (intent_id, entry count) each.
 
     For bookings that record more than their entries (receivables: an invoice, a settlement):
@@ -288,9 +290,11 @@ def post_bookings(ctx: Caller, requests: list[BookingRequest], source: str = "ap
     like the lock and duplicate checks: a loser re-checks on top of the winner's block); ``mirror``
     books a request with debit and credit swapped in every entry, tax entries included, as a Storno
     does (a credit note), and marks its entries ``mirrored`` so that tax sums count them negative;
-    ``lookup`` is a caller's account and tax-code cache of this request (read each item once)."""
+    ``lookup`` is a caller's account and tax-code cache of this request (read each item once);
+    ``intent_ids`` are the callers' derived intent ids (default: random)."""
     lookup = lookup or _Accounts(ctx)
-    built = [build_booking(ctx, r, "batch" if len(requests) > 1 or source == "batch" else source, i, lookup)
+    built = [build_booking(ctx, r, "batch" if len(requests) > 1 or source == "batch" else source, i, lookup,
+                           intent_ids[i] if intent_ids else None)
              for i, r in enumerate(requests)]
     intents = [b[0] for b in built]
     entries = [[_mirrored(e) for e in b[1]] if mirror and mirror[i] else b[1] for i, b in enumerate(built)]

@@ -53,6 +53,10 @@ def apply_block(tenant_id: str, block: store.Block) -> None:
     from ledgerlou.domain.receivables import projection as receivables
 
     receivables.apply_block(tenant_id, block)
+    # bank ledger accounts: balances and the entries no bank transaction is matched to
+    from ledgerlou.domain.reconciliation import ledger as bank_ledger
+
+    bank_ledger.apply_block(tenant_id, block)
 
 
 def month_terms(entries: list[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:

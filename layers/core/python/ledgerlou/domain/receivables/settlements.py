@@ -11,6 +11,7 @@ amount, and a reversal (Storno) of the settling intent reopens the items.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -50,14 +51,22 @@ def find_by_intent(tenant_id: str, intent_id: str) -> tuple[str, str] | None:
     return store.get_link(tenant_id, intent_id)
 
 
-def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingRequest, source: str = "api",
-           kind: str = "payment", appender: ledger.Appender | None = None) -> str:
-    """Book ``booking`` as the intent that settles ``items``; returns its intent id.
+@dataclass
+class Prepared:
+    """A checked settlement: its booking, the ``settles`` annotation, the check to run in the append."""
 
-    The booking must move exactly the settled base amounts off each open-item account, on the side
-    that closes it (a receivable is credited, a payable debited; a credit note the other way):
-    400 SETTLEMENT_AMOUNT_MISMATCH otherwise. More than an item's remaining amount: 400
-    SETTLEMENT_EXCEEDS_OPEN_AMOUNT; a cancelled invoice: 409 INVOICE_CANCELLED."""
+    booking: BookingRequest
+    settles: list[dict[str, Any]]
+    check: Callable[[ledger.JournalState], None]
+    mirror: bool
+
+
+def prepare(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingRequest, kind: str = "payment",
+            mirror: bool = False) -> Prepared:
+    """Every check of ``settle`` that needs no journal state, and the one that does (``check``, to run
+    inside the append). ``mirror``: the booking is booked with debit and credit swapped in every entry
+    (post_bookings ``mirror``: a tax-coded line then corrects the tax as a credit note does, §17 UStG);
+    its open-item accounts are checked on the sides it will really post."""
     if not items:
         raise InvalidInput.field("items", "at least one open item is required")
     settles: list[dict[str, Any]] = []
@@ -85,7 +94,7 @@ def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReques
         settles.append({"side": side.code, "invoice_id": state["id"], "invoice_intent_id": state["intent_id"],
                         "account": state["open_item_account"], "amount": str(item.amount),
                         "base_amount": str(base), "kind": kind})
-    _check_booking(booking, per_account)
+    _check_booking(booking, per_account, mirror)
     if booking.external_reference is None and len(numbers) == 1:
         # DATEV matches a payment to its open item by Belegfeld 1: the invoice number
         booking = booking.model_copy(update={"external_reference": next(iter(numbers.values()))})
@@ -104,17 +113,42 @@ def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReques
                                                   f"open; a settlement of {amount} exceeds it.",
                                                   details=[{"field": "amount", "issue": f"exceeds the open {left}"}])
 
-    [(intent_id, _count)] = journal_booking.post_bookings(ctx, [booking], source, appender,
-                                                          annotate=[{"settles": settles}], check=check)
-    return intent_id
+    return Prepared(booking, settles, check, mirror)
 
 
-def _check_booking(booking: BookingRequest, per_account: dict[tuple[str, bool], Decimal]) -> None:
+def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingRequest, source: str = "api",
+           kind: str = "payment", appender: ledger.Appender | None = None, *, intent_id: str | None = None,
+           mirror: bool = False, annotate: dict[str, Any] | None = None) -> str:
+    """Book ``booking`` as the intent that settles ``items``; returns its intent id.
+
+    The booking must move exactly the settled base amounts off each open-item account, on the side
+    that closes it (a receivable is credited, a payable debited; a credit note the other way):
+    400 SETTLEMENT_AMOUNT_MISMATCH otherwise. More than an item's remaining amount: 400
+    SETTLEMENT_EXCEEDS_OPEN_AMOUNT; a cancelled invoice: 409 INVOICE_CANCELLED. ``intent_id``: the
+    caller's derived id of the intent; ``annotate``: more facts for the intent (bank reconciliation:
+    which transactions it books)."""
+    return post(ctx, prepare(ctx, items, booking, kind, mirror), source, appender, intent_id=intent_id,
+                annotate=annotate)
+
+
+def post(ctx: AuthContext, p: Prepared, source: str = "api", appender: ledger.Appender | None = None, *,
+         intent_id: str | None = None, annotate: dict[str, Any] | None = None) -> str:
+    """Book a prepared settlement (``prepare``): the second half of ``settle``, for callers that must
+    check everything before they write anything of their own (bank reconciliation claims the bank
+    transaction in between)."""
+    [(booked, _count)] = journal_booking.post_bookings(
+        ctx, [p.booking], source, appender, annotate=[{"settles": p.settles, **(annotate or {})}], check=p.check,
+        mirror=[p.mirror] if p.mirror else None, intent_ids=[intent_id] if intent_id else None)
+    return booked
+
+
+def _check_booking(booking: BookingRequest, per_account: dict[tuple[str, bool], Decimal], mirror: bool = False
+                   ) -> None:
     posted: dict[tuple[str, bool], Decimal] = defaultdict(Decimal)
     for ln in booking.lines:
         amount = journal_booking._fx_to_base(ln.amount, booking.fx) if booking.fx else ln.amount
-        posted[(ln.account_debit, True)] += amount
-        posted[(ln.account_credit, False)] += amount
+        posted[(ln.account_debit, not mirror)] += amount
+        posted[(ln.account_credit, mirror)] += amount
     for (account, on_debit), base in per_account.items():
         got = posted.get((account, on_debit), ZERO)
         if got != base:

@@ -252,9 +252,10 @@ def get_transaction(tenant_id: str, tx_id_: str) -> dict[str, Any] | None:
 class StatusMismatch(Exception):
     """The transaction's status is not the one the caller expected (it changed meanwhile)."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, change: int | None = None) -> None:
         super().__init__(f"the transaction is {status}")
         self.status = status
+        self.change = change  # change_statuses: the index of the change it refused
 
 
 def set_status(tenant_id: str, tx_id_: str, status: str, expected: str | None = None,
@@ -291,6 +292,191 @@ def set_status(tenant_id: str, tx_id_: str, status: str, expected: str | None = 
         except ddb().exceptions.ConditionalCheckFailedException:
             time.sleep(min(0.2, 0.005 * 2 ** attempt))
     raise RuntimeError(f"status of bank transaction {tx_id_} not changed: its page kept changing")
+
+
+# ------------------------------------------------------------------------ status changes in one transaction
+@dataclass(frozen=True)
+class Location:
+    """Where a transaction is stored: its account, month partition, page and row."""
+
+    bank_account_id: str
+    month: str
+    page: int
+    index: int
+
+
+def locate(tenant_id: str, tx_id_: str) -> Location | None:
+    where = _locate(tenant_id, tx_id_)
+    return Location(*where) if where else None
+
+
+def locate_many(tenant_id: str, tx_ids: list[str]) -> dict[str, Location]:
+    """``locate`` for many transactions: one Query of the account items per account tag and one
+    projected Query per (account, month), however many of the ids they hold (a batch reconcile)."""
+    wanted: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for tx_id_ in tx_ids:
+        parsed = parse_tx_id(tx_id_)
+        if parsed is not None:
+            wanted.setdefault((parsed[0], parsed[1]), []).append((tx_id_, parsed[2]))
+    tagged: dict[str, list[str]] = {}
+    out: dict[str, Location] = {}
+    for (tag, month), ids in wanted.items():
+        if tag not in tagged:
+            tagged[tag] = _accounts_tagged(tenant_id, tag)
+        for account_id in tagged[tag]:
+            for item in _query_month(tenant_id, account_id, month, "SK, k"):
+                hashes = item["k"]["S"]
+                for tx_id_, h in ids:
+                    at = hashes.find(h)
+                    while at >= 0 and at % DEDUP_LEN:
+                        at = hashes.find(h, at + 1)
+                    if at >= 0 and tx_id_ not in out:
+                        out[tx_id_] = Location(account_id, month, int(item["SK"]["S"][2:]), at // DEDUP_LEN)
+    return out
+
+
+def get_many_at(tenant_id: str, wheres: list[Location]) -> dict[Location, dict[str, Any]]:
+    """The transactions at these locations, each page read once (BatchGetItem)."""
+    keys = sorted({(w.bank_account_id, w.month, w.page) for w in wheres})
+    table = config.table_name()
+    found: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for i in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"ConsistentRead": True, "Keys": [
+            {"PK": _s(tx_pk(tenant_id, a, m)), "SK": _s(page_sk(n))} for a, m, n in keys[i : i + 100]]}}
+        while request:
+            resp = ddb().batch_get_item(RequestItems=request)
+            for item in resp.get("Responses", {}).get(table, []):
+                pk = item["PK"]["S"]
+                for a, m, n in keys[i : i + 100]:
+                    if pk == tx_pk(tenant_id, a, m) and item["SK"]["S"] == page_sk(n):
+                        found[(a, m, n)] = item
+            request = resp.get("UnprocessedKeys") or {}
+    rows: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    out: dict[Location, dict[str, Any]] = {}
+    for w in wheres:
+        key = (w.bank_account_id, w.month, w.page)
+        if key in found:
+            if key not in rows:
+                rows[key] = _rows_of(w.bank_account_id, found[key])
+            out[w] = rows[key][w.index]
+    return out
+
+
+def get_at(tenant_id: str, where: Location) -> dict[str, Any] | None:
+    item = _get_page(tenant_id, where.bank_account_id, where.month, where.page)
+    return _rows_of(where.bank_account_id, item)[where.index] if item else None
+
+
+@dataclass
+class StatusChange:
+    """One transaction's status change and the writes that must happen with it (TransactWriteItems
+    operations with their own conditions: a match record, a link). ``expected``: its status before."""
+
+    where: Location
+    status: str
+    expected: str
+    extra: list[dict[str, Any]]
+
+
+class ExtraConditionFailed(Exception):
+    """A change's own writes were refused (their condition did not hold): e.g. another request
+    claimed the transaction first. ``failed`` = the indexes of the refused changes."""
+
+    def __init__(self, failed: list[int]) -> None:
+        super().__init__(f"changes {failed} refused")
+        self.failed = failed
+
+
+MAX_TRANSACT_ITEMS = 100  # DynamoDB's limit of operations per TransactWriteItems
+
+
+def change_statuses(tenant_id: str, changes: list[StatusChange], attempts: int = 20) -> None:
+    """Apply status changes with their writes in ONE TransactWriteItems: every touched page's status
+    string (conditional on its version), each account's ``unreconciled_count`` (ADD) and the changes'
+    own operations — all or none. So the page, the counter and the match record can never disagree,
+    whatever crashes (the old page-then-counter pair had a window in which a crash left the counter
+    off by one). A page changed meanwhile (another transaction of it) → read again and retry; a
+    transaction whose status is not ``expected`` → StatusMismatch; a change's own condition refused →
+    ExtraConditionFailed naming the changes. Callers keep a call ≤ MAX_TRANSACT_ITEMS operations."""
+    if not changes:
+        return
+    table = config.table_name()
+    pages = sorted({(c.where.bank_account_id, c.where.month, c.where.page) for c in changes})
+    for attempt in range(attempts):
+        items: list[dict[str, Any]] = []
+        owners: list[int | None] = []  # which change each operation belongs to (None: page / counter)
+        deltas: dict[str, int] = {}
+        for account_id, month, number in pages:
+            page = _get_page(tenant_id, account_id, month, number, "v, st")
+            if page is None:
+                raise ValueError(f"page {account_id}/{month}/{number} vanished")
+            version, statuses = page["v"]["N"], list(page["st"]["S"])
+            for i, c in enumerate(changes):
+                if (c.where.bank_account_id, c.where.month, c.where.page) != (account_id, month, number):
+                    continue
+                before = _STATUS_NAMES[statuses[c.where.index]]
+                if before != c.expected:
+                    raise StatusMismatch(before, i)
+                statuses[c.where.index] = STATUS_CODES[c.status]
+                deltas[account_id] = deltas.get(account_id, 0) + (c.status == "unreconciled") - (
+                    c.expected == "unreconciled")
+            items.append({"Update": {
+                "TableName": table, "Key": {"PK": _s(tx_pk(tenant_id, account_id, month)), "SK": _s(page_sk(number))},
+                "UpdateExpression": "SET st = :st, v = :next", "ConditionExpression": "v = :v",
+                "ExpressionAttributeValues": {":st": _s("".join(statuses)), ":v": {"N": version},
+                                              ":next": {"N": str(int(version) + 1)}}}})
+            owners.append(None)
+        for account_id, delta in sorted(deltas.items()):
+            if delta:
+                items.append({"Update": {
+                    "TableName": table, "Key": {"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
+                    "UpdateExpression": "ADD unreconciled_count :d", "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": {":d": {"N": str(delta)}}}})
+                owners.append(None)
+        for i, c in enumerate(changes):
+            for op in c.extra:
+                items.append(op)
+                owners.append(i)
+        if len(items) > MAX_TRANSACT_ITEMS:
+            raise ValueError(f"{len(items)} operations exceed one transaction")
+        try:
+            ddb().transact_write_items(TransactItems=items)
+            return
+        except ddb().exceptions.TransactionCanceledException as ex:
+            reasons = ex.response.get("CancellationReasons") or []
+            failed = sorted({owner for k, r in enumerate(reasons)
+                             if r.get("Code") == "ConditionalCheckFailed" and k < len(owners)
+                             and (owner := owners[k]) is not None})
+            if failed:
+                raise ExtraConditionFailed(failed) from None
+            # a page changed under us (another status change of it), or a transaction conflict: again
+            time.sleep(min(0.2, 0.005 * 2 ** attempt))
+    raise RuntimeError("bank transaction status not changed: its pages kept changing")
+
+
+def status_counts(tenant_id: str, bank_account_id: str, months: Iterable[str]) -> dict[str, int]:
+    """How many transactions of an account are in each status (the pages' status strings only)."""
+    out = dict.fromkeys(STATUS_CODES, 0)
+    for month in months:
+        for item in _query_month(tenant_id, bank_account_id, month, "st"):
+            for name, code in STATUS_CODES.items():
+                out[name] += item["st"]["S"].count(code)
+    return out
+
+
+def open_transactions(tenant_id: str, bank_account_id: str, months: Iterable[str]) -> list[dict[str, Any]]:
+    """The unreconciled transactions of an account: reads the status strings, then only the pages
+    that hold an unreconciled one."""
+    out: list[dict[str, Any]] = []
+    for month in months:
+        for head in _query_month(tenant_id, bank_account_id, month, "SK, st"):
+            if "u" not in head["st"]["S"]:
+                continue
+            item = _get_page(tenant_id, bank_account_id, month, int(head["SK"]["S"][2:]))
+            if item is not None:
+                out.extend(tx for tx in _rows_of(bank_account_id, item) if tx["status"] == "unreconciled")
+    out.sort(key=lambda t: (t["booking_date"], t["id"]))
+    return out
 
 
 def month_transactions(tenant_id: str, bank_account_id: str, month: str, start: str | None = None,
