@@ -1,6 +1,7 @@
 """e2e: a payment run over HTTP against `python -m local` (what `make run` starts): vendor and incoming
 invoice with Skonto, create, four-eyes approval by a second key, export (the SEPA file valid against
-both XSDs), completion (the invoice paid), and the statement's batch debit imported from a camt.053."""
+both XSDs), completion (the invoice paid), and the statement's batch debit, imported from a camt.053 the
+test writes, reconciled to the completion booking with candidate_kind booking."""
 
 from __future__ import annotations
 
@@ -86,3 +87,9 @@ def test_given_the_local_runtime_then_a_payment_run_goes_from_draft_to_completed
         json.loads(resp.read() or b"{}")
     status, txs = server.call("GET", f"/v1/bank-transactions?bank_account_id={account['id']}")
     assert status == 200 and [t["amount"] for t in txs["transactions"]] == [-1166.2]
+    [tx] = txs["transactions"]
+    status, linked = server.call("POST", f"/v1/bank-transactions/{tx['id']}/reconcile",
+                                 {"intent_id": done["intent_id"], "candidate_kind": "booking"})
+    assert status == 200 and linked["mode"] == "link", linked
+    status, got = server.call("GET", f"/v1/bank-transactions/{tx['id']}")
+    assert got["transaction"]["status"] == "reconciled"

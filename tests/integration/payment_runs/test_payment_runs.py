@@ -298,7 +298,7 @@ def test_given_another_tenant_then_its_runs_are_not_found(client: Any, setup: di
     assert DEBTOR_ADDRESS["city"] == run["debtor_address"]["city"]
 
 
-def test_given_a_completed_run_then_the_statement_shows_its_batch_debit_as_one_transaction(
+def test_given_a_completed_run_then_the_statements_batch_debit_is_reconciled_to_its_completion_booking(
         client: Any, approver: Any, setup: dict[str, Any]) -> None:
     from tests.integration.bank.support import all_transactions, upload
     from tests.integration.payment_runs.camt import batch_debit_statement
@@ -313,6 +313,16 @@ def test_given_a_completed_run_then_the_statement_shows_its_batch_debit_as_one_t
     [tx] = all_transactions(client, setup["account"]["id"])
     assert tx["amount"] == -run["total_amount"] and tx["booking_date"] == run["execution_date"]
     assert run["message_id"] in tx["purpose"] and tx["status"] == "unreconciled"
+    done = client.get(f"/v1/payment-runs/{run['id']}").json()
+    before = head(client)
+    linked = client.post(f"/v1/bank-transactions/{tx['id']}/reconcile",
+                         {"intent_id": done["intent_id"], "candidate_kind": "booking"})
+    assert linked.status == 200, linked.body
+    assert linked.json()["mode"] == "link" and linked.json()["intent_id"] == done["intent_id"]
+    assert head(client)[0] == before[0]  # a link books nothing
+    assert client.get(f"/v1/bank-transactions/{tx['id']}").json()["transaction"]["status"] == "reconciled"
+    view = client.get(f"/v1/bank-accounts/{setup['account']['id']}/reconciliation").json()
+    assert view["bank"]["reconciled_count"] == 1 and view["unmatched_ledger"]["entries"] == []
 
 
 def test_given_skonto_on_an_invoice_with_two_vat_rates_then_the_discount_and_its_vat_are_split_per_rate(
