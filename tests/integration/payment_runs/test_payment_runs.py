@@ -257,6 +257,15 @@ def test_given_an_exported_run_then_complete_books_one_intent_settling_every_inv
         assert inv["status"] == "paid" and inv["remaining_amount"] == 0
         assert [s["intent_id"] for s in inv["settlements"]] == [done["intent_id"]]
     assert client.get(f"/v1/vendors/{setup['vendor']['id']}").json()["open_amount"] == 0
+    # the VAT return sees the correction: input VAT 19.00 + 38.00 of the invoices less 0.76
+    import calendar as months
+    import datetime as dt
+
+    first, last = min(run["execution_date"], day(-3)), dt.date.fromisoformat(max(run["execution_date"], day(-3)))
+    end = last.replace(day=months.monthrange(last.year, last.month)[1]).isoformat()
+    vat = client.get(f"/v1/reports?type=vat_return&startDate={first[:8]}01&endDate={end}").json()
+    assert isinstance(vat, list), vat
+    assert {r["kennzahl"]: r["tax"] for r in vat}["66"] == Decimal("56.24")
     assert client.post(f"/v1/payment-runs/{run['id']}/complete").json()["error"]["code"] == "INVALID_STATE"
     assert client.post(f"/v1/payment-runs/{run['id']}/cancel").json()["error"]["code"] == "INVALID_STATE"
     assert client.get("/v1/payment-runs/eligible-invoices").json()["items"] == []
@@ -363,3 +372,42 @@ def test_given_the_completion_cannot_be_booked_then_the_run_stays_exported_and_n
     assert client.get(f"/v1/payment-runs/{run['id']}").json()["status"] == "exported"
     client.post(f"/v1/periods/{period}/reopen")
     assert client.post(f"/v1/payment-runs/{run['id']}/complete").json()["status"] == "completed"
+
+
+def test_given_a_complete_that_died_after_booking_then_the_next_complete_finishes_it_without_booking_again(
+        client: Any, approver: Any, setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerlou.domain.payables import payment_runs
+    from ledgerlou.store.payables import payment_runs as run_store
+
+    run = approved_run(client, approver, setup)
+    client.post(f"/v1/payment-runs/{run['id']}/export")
+    real_update = run_store.update_run
+
+    def dies_on_completed(tenant_id: str, data: dict[str, Any], version: int) -> bool:
+        if data["status"] == "completed":
+            raise ConnectionError("the Lambda ran out of time")
+        return real_update(tenant_id, data, version)
+
+    monkeypatch.setattr(run_store, "update_run", dies_on_completed)
+    assert client.post(f"/v1/payment-runs/{run['id']}/complete").status == 500  # the process died
+    monkeypatch.setattr(run_store, "update_run", real_update)
+    booked = head(client)
+    stuck = client.get(f"/v1/payment-runs/{run['id']}").json()
+    assert stuck["status"] == "completing"
+    early = client.post(f"/v1/payment-runs/{run['id']}/complete")
+    assert early.status == 409 and early.json()["error"]["code"] == "INVALID_STATE"  # may still be running
+    monkeypatch.setattr(payment_runs, "STALE_CLAIM_S", -1)
+    done = client.post(f"/v1/payment-runs/{run['id']}/complete").json()
+    assert done["status"] == "completed"
+    assert done["intent_id"] == payment_runs.completion_intent_id(_tenant(client), run["id"])
+    assert head(client) == booked  # found, not booked again
+    inv = client.get(f"/v1/invoices/{setup['first']['id']}").json()
+    assert [s["intent_id"] for s in inv["settlements"]] == [done["intent_id"]]
+
+
+def _tenant(client: Any) -> str:
+    from ledgerlou.domain.admin import api_keys
+
+    caller = api_keys.authenticate(client.token)
+    assert caller is not None
+    return caller.tenant_id

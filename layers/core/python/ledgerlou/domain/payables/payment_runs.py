@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlou.domain.caller import Caller
-from ledgerlou.domain.chart import tax_codes
 from ledgerlou.domain.journal import booking as journal_booking
 from ledgerlou.domain.payables import calendar, sepa
 from ledgerlou.domain.receivables import invoices, open_items, settlements, terms
@@ -51,7 +50,7 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 LIVE = ("draft", "approved", "exported")
 # Which states each action leaves from (API.md "Payment runs")
-FROM = {"approve": ("draft",), "export": ("approved", "exported"), "complete": ("exported",),
+FROM = {"approve": ("draft",), "export": ("approved", "exported"), "complete": ("exported", "completing"),
         "cancel": ("draft", "approved", "exported")}
 # A claim of a run that never finished claiming (its process died) is free after this long
 STALE_CLAIM_S = 300
@@ -429,53 +428,77 @@ def _export_view(run: dict[str, Any], data: bytes) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------- complete
+def completion_intent_id(tenant_id: str, run_id: str) -> str:
+    """The completion booking's intent id, derived from the run: a complete that died after booking is
+    finished by the next one, which finds the intent instead of booking again."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ledgerlou:payment-run:{tenant_id}:{run_id}"))
+
+
 def _skonto_lines(ctx: Caller, state: dict[str, Any], discount: Decimal, payable: str, lookup: Any
                   ) -> list[dict[str, Any]]:
-    """The discount received, split over the invoice's tax codes by their gross shares; per input-VAT
-    rate its Skonto account and the input-VAT correction (§17 UStG: the tax on the discount is no
-    longer deductible). Rates without deductible VAT (none, §13b, intra-EU) go to the plain account."""
+    """The discount received, split over the invoice's tax codes by their gross shares (largest
+    remainder), per input-VAT rate on its Skonto account with the invoice's tax code: the booking is
+    posted mirrored (as a credit note is), so the code's tax entry credits the input-VAT account — the
+    correction of §17 UStG (the deductible tax shrinks with the price) — and counts negative in the
+    VAT return. Rates without deductible VAT (none, §13b, intra-EU) go to the plain Skonto account.
+    Lines are written before mirroring: debit Skonto account, credit payable."""
     gross: dict[str | None, Decimal] = {}
-    rates: dict[str | None, Any] = {}
     for ln in state["lines"]:
         code_name = ln.get("tax_code")
         code = lookup.tax_code(code_name) if code_name else None
-        deductible = code is not None and not code.self_assess_account and Decimal(code.rate) > 0
-        key = code_name if deductible else None
-        rates[key] = code if deductible else None
         net = Decimal(ln["net_amount"])
-        gross[key] = gross.get(key, ZERO) + (net * (1 + Decimal(code.rate) / 100) if deductible and code else net)
+        if code is not None and not code.self_assess_account and Decimal(code.rate) > 0:
+            gross[code_name] = gross.get(code_name, ZERO) + net * (1 + Decimal(code.rate) / 100)
+        else:
+            gross[None] = gross.get(None, ZERO) + net
     keys = sorted(gross, key=lambda k: (k is None, k or ""))
     total = sum(gross.values(), ZERO)
     shares = invoices._allocate(discount, [discount * gross[k] / total for k in keys]) if total else [discount]
     accounts_ = SKONTO_ACCOUNTS[ctx.chart]
     lines: list[dict[str, Any]] = []
-    for key, share in zip(keys, shares, strict=True):
+    for key, share in zip(keys if total else [None], shares, strict=True):
         if share <= 0:
             continue
-        code = rates.get(key)
         text = f"Skonto {state['invoice_number']}"
-        if code is None:
-            lines.append({"account_debit": payable, "account_credit": accounts_[None], "amount": share,
+        if key is None:
+            lines.append({"account_debit": accounts_[None], "account_credit": payable, "amount": share,
                           "description": text})
             continue
-        rate = Decimal(code.rate)
-        net, tax = tax_codes.split_gross(share, rate)
-        lines.append({"account_debit": payable, "account_credit": accounts_.get(rate, accounts_[None]),
-                      "amount": net, "description": f"{text} netto ({key})"})
-        if tax > 0:
-            lines.append({"account_debit": payable, "account_credit": code.vat_account, "amount": tax,
-                          "description": f"{text} Vorsteuerkorrektur §17 UStG ({key})"})
+        rate = Decimal(lookup.tax_code(key).rate)
+        lines.append({"account_debit": accounts_.get(rate, accounts_[None]), "account_credit": payable,
+                      "amount": share, "tax_code": key, "description": f"{text} ({key}, §17 UStG)"})
     return lines
 
 
+def _stale(run: dict[str, Any]) -> bool:
+    started = run.get("completing_at")
+    return started is None or (dt.datetime.now(dt.UTC) - _parse(started)).total_seconds() > STALE_CLAIM_S
+
+
 def complete(ctx: Caller, run_id: str) -> dict[str, Any]:
+    """Book the run's payments as one intent and mark it completed. The run is taken first (a
+    conditional write to ``completing``): a second complete racing this one gets 409. The intent id
+    is derived from the run, so a complete that died after booking is finished by a later one (after
+    STALE_CLAIM_S) that finds the intent; booking twice is impossible anyway — the second settlement
+    would exceed the invoices' open amounts, which the append checks."""
+    from ledgerlou.domain.journal import reads as journal_reads
+
     run, version = _transition(ctx, run_id, "complete")
-    # Take the run first (a conditional write): a second complete racing this one gets 409, and the
-    # settlement below is booked once
-    run = _save(ctx, run, version, "completing")
+    intent_id = completion_intent_id(ctx.tenant_id, run["id"])
+    if run["status"] == "completing":
+        if not _stale(run):
+            raise InvalidState(f"Payment run {run['id']} is being completed.",
+                               details=[{"field": "status", "issue": "is completing"}])
+        if journal_reads.find_intent(ctx.tenant_id, intent_id) is not None:
+            return view(_save(ctx, run, version, "completed", completed_at=now_iso(), intent_id=intent_id))
+        run["completing_at"] = now_iso()
+        if not store.update_run(ctx.tenant_id, run, version):
+            raise InvalidState(f"Payment run {run['id']} changed at the same time; read it again.")
+    else:
+        run = _save(ctx, run, version, "completing", completing_at=now_iso())
     version += 1
     try:
-        intent_id = _book(ctx, run)
+        _book(ctx, run, intent_id)
     except Exception:
         run["status"] = "exported"
         run["history"].append({"status": "exported", "actor_id": ctx.actor_id, "at": now_iso()})
@@ -484,7 +507,10 @@ def complete(ctx: Caller, run_id: str) -> dict[str, Any]:
     return view(_save(ctx, run, version, "completed", completed_at=now_iso(), intent_id=intent_id))
 
 
-def _book(ctx: Caller, run: dict[str, Any]) -> str:
+def _book(ctx: Caller, run: dict[str, Any], intent_id: str) -> str:
+    """One intent: per item the payable against the bank's ledger account (the amount paid) and its
+    Skonto lines; the items' open amounts (paid + Skonto) settled. With a tax-coded Skonto line the
+    whole intent is written reversed and booked mirrored (the lines' sides swap back)."""
     bank_account = run["debtor"]["ledger_account"]
     lookup = journal_booking._Accounts(ctx)
     lines: list[dict[str, Any]] = []
@@ -492,12 +518,16 @@ def _book(ctx: Caller, run: dict[str, Any]) -> str:
     for item in run["items"]:
         pay, discount = Decimal(item["amount"]), Decimal(item["skonto_amount"])
         payable = item["open_item_account"]
-        lines.append({"account_debit": payable, "account_credit": bank_account, "amount": pay,
+        lines.append({"account_debit": bank_account, "account_credit": payable, "amount": pay,
                       "description": f"{item['vendor_name']} {item['invoice_number']}"[:500]})
         if discount > 0:
             state = invoices.require_state(ctx, PAYABLES, item["invoice_id"])
             lines.extend(_skonto_lines(ctx, state, discount, payable, lookup))
         items.append(settlements.OpenItemAmount(PAYABLES.code, item["invoice_id"], pay + discount))
+    mirror = any(ln.get("tax_code") for ln in lines)
+    if not mirror:  # no tax code: write the lines as they are booked
+        lines = [{**ln, "account_debit": ln["account_credit"], "account_credit": ln["account_debit"]}
+                 for ln in lines]
     label = f" {run['label']}" if run.get("label") else ""
     booking = BookingRequest.model_validate({
         "booking_date": run["execution_date"], "description": f"Zahlungslauf{label} ({run['invoice_count']} "
@@ -505,4 +535,5 @@ def _book(ctx: Caller, run: dict[str, Any]) -> str:
         "lines": lines, "external_reference": run["message_id"],
         "custom_metadata": {"payment_run_id": run["id"], "message_id": run["message_id"]},
         "skip_duplicate_check": True})
-    return settlements.settle(ctx, items, booking, source="payment_run", kind="payment_run")
+    return settlements.settle(ctx, items, booking, source="payment_run", kind="payment_run", intent_id=intent_id,
+                              mirror=mirror)
