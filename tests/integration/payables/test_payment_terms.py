@@ -47,4 +47,7 @@ def test_given_bad_payment_terms_then_400_and_nothing_is_booked(client: Any) -> 
         resp = client.post("/v1/invoices", body(v["id"], payment_terms=terms))
         assert resp.status == 400, (terms, resp.body)
         assert resp.json()["error"]["code"] == "INVALID_INPUT"
+    late = client.post("/v1/invoices", body(v["id"], invoice_date="9999-12-20", due_date=None,
+                                            payment_terms={"net_days": 30}))
+    assert late.status == 400 and "9999-12-31" in late.json()["error"]["details"][0]["issue"]
     assert client.get("/v1/invoices").json() == []

@@ -132,6 +132,9 @@ def test_given_bad_input_then_a_clear_4xx_and_nothing_is_created(client: Any, se
     account, first = setup["account"]["id"], setup["first"]["id"]
     past = create_run(client, account, [first], day(-1))
     assert past.status == 400 and past.json()["error"]["code"] == "EXECUTION_DATE_IN_PAST"
+    far = create_run(client, account, [first], "9999-12-31")
+    assert far.status == 400 and far.json()["error"]["details"][0]["field"] == "execution_date"
+    assert client.get("/v1/payment-runs/eligible-invoices?execution_date=9999-12-31").status == 400
     no_iban = bank(client, name="Kasse", iban=None, account_number="123456", bic=None)
     refused = create_run(client, no_iban["id"], [first])
     assert refused.status == 400 and refused.json()["error"]["code"] == "BANK_ACCOUNT_WITHOUT_IBAN"

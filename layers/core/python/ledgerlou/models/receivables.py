@@ -3,6 +3,7 @@ payables group (api/schemas/payables.py) uses the same shapes for vendors and in
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -168,6 +169,10 @@ class InvoiceBase(StrictModel):
             raise ValueError("lines are required unless intent_id links an existing booking")
         if self.due_date is not None and self.due_date < self.invoice_date:
             raise ValueError("due_date must not be before invoice_date")
+        terms = self.payment_terms
+        days = max((d for d in (terms.net_days, terms.skonto_days) if d is not None), default=0) if terms else 0
+        if (dt.date.max - self.invoice_date).days < days:
+            raise ValueError("invoice_date + the payment terms' days lies beyond 9999-12-31")
         return self
 
 

@@ -59,8 +59,17 @@ SKONTO_ACCOUNTS = {"skr03": {Decimal("19"): "3736", Decimal("7"): "3731", None: 
                    "skr04": {Decimal("19"): "5736", Decimal("7"): "5731", None: "5730"}}
 
 
+# Banks take an order up to a year ahead at most; a date further out is a typo, not a plan
+MAX_DAYS_AHEAD = 365
+
+
 def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def _check_ahead(day: dt.date, field: str) -> None:
+    if (day - today()).days > MAX_DAYS_AHEAD:
+        raise InvalidInput.field(field, f"must be at most {MAX_DAYS_AHEAD} days ahead")
 
 
 # ------------------------------------------------------------------------------------- eligibility
@@ -155,6 +164,8 @@ def eligible(ctx: Caller, execution_date: dt.date | None, limit: int, offset: in
     payables (one GetItem) and then only the due days the page needs, with their invoices, vendors and
     claims in batches: the cost follows the page, not the number of open invoices."""
     now = dt.datetime.now(dt.UTC)
+    if execution_date is not None:
+        _check_ahead(execution_date, "execution_date")
     run_date = calendar.next_business_day(execution_date or now.date())
     days, _months, _seq = invoice_store.get_calendar(ctx.tenant_id, PAYABLES.code)
     wanted = offset + limit
@@ -207,6 +218,7 @@ def create(ctx: Caller, body: Any) -> dict[str, Any]:
     if body.execution_date < now.date():
         raise ExecutionDateInPast.field("execution_date", f"{body.execution_date.isoformat()} is before today "
                                         f"({now.date().isoformat()})")
+    _check_ahead(body.execution_date, "execution_date")
     account = bank.get_account(ctx.tenant_id, body.bank_account_id)
     if not account.iban:
         raise BankAccountWithoutIban.field("bank_account_id", f"bank account {account.account_id} has no IBAN")
