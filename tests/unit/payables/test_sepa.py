@@ -79,6 +79,15 @@ def test_given_a_creditor_name_with_umlauts_and_foreign_letters_then_the_file_st
     assert ustrd.startswith("EUR 5 Par. 3") and len(ustrd) <= 140
 
 
+def test_given_text_for_an_id_then_it_is_transliterated_into_the_restricted_set_and_cut_to_35() -> None:
+    assert sepa.to_sepa_id("a1b2c3d4-1-RÜ-2026/Größe & Co") == "a1b2c3d4-1-RUe-2026/Groesse + Co"
+    assert sepa.to_sepa_id("x" * 40) == "x" * 35
+    assert sepa.to_sepa_id("50 % *Rabatt* $") == "50 . .Rabatt. ."
+    assert sepa.to_sepa_id("東") == "."
+    for value in ("a1b2c3d4-1-RÜ-2026/Größe & Co", "Zoë_#1", "é" * 50):
+        assert sepa.ID_PATTERN.match(sepa.to_sepa_id(value))
+
+
 def test_given_bad_ids_then_the_builder_refuses_before_writing() -> None:
     with pytest.raises(ValueError, match="SEPA id"):
         sepa.build(message([transfer(1)], message_id="x" * 36))

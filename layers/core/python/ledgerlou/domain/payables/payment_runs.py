@@ -206,7 +206,8 @@ def _remittance(state: dict[str, Any], discount: Decimal, percent: str | None) -
     date = dt.date.fromisoformat(state["invoice_date"]).strftime("%d.%m.%Y")
     text = f"Rechnung {state['invoice_number']} vom {date}"
     if discount > 0 and percent is not None:
-        text += f" abzgl. {Decimal(percent):.2f} % Skonto {discount:.2f} EUR".replace(".", ",", 1)
+        rate, amount = f"{Decimal(percent):.2f}".replace(".", ","), f"{discount:.2f}".replace(".", ",")
+        text += f" abzgl. {rate} % Skonto {amount} EUR"
     return sepa.to_sepa_text(text, 140)
 
 
@@ -258,8 +259,7 @@ def create(ctx: Caller, body: Any) -> dict[str, Any]:
         if problem:
             problems.append({"item": f"items[{n - 1}]", "invoice_id": s["id"],
                              "issue": f"vendor {c.vendor.name} ({c.vendor.partner_id}): {problem}"})
-        reference = sepa.to_sepa_text(s["invoice_number"], 35).replace("&", "+")
-        e2e = "".join(ch for ch in f"{compact[:8]}-{n}-{reference}" if sepa.ID_PATTERN.match(ch))[:35]
+        e2e = sepa.to_sepa_id(f"{compact[:8]}-{n}-{s['invoice_number']}")
         items.append({
             "invoice_id": s["id"], "invoice_number": s["invoice_number"], "vendor_id": c.vendor.partner_id,
             "vendor_name": c.vendor.name, "iban": c.vendor.iban, "bic": c.vendor.bic, "address": address,

@@ -62,6 +62,16 @@ def to_sepa_text(text: str, max_length: int) -> str:
     return " ".join("".join(out).split())[:max_length].rstrip()
 
 
+_ID_FROM_DK = {"Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "&": "+", "*": ".",
+               "$": ".", "%": "."}
+
+
+def to_sepa_id(text: str, max_length: int = 35) -> str:
+    """``text`` in the restricted id set (no umlauts there: ä → ae, ß → ss, & → +), cut to ``max_length``."""
+    plain = "".join(_ID_FROM_DK.get(ch, ch) for ch in to_sepa_text(text, 4 * max_length))
+    return plain[:max_length].strip() or "-"
+
+
 def check_id(value: str) -> str:
     if not ID_PATTERN.match(value):
         raise ValueError(f"{value!r} is not a SEPA id (1-35 characters of A-Z a-z 0-9 +?/-:().,' and space)")
