@@ -415,3 +415,18 @@ def _tenant(client: Any) -> str:
     caller = api_keys.authenticate(client.token)
     assert caller is not None
     return caller.tenant_id
+
+
+def test_given_an_invoice_not_yet_projected_then_a_run_takes_it_at_once_with_its_current_amount(
+        client: Any, tenant: Any, make_client: Any, setup: dict[str, Any]) -> None:
+    lagging = make_client(tenant.admin_key, project=False)  # the projector has not run for these writes
+    fresh = lagging.post("/v1/invoices", {
+        "vendor_id": setup["vendor"]["id"], "invoice_number": "T-1", "invoice_date": day(-1), "due_date": day(9),
+        "total_net": "50.00", "total_tax": "9.50", "total_gross": "59.50", "payment_terms": SKONTO,
+        "lines": [{"net_amount": "50.00", "tax_code": "VSt19"}]})
+    assert fresh.status == 201, fresh.body
+    assert fresh.json()["id"] not in [i["invoice_id"] for i in lagging.get(
+        "/v1/payment-runs/eligible-invoices").json()["items"]]  # the list follows the projection
+    run = create_run(lagging, setup["account"]["id"], [fresh.json()["id"], setup["first"]["id"]])
+    assert run.status == 201, run.body
+    assert [i["amount"] for i in run.json()["items"]] == [Decimal("58.31"), Decimal("119.00")]

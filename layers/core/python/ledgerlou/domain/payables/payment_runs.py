@@ -230,7 +230,7 @@ def create(ctx: Caller, body: Any) -> dict[str, Any]:
     if len(set(ids)) != len(ids):
         raise InvalidInput.field("invoice_ids", "an invoice is listed twice")
     execution = calendar.next_business_day(body.execution_date)
-    projected = [_current(ctx, i) for i in ids]
+    projected = _current_states(ctx, ids)
     for i, (invoice_id, state) in enumerate(zip(ids, projected, strict=True)):
         if state is None:
             raise InvoiceNotEligible(f"Invoice {invoice_id} is not eligible: it does not exist.",
@@ -283,12 +283,24 @@ def create(ctx: Caller, body: Any) -> dict[str, Any]:
     return view(run)
 
 
-def _current(ctx: Caller, invoice_id: str) -> dict[str, Any] | None:
-    """The invoice as the journal has it now (its stored state folded with the unprojected tail)."""
-    try:
-        return invoices.require_state(ctx, PAYABLES, invoice_id)
-    except NotFound:
-        return None
+def _current_states(ctx: Caller, invoice_ids: list[str]) -> list[dict[str, Any] | None]:
+    """The invoices as the journal has them now, as ``invoices.require_state`` reads one (the stored
+    state folded with the blocks not yet projected; the tail first, see projection.current_state) —
+    for all of them with one tail read and one BatchGetItem."""
+    from ledgerlou.domain.journal import reads as journal_reads
+    from ledgerlou.domain.receivables import projection
+
+    index = journal_reads.tail(ctx.tenant_id)
+    stored = invoice_store.get_states(ctx.tenant_id, PAYABLES.code, invoice_ids)
+    states: dict[str, dict[str, Any] | None] = {i: stored[i][0] if i in stored else None for i in invoice_ids}
+    applied = {i: stored[i][1] if i in stored else 0 for i in invoice_ids}
+    known: projection.Links = {}
+    for block in index.blocks:
+        for event in projection.block_events(ctx.tenant_id, block, known, index):
+            invoice_id = event["invoice_id"]
+            if event["side"] == PAYABLES.code and invoice_id in states and block.seq > applied[invoice_id]:
+                states[invoice_id] = open_items.reduce(states[invoice_id], event)
+    return [states[i] for i in invoice_ids]
 
 
 def _claim_all(ctx: Caller, run: dict[str, Any], now: dt.datetime) -> None:
