@@ -21,6 +21,7 @@ BENCHES = {
     "receivables": "bench.receivables",
     "people": "bench.people",
     "payment_runs": "bench.payment_runs",
+    "reconciliation": "bench.reconciliation",
 }
 
 

@@ -26,6 +26,7 @@ def make_conditional_writes_atomic() -> None:
         return
     from moto.dynamodb.models import DynamoDBBackend
 
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
         original = getattr(DynamoDBBackend, name)
 
@@ -36,6 +37,79 @@ def make_conditional_writes_atomic() -> None:
 
         setattr(DynamoDBBackend, name, locked)
     _applied = True
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems as DynamoDB does it, at the cost of its items rather than of the table.
+
+    moto deep-copies every table a transaction touches to roll back on failure (measured: ~1.1 s per
+    call at a few thousand items, which made bank reconciliation — one transaction per status change —
+    cost seconds per request locally). Here every condition is checked first, against the items as
+    they are (the caller holds LOCK, so nothing writes in between); a failed condition cancels the
+    whole transaction with the same CancellationReasons, nothing written. Only then are the writes
+    applied, each through moto's own put/update/delete (stream records included), with the touched
+    items saved beforehand and put back should a write raise halfway (e.g. a bad update expression)."""
+    import copy
+
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    ops: list[tuple[str, dict[str, Any], Any, dict[str, Any]]] = []
+    seen: set[tuple[str, str]] = set()
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+    for item in transact_items:
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        marker = (str(op["TableName"]), str(dict(sorted(key.items()))))
+        if marker in seen:
+            raise MultipleTransactionsException()
+        seen.add(marker)
+        current = self.get_item(op["TableName"], key)
+        condition = op.get("ConditionExpression")
+        failed = condition is not None and not get_filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current)
+        old = current.to_json()["Attributes"] if failed and current is not None and op.get(
+            "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+        errors.append(("ConditionalCheckFailed", "The conditional request failed", old) if failed
+                      else (None, None, None))
+        ops.append((op_type, op, table, key))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    saved = [(table, key, copy.deepcopy(self.get_item(op["TableName"], key))) for _t, op, table, key in ops]
+    try:
+        for op_type, op, _table, key in ops:
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(op["TableName"], op["Item"], expression_attribute_names=names,
+                              expression_attribute_values=values)
+            elif op_type == "Delete":
+                self.delete_item(op["TableName"], key, expression_attribute_names=names,
+                                 expression_attribute_values=values)
+            elif op_type == "Update":
+                self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
+                                 expression_attribute_names=names, expression_attribute_values=values)
+    except Exception:
+        for table, key, before in saved:
+            if before is None:
+                self.delete_item(table.name, key)
+            else:
+                self.put_item(table.name, before.to_json()["Attributes"])
+        raise
 
 
 _partition = threading.local()

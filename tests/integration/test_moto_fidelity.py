@@ -44,3 +44,40 @@ def _race(ddb: Any, rounds: int) -> None:
             t.join()
         stored = ddb.get_item(TableName="ledgerlou", Key={"PK": {"S": "RACE"}, "SK": {"S": f"R{round_}"}})
         assert len(wins) == 1 and stored["Item"]["winner"]["N"] == str(wins[0])
+
+
+def test_given_a_transaction_then_it_is_all_or_nothing_with_reasons_at_the_cost_of_its_items(aws: Any) -> None:
+    import boto3
+
+    ddb = boto3.client("dynamodb", region_name="eu-central-1")
+    table = "ledgerlou"
+    ddb.put_item(TableName=table, Item={"PK": {"S": "TX"}, "SK": {"S": "a"}, "n": {"N": "1"}})
+
+    def put(sk: str, condition: str | None = None) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": table, "Item": {"PK": {"S": "TX"}, "SK": {"S": sk}, "n": {"N": "9"}}}
+        if condition:
+            op["ConditionExpression"] = condition
+        return {"Put": op}
+
+    update = {"Update": {"TableName": table, "Key": {"PK": {"S": "TX"}, "SK": {"S": "a"}},
+                         "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    # When one condition of three fails: nothing is written, and the reasons name the failed operation
+    try:
+        ddb.transact_write_items(TransactItems=[put("b"), update, put("z", "attribute_exists(PK)")])
+        raise AssertionError("the transaction should have been cancelled")
+    except ddb.exceptions.TransactionCanceledException as ex:
+        assert [r["Code"] for r in ex.response["CancellationReasons"]] == ["None", "None", "ConditionalCheckFailed"]
+    assert "Item" not in ddb.get_item(TableName=table, Key={"PK": {"S": "TX"}, "SK": {"S": "b"}})
+    assert ddb.get_item(TableName=table, Key={"PK": {"S": "TX"}, "SK": {"S": "a"}})["Item"]["n"] == {"N": "1"}
+    # When every condition holds: every operation is applied
+    ddb.transact_write_items(TransactItems=[put("b", "attribute_not_exists(PK)"), update])
+    assert ddb.get_item(TableName=table, Key={"PK": {"S": "TX"}, "SK": {"S": "a"}})["Item"]["n"] == {"N": "2"}
+    # When a write fails halfway (an invalid update): the items written before it are put back
+    bad = {"Update": {"TableName": table, "Key": {"PK": {"S": "TX"}, "SK": {"S": "a"}},
+                      "UpdateExpression": "ADD n :text", "ExpressionAttributeValues": {":text": {"S": "x"}}}}
+    try:
+        ddb.transact_write_items(TransactItems=[put("c"), bad])
+        raise AssertionError("the invalid update should have failed")
+    except ddb.exceptions.ClientError:
+        pass
+    assert "Item" not in ddb.get_item(TableName=table, Key={"PK": {"S": "TX"}, "SK": {"S": "c"}})

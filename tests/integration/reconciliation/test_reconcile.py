@@ -182,3 +182,13 @@ def test_given_concurrent_reconciliations_of_many_transactions_then_the_counter_
     assert [r.status for r in results] == [200] * 8, [r.body for r in results]
     assert account_of(client, acc["id"])["unreconciled_count"] == 0
     assert invoice_of(client, inv["id"])["remaining_amount"] == Decimal("111.00")
+
+
+def test_given_an_invoice_the_projector_has_not_reached_then_it_can_be_reconciled_at_once(
+        client: Any, make_client: Any, tenant: Any) -> None:
+    _acc, [tx] = bank_with(client, "119.00")
+    lagging = make_client(tenant.admin_key, project=False)
+    inv = outgoing(lagging)
+    resp = reconcile(lagging, tx["id"], inv["intent_id"])
+    assert resp.status == 200, resp.body
+    assert invoice_of(lagging, inv["id"])["status"] == "paid"

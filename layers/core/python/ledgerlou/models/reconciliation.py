@@ -37,6 +37,10 @@ class BatchPair(ReconcileIn):
 
 
 class BatchReconcileIn(StrictModel):
+    model_config = examples({"pairs": [{"bank_transaction_id": "0b9c2a4e-6d1f-4e8a-9c3b-5f7d2e1a8b6c",
+                                        "intent_id": "1b9c2a4e-6d1f-4e8a-9c3b-5f7d2e1a8b6c",
+                                        "candidate_kind": "open_receivable", "open_item_account": "1400"}]})
+
     pairs: list[BatchPair] = Field(min_length=1, max_length=100, description="1–100 pairs, each on its own")
 
 

@@ -284,23 +284,12 @@ def create(ctx: Caller, body: Any) -> dict[str, Any]:
 
 
 def _current_states(ctx: Caller, invoice_ids: list[str]) -> list[dict[str, Any] | None]:
-    """The invoices as the journal has them now, as ``invoices.require_state`` reads one (the stored
-    state folded with the blocks not yet projected; the tail first, see projection.current_state) —
-    for all of them with one tail read and one BatchGetItem."""
-    from ledgerlou.domain.journal import reads as journal_reads
+    """The invoices as the journal has them now (stored states folded with the unprojected tail): one
+    tail read and one BatchGetItem for all of them."""
     from ledgerlou.domain.receivables import projection
 
-    index = journal_reads.tail(ctx.tenant_id)
-    stored = invoice_store.get_states(ctx.tenant_id, PAYABLES.code, invoice_ids)
-    states: dict[str, dict[str, Any] | None] = {i: stored[i][0] if i in stored else None for i in invoice_ids}
-    applied = {i: stored[i][1] if i in stored else 0 for i in invoice_ids}
-    known: projection.Links = {}
-    for block in index.blocks:
-        for event in projection.block_events(ctx.tenant_id, block, known, index):
-            invoice_id = event["invoice_id"]
-            if event["side"] == PAYABLES.code and invoice_id in states and block.seq > applied[invoice_id]:
-                states[invoice_id] = open_items.reduce(states[invoice_id], event)
-    return [states[i] for i in invoice_ids]
+    states = projection.current_states(ctx.tenant_id, PAYABLES.code, invoice_ids)
+    return [states.get(i) for i in invoice_ids]
 
 
 def _claim_all(ctx: Caller, run: dict[str, Any], now: dt.datetime) -> None:

@@ -168,6 +168,26 @@ def current_state(tenant_id: str, side: str, invoice_id: str, tail: ledger.TailI
     return state
 
 
+def current_states(tenant_id: str, side: str, invoice_ids: list[str], tail: ledger.TailIndex | None = None
+                   ) -> dict[str, dict[str, Any]]:
+    """``current_state`` of many invoices of one side: one BatchGetItem, each block of the tail read
+    once (a batch of bank reconciliations)."""
+    index = _tail(tenant_id, tail)
+    stored = store.get_states(tenant_id, side, invoice_ids)
+    states: dict[str, tuple[dict[str, Any] | None, int]] = {i: stored.get(i, (None, 0)) for i in invoice_ids}
+    known: Links = {}
+    for block in index.blocks:
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for ev in block_events(tenant_id, block, known, index):
+            if ev["side"] == side and ev["invoice_id"] in states:
+                grouped.setdefault(ev["invoice_id"], []).append(ev)
+        for invoice_id, evs in grouped.items():
+            state, applied = states[invoice_id]
+            if block.seq > applied:
+                states[invoice_id] = (open_items.reduce_all(state, evs), applied)
+    return {i: st for i, (st, _applied) in states.items() if st is not None}
+
+
 def partner_open_amount(tenant_id: str, side: Side, item: partner_store.PartnerItem,
                         index: ledger.TailIndex) -> Decimal:
     """The partner's open amount now: ``item`` (read after ``index``, see current_state) plus what the

@@ -62,11 +62,12 @@ class Prepared:
 
 
 def prepare(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingRequest, kind: str = "payment",
-            mirror: bool = False) -> Prepared:
+            mirror: bool = False, states: dict[tuple[str, str], dict[str, Any]] | None = None) -> Prepared:
     """Every check of ``settle`` that needs no journal state, and the one that does (``check``, to run
     inside the append). ``mirror``: the booking is booked with debit and credit swapped in every entry
     (post_bookings ``mirror``: a tax-coded line then corrects the tax as a credit note does, §17 UStG);
-    its open-item accounts are checked on the sides it will really post."""
+    its open-item accounts are checked on the sides it will really post. ``states``: the invoices'
+    current states, (side, invoice id) → state, when the caller has read them already (a batch)."""
     if not items:
         raise InvalidInput.field("items", "at least one open item is required")
     settles: list[dict[str, Any]] = []
@@ -79,7 +80,8 @@ def prepare(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReque
             raise InvalidInput.field(f"{field}.side", "must be AR or AP")
         if item.amount <= 0 or item.amount != item.amount.quantize(CENT):
             raise InvalidInput.field(f"{field}.amount", "must be greater than 0, with at most 2 decimals")
-        state = invoices.require_state(ctx, side, item.invoice_id)
+        known = (states or {}).get((side.code, item.invoice_id))
+        state = known if known is not None else invoices.require_state(ctx, side, item.invoice_id)
         if state["cancelled"]:
             raise InvoiceCancelled(f"Invoice {state['id']} is cancelled.",
                                    details=[{"field": f"{field}.invoice_id", "issue": "cancelled"}])

@@ -25,7 +25,7 @@ from typing import Any
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.journal import appender as ledger
 from ledgerlou.domain.journal import booking as journal_booking
-from ledgerlou.domain.receivables import invoices, open_items
+from ledgerlou.domain.receivables import invoices, open_items, projection
 from ledgerlou.domain.receivables.sides import SIDES
 from ledgerlou.domain.reconciliation import matching
 from ledgerlou.domain.reconciliation.matching import Plan, Tx
@@ -77,7 +77,7 @@ def _plan_all(ctx: Caller, body: BatchReconcileIn, errors: Errors) -> list[tuple
     wheres = pages.locate_many(ctx.tenant_id, ids)
     rows = pages.get_many_at(ctx.tenant_id, list(set(wheres.values())))
     records = matches.get_matches(ctx.tenant_id, list(wheres))
-    banks: dict[str, Any] = {}
+    reads = _prefetch(ctx, body)
     seen_tx: set[str] = set()
     seen_link: set[str] = set()
     out: list[tuple[int, Plan]] = []
@@ -94,7 +94,7 @@ def _plan_all(ctx: Caller, body: BatchReconcileIn, errors: Errors) -> list[tuple
             t = Tx(tx, where, records.get(tx_id) or matching._blank(tx))
             if t.match.state in ("claimed", "unmatching"):
                 t = matching.resolve(ctx, t)
-            p = matching.plan(ctx, t, pair, banks)
+            p = matching.plan(ctx, t, pair, reads)
             if p.mode == "link":
                 if p.target_intent_id in seen_link:
                     raise IntentAlreadyLinked(f"Intent {p.target_intent_id} is linked by another pair of this batch.")
@@ -103,6 +103,26 @@ def _plan_all(ctx: Caller, body: BatchReconcileIn, errors: Errors) -> list[tuple
         except DomainError as ex:
             errors[i] = (tx_id, ex)
     return out
+
+
+def _prefetch(ctx: Caller, body: BatchReconcileIn) -> matching.Reads:
+    """The open items of every settlement pair: their links in one BatchGetItem, their states in one
+    per side, the journal's unprojected tail read once and folded in for all."""
+    from ledgerlou.domain.journal import reads as journal_reads
+    from ledgerlou.domain.receivables import projection
+    from ledgerlou.store.receivables import invoices as invoice_store
+
+    reads = matching.Reads()
+    wanted = [p.intent_id.lower() for p in body.pairs if p.candidate_kind in matching.KINDS]
+    if not wanted:
+        return reads
+    reads.links = invoice_store.get_links(ctx.tenant_id, wanted)
+    tail = journal_reads.tail(ctx.tenant_id)
+    for side in {s for s, _i in reads.links.values()}:
+        ids = [i for s, i in reads.links.values() if s == side]
+        found = projection.current_states(ctx.tenant_id, side, ids, tail)
+        reads.states.update({(side, i): st for i, st in found.items()})
+    return reads
 
 
 def _claim_all(ctx: Caller, plans: list[tuple[int, Plan]], errors: dict[int, tuple[str, DomainError]]
@@ -160,11 +180,17 @@ def _book_all(ctx: Caller, claimed: list[Claimed], errors: dict[int, tuple[str, 
             refused.clear()
             used: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
             keep = []
+            current: dict[tuple[str, str], dict[str, Any]] = {}
+            for side in {c[0][1].invoice[0] for c in built if c[0][1].invoice}:
+                ids = [c[0][1].invoice[1] for c in built if c[0][1].invoice and c[0][1].invoice[0] == side]
+                current.update({(side, i): st for i, st in projection.current_states(
+                    ctx.tenant_id, side, ids, state.tail).items()})
             for (i, p, _after), intent, item, entries in built:
                 try:
                     journal_booking._check_locks(state, [intent.booking_date])
                     assert p.invoice is not None
-                    now = invoices.require_state(ctx, SIDES[p.invoice[0]], p.invoice[1], state.tail)
+                    now = current.get(p.invoice) or invoices.require_state(ctx, SIDES[p.invoice[0]], p.invoice[1],
+                                                                           state.tail)
                     if now["cancelled"]:
                         raise InvoiceCancelled(f"Invoice {now['invoice_number']} is cancelled.")
                     left = open_items.unsigned_remaining(now) - used[p.invoice]

@@ -23,7 +23,7 @@ unreconciled.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -160,12 +160,23 @@ class Plan:
     ledger_entry: tuple[str, str] | None = None  # link: (ledger account, booking date) of its unmatched entry
 
 
-def plan(ctx: Caller, t: Tx, body: ReconcileIn, banks: dict[str, Any] | None = None) -> Plan:
-    """Check a reconcile completely (nothing written). ``banks``: a cache of bank accounts (batch)."""
+@dataclass
+class Reads:
+    """What a batch has read for all its pairs at once (each item once); a single request reads on
+    demand. ``links``: invoice intent → (side, invoice id); ``states``: (side, invoice id) → state."""
+
+    banks: dict[str, Any] = field(default_factory=dict)
+    links: dict[str, tuple[str, str]] = field(default_factory=dict)
+    states: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def plan(ctx: Caller, t: Tx, body: ReconcileIn, reads: Reads | None = None) -> Plan:
+    """Check a reconcile completely (nothing written)."""
     _require_open(t)
     kind = body.candidate_kind
     intent_id = body.intent_id.lower()
-    banks = banks if banks is not None else {}
+    reads = reads if reads is not None else Reads()
+    banks = reads.banks
     if t.tx["bank_account_id"] not in banks:
         banks[t.tx["bank_account_id"]] = bank_accounts.get_account(ctx.tenant_id, t.tx["bank_account_id"])
     bank = banks[t.tx["bank_account_id"]]
@@ -177,20 +188,22 @@ def plan(ctx: Caller, t: Tx, body: ReconcileIn, banks: dict[str, Any] | None = N
                                     "or booking.", details=[{"field": "candidate_kind", "issue": "unsupported"}])
     if body.open_item_account is None:
         raise InvalidInput.field("open_item_account", f"required for {kind}")
-    return _plan_settlement(ctx, t, bank, side, kind, intent_id, body.open_item_account)
+    return _plan_settlement(ctx, t, bank, side, kind, intent_id, body.open_item_account, reads)
 
 
-def open_item(ctx: Caller, side: Side, kind: str, intent_id: str, open_item_account: str, field: str = ""
-              ) -> dict[str, Any]:
+def open_item(ctx: Caller, side: Side, kind: str, intent_id: str, open_item_account: str, field: str = "",
+              reads: Reads | None = None) -> dict[str, Any]:
     """The open item an invoice intent opened, checked against the pair's kind and account."""
-    link = settlements.find_by_intent(ctx.tenant_id, intent_id)
+    link = (reads.links.get(intent_id) if reads else None) or settlements.find_by_intent(
+        ctx.tenant_id, intent_id) or _unprojected_link(ctx, intent_id)
     if link is None:
         raise NotFound(f"{field}intent_id: no open item has intent {intent_id}.",
                        details=[{"field": f"{field}intent_id", "issue": "no open item with this intent"}])
     if link[0] != side.code:
         other = "a payable (open_liability)" if link[0] == "AP" else "a receivable (open_receivable)"
         raise InvalidInput.field(f"{field}candidate_kind", f"intent {intent_id} opened {other}, not {kind}")
-    state = invoices.require_state(ctx, SIDES[link[0]], link[1])
+    known = reads.states.get(link) if reads else None
+    state = known if known is not None else invoices.require_state(ctx, SIDES[link[0]], link[1])
     if state["intent_id"] != intent_id:
         raise NotFound(f"{field}intent_id: intent {intent_id} no longer books invoice {state['invoice_number']}.",
                        details=[{"field": f"{field}intent_id", "issue": "not the invoice's booking any more"}])
@@ -203,14 +216,37 @@ def open_item(ctx: Caller, side: Side, kind: str, intent_id: str, open_item_acco
     return state
 
 
+def _unprojected_link(ctx: Caller, intent_id: str) -> tuple[str, str] | None:
+    """(side, invoice id) of an invoice whose booking the projector has not reached yet (a reconcile
+    right after the invoice): its own booking carries the invoice, a linking one is a control event."""
+    from ledgerlou.domain.receivables import projection
+
+    tail = journal_reads.tail(ctx.tenant_id)
+    found = tail.intents.get(intent_id)
+    if found is not None and found[1].get("invoice"):
+        inv = found[1]["invoice"]
+        return str(inv["side"]), str(inv["id"])
+    link: tuple[str, str] | None = None
+    for block in tail.blocks:
+        control = block.payload.get("control") or {}
+        if control.get("action") != projection.CONTROL_ACTION:
+            continue
+        for ev in control.get("events", []):
+            if (ev["type"] == "open" and ev["invoice"]["intent_id"] == intent_id) or (
+                    ev["type"] == "relink" and ev["intent_id"] == intent_id):
+                link = (str(ev["side"]), str(ev["invoice_id"]))
+    return link
+
+
 def money_in_closes(side: Side, state: dict[str, Any]) -> bool:
     """Whether money in (a positive bank amount) settles this open item: a receivable is paid in, a
     payable paid out; a credit note the other way round."""
     return side.open_on_debit != (state["type"] == "credit_note")
 
 
-def _plan_settlement(ctx: Caller, t: Tx, bank: Any, side: Side, kind: str, intent_id: str, account: str) -> Plan:
-    state = open_item(ctx, side, kind, intent_id, account)
+def _plan_settlement(ctx: Caller, t: Tx, bank: Any, side: Side, kind: str, intent_id: str, account: str,
+                     reads: Reads) -> Plan:
+    state = open_item(ctx, side, kind, intent_id, account, reads=reads)
     money_in = t.amount > 0
     if money_in != money_in_closes(side, state):
         raise DirectionMismatch(f"Money {'in' if money_in else 'out'} cannot settle "
@@ -238,7 +274,8 @@ def _plan_settlement(ctx: Caller, t: Tx, bank: Any, side: Side, kind: str, inten
         "lines": [{"account_debit": debit, "account_credit": credit, "amount": amount}],
         "custom_metadata": {"bank_transaction_id": t.id, "invoice_id": state["id"]},
         "fx": {"currency": state["currency"], "rate": rate} if rate else None})
-    prepared = settlements.prepare(ctx, [settlements.OpenItemAmount(side.code, state["id"], amount, base)], booking)
+    prepared = settlements.prepare(ctx, [settlements.OpenItemAmount(side.code, state["id"], amount, base)], booking,
+                                   states={(side.code, state["id"]): state})
     return Plan(t, "settlement", kind, intent_id, account, prepared, (side.code, state["id"]), amount)
 
 

@@ -231,6 +231,13 @@ def get_link(tenant_id: str, intent_id: str) -> tuple[str, str] | None:
     return str(item.side), str(item.invoice_id)
 
 
+def get_links(tenant_id: str, intent_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """``get_link`` for many intents at once (BatchGetItem): intent id → (side, invoice id)."""
+    keys = [(link_pk(tenant_id), i) for i in dict.fromkeys(intent_ids)]
+    return {str(item.SK): (str(item.side), str(item.invoice_id))
+            for item in ClaimItem.batch_get(keys, consistent_read=True)}
+
+
 @dataclass
 class InvoiceReads:
     partner: partner_store.PartnerItem | None
