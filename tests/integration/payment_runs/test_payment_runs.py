@@ -430,3 +430,24 @@ def test_given_an_invoice_not_yet_projected_then_a_run_takes_it_at_once_with_its
     run = create_run(lagging, setup["account"]["id"], [fresh.json()["id"], setup["first"]["id"]])
     assert run.status == 201, run.body
     assert [i["amount"] for i in run.json()["items"]] == [Decimal("58.31"), Decimal("119.00")]
+
+
+def test_given_no_bics_minimal_addresses_and_foreign_letters_then_the_export_is_still_valid_for_both_xsds(
+        client: Any, approver: Any) -> None:
+    account = bank(client, bic=None, iban="DE75512108001245126199")
+    far = vendor(client, "Łukasz Żółć Éditions – Œuvre № 5", bic=None, iban="FR1420041010050500013M02606",
+                 address={"city": "Saint-Étienne-de-Saint-Geoirs-sur-Isère", "country": "FR"})
+    bill = invoice(client, far["id"], "FR/2026#7")
+    run = create_run(client, account["id"], [bill["id"]], debtor_address={"city": "München", "country": "DE"})
+    assert run.status == 201, run.body
+    approver.post(f"/v1/payment-runs/{run.json()['id']}/approve")
+    out = client.post(f"/v1/payment-runs/{run.json()['id']}/export").json()
+    root = assert_valid(out["sepa_xml"].encode("utf-8"))
+    assert texts(root, "//p:Cdtr/p:Nm") == ["Lukasz Zolc Editions - OEuvre No 5"]
+    [town] = texts(root, "//p:Cdtr//p:TwnNm")
+    assert town.startswith("Saint-Etienne-de-Saint-Geoirs") and len(town) <= 35
+    assert texts(root, "//p:Dbtr//p:TwnNm") == ["München"] and texts(root, "//p:Cdtr//p:Ctry") == ["FR"]
+    assert texts(root, "//p:DbtrAgt//p:Othr/p:Id") == ["NOTPROVIDED"] and not root.xpath(
+        "//p:CdtrAgt", namespaces={"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"})
+    [e2e] = texts(root, "//p:EndToEndId")
+    assert e2e.endswith("-1-FR/2026-7") and len(e2e) <= 35
