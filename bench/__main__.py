@@ -20,6 +20,7 @@ BENCHES = {
     "local_state": "bench.local_state",
     "receivables": "bench.receivables",
     "people": "bench.people",
+    "payment_runs": "bench.payment_runs",
     "reconciliation": "bench.reconciliation",
     "reconciliation_suggestions": "bench.reconciliation_suggestions",
 }

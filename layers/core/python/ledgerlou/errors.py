@@ -584,3 +584,28 @@ class AdjustmentAccountNotFound(NotFound):
     """An adjustment's account_number does not exist in the chart (or is inactive)."""
 
     code = "ADJUSTMENT_ACCOUNT_NOT_FOUND"
+
+
+# ------------------------------------------------------------------------------------- payment runs (#17)
+class InvoiceNotEligible(Conflict):
+    """An invoice cannot be paid by this run: not open, its vendor inactive or without IBAN, or in another live run."""
+
+    code = "INVOICE_NOT_ELIGIBLE"
+
+
+class BankAccountWithoutIban(InvalidInput):
+    """A payment run pays from a bank account with an IBAN (SEPA debtor account)."""
+
+    code = "BANK_ACCOUNT_WITHOUT_IBAN"
+
+
+class ExecutionDateInPast(InvalidInput):
+    """The requested execution date of a payment run lies before today."""
+
+    code = "EXECUTION_DATE_IN_PAST"
+
+
+class PaymentRunNotExportable(Conflict):
+    """The run cannot be written as a SEPA file: an address lacks town or country (the details name the item)."""
+
+    code = "PAYMENT_RUN_NOT_EXPORTABLE"

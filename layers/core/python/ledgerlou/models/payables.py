@@ -26,6 +26,8 @@ class IncomingInvoiceIn(InvoiceBase):
                              "invoice_date": "2026-01-15", "due_date": "2026-02-14", "total_net": "100.00",
                              "total_tax": "19.00", "total_gross": "119.00",
                              "lines": [{"description": "Büromaterial", "net_amount": "100.00", "tax_code": "VSt19",
-                                        "account": "4930"}]})
+                                        "account": "4930"}],
+                             "payment_terms": {"skonto_percent": "2", "skonto_days": 10, "net_days": 30,
+                                               "text": "2 % Skonto innerhalb 10 Tagen, 30 Tage netto"}})
 
     vendor_id: Uuid

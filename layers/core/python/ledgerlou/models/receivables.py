@@ -3,6 +3,7 @@ payables group (api/schemas/payables.py) uses the same shapes for vendors and in
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,7 +20,7 @@ from ledgerlou.models.common import (
     Text,
     examples,
 )
-from ledgerlou.money import Money, to_decimal
+from ledgerlou.money import Money, Rate, to_decimal
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -105,6 +106,30 @@ class InvoiceLine(StrictModel):
         return self
 
 
+class PaymentTerms(StrictModel):
+    """Zahlungsbedingungen, e.g. "2 % Skonto innerhalb 10 Tagen, 30 Tage netto". The names are those of
+    the inbox's extracted terms (models/inbox.PaymentTerms), so an extraction maps onto an invoice."""
+
+    model_config = examples({"skonto_percent": "2.00", "skonto_days": 10, "net_days": 30})
+
+    skonto_percent: Rate | None = Field(default=None, description="Cash discount in percent (0–100, 2 decimals)")
+    skonto_days: int | None = Field(default=None, ge=0, le=365,
+                                    description="Days after invoice_date within which the discount applies")
+    net_days: int | None = Field(default=None, ge=0, le=3650,
+                                 description="Days after invoice_date until payment is due (the default due_date)")
+    text: Annotated[str, Text(500)] | None = Field(default=None, description="The terms as written on the invoice")
+
+    @model_validator(mode="after")
+    def _skonto_pair(self) -> PaymentTerms:
+        if (self.skonto_percent is None) != (self.skonto_days is None):
+            raise ValueError("skonto_percent and skonto_days go together")
+        if self.skonto_percent is not None and not 0 < self.skonto_percent < 100:
+            raise ValueError("skonto_percent must be greater than 0 and less than 100")
+        if self.skonto_days is not None and self.net_days is not None and self.skonto_days > self.net_days:
+            raise ValueError("skonto_days must not exceed net_days")
+        return self
+
+
 class InvoiceBase(StrictModel):
     document_id: Uuid | None = None
     invoice_number: InvoiceNumber
@@ -120,6 +145,8 @@ class InvoiceBase(StrictModel):
     type: InvoiceType = "invoice"
     intent_id: Uuid | None = Field(default=None, description="Link this existing booking instead of booking")
     notes: Notes | None = None
+    payment_terms: PaymentTerms | None = Field(
+        default=None, description="Skonto and net terms; without due_date, net_days sets it (invoice_date + net_days)")
     lines: list[InvoiceLine] = Field(default_factory=list, max_length=500,
                                      description="Required unless intent_id links an existing booking")
 
@@ -142,6 +169,10 @@ class InvoiceBase(StrictModel):
             raise ValueError("lines are required unless intent_id links an existing booking")
         if self.due_date is not None and self.due_date < self.invoice_date:
             raise ValueError("due_date must not be before invoice_date")
+        terms = self.payment_terms
+        days = max((d for d in (terms.net_days, terms.skonto_days) if d is not None), default=0) if terms else 0
+        if (dt.date.max - self.invoice_date).days < days:
+            raise ValueError("invoice_date + the payment terms' days lies beyond 9999-12-31")
         return self
 
 
@@ -150,7 +181,9 @@ class OutgoingInvoiceIn(InvoiceBase):
                              "invoice_date": "2026-01-15", "due_date": "2026-02-14", "total_net": "100.00",
                              "total_tax": "19.00", "total_gross": "119.00",
                              "lines": [{"description": "Beratung", "quantity": "1", "unit_price": "100.00",
-                                        "tax_code": "USt19", "account": "8400"}]})
+                                        "tax_code": "USt19", "account": "8400"}],
+                             "payment_terms": {"skonto_percent": "2", "skonto_days": 10, "net_days": 30,
+                                               "text": "2 % Skonto innerhalb 10 Tagen, 30 Tage netto"}})
 
     customer_id: Uuid
 
@@ -191,6 +224,14 @@ class InvoiceLineOut(OutModel):
     account: str
 
 
+class PaymentTermsOut(OutModel):
+    skonto_percent: JsonNumber | None
+    skonto_days: int | None
+    net_days: int | None
+    text: str | None
+    skonto_until: str | None = Field(description="Last day of the Skonto period (invoice_date + skonto_days)")
+
+
 class InvoiceOut(OutModel):
     id: str
     type: InvoiceType
@@ -213,6 +254,7 @@ class InvoiceOut(OutModel):
     open_item_account: str
     document_id: str | None
     notes: str | None
+    payment_terms: PaymentTermsOut | None
     created_at: str
     lines: list[InvoiceLineOut] | None = Field(default=None, description="GET by id only")
     settlements: list[SettlementOut] | None = Field(default=None, description="GET by id only")

@@ -37,7 +37,7 @@ from ledgerlou.store.base import now_iso
 
 CENT = Decimal("0.01")
 SOURCES = {"api": "API", "dashboard": "Dashboard", "mcp": "MCP", "bank_reconciliation": "Bank-Abgleich",
-           "import": "Import", "system": "System"}
+           "import": "Import", "system": "System", "payment_run": "Zahlungslauf"}
 LOCKED_STATES = ("locked", "soft_locked")
 
 

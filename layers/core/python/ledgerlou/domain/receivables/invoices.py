@@ -23,7 +23,7 @@ from ledgerlou.domain.chart import accounts
 from ledgerlou.domain.journal import appender as ledger
 from ledgerlou.domain.journal import booking as journal_booking
 from ledgerlou.domain.journal import reads as journal_reads
-from ledgerlou.domain.receivables import open_items, partners, projection
+from ledgerlou.domain.receivables import open_items, partners, projection, terms
 from ledgerlou.domain.receivables.sides import Side
 from ledgerlou.errors import (
     DocumentNotFound,
@@ -335,7 +335,8 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
         "partner_name": partner.name, "partner_number": str(int(partner.number)),
         "number_scope": scope,
         "invoice_number": body.invoice_number, "invoice_date": body.invoice_date.isoformat(),
-        "due_date": (body.due_date or body.invoice_date).isoformat(), "currency": currency,
+        "due_date": (body.due_date or terms.default_due_date(body.invoice_date, body.payment_terms)).isoformat(),
+        "payment_terms": terms.stored(body.payment_terms), "currency": currency,
         "exchange_rate": str(rate) if rate is not None else None, "total_net": _s(body.total_net),
         "total_tax": _s(body.total_tax), "total_gross": _s(body.total_gross),
         "document_id": body.document_id.lower() if body.document_id else None, "notes": body.notes,

@@ -20,6 +20,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from ledgerlou.domain.receivables import terms
+
 ZERO = Decimal("0.00")
 
 
@@ -126,7 +128,7 @@ def view(state: dict[str, Any], today: dt.date, full: bool = True) -> dict[str, 
         "base_total_gross": Decimal(state["base_total"]), "remaining_amount": remaining(state),
         "status": status(state), "days_overdue": days_overdue(state, today), "intent_id": state["intent_id"],
         "open_item_account": state["open_item_account"], "document_id": state.get("document_id"),
-        "notes": state.get("notes"), "created_at": state["created_at"],
+        "notes": state.get("notes"), "payment_terms": terms.view(state), "created_at": state["created_at"],
     }
     if full:
         out["lines"] = [{"description": ln.get("description"), "quantity": Decimal(ln["quantity"]),
