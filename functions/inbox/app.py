@@ -153,6 +153,7 @@ _OCR_BODY = {MULTIPART_EXTENSION: {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "PDF, XML, PNG, JPEG or TIFF"}}}},
     "application/json": {"schema": {"type": "object", "required": ["document_id"], "additionalProperties": False,
+                                    "examples": [{"document_id": "00000000-0000-4000-8000-000000000003"}],
                                     "properties": {"document_id": {"type": "string",
                                                                    "pattern": "^[0-9a-fA-F-]{36}$"}}}}}}}
 
@@ -179,12 +180,10 @@ def _json_document_id() -> str:
 @app.post("/v1/ocr/extract", summary="Extract an invoice synchronously (nothing stored)", tags=OCR,
           description="multipart/form-data with a `file`, or JSON {\"document_id\"} of a stored document. The same "
                       "pipeline as the inbox: e-invoice XML first, then the PDF's text layer, then OCR.",
-          responses=responses(ExtractionOut, 200, "Extracted", 400, 401, 403, 404, 413, 415, 422),
+          responses=responses(ExtractionOut, 200, "Extracted", 400, 401, 403, 404, 413, 415),
           openapi_extensions=_OCR_BODY)
 @requires("documents:write")
 def ocr_extract() -> Response[str]:
-    from ledgerlou.domain.inbox import extraction
-
     ctx = caller(app)
     content_type = (app.current_event.headers or {}).get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
@@ -201,6 +200,8 @@ def ocr_extract() -> Response[str]:
         from ledgerlou.errors import UnsupportedMediaType
 
         raise UnsupportedMediaType.field("Content-Type", "must be multipart/form-data or application/json")
+    from ledgerlou.domain.inbox import extraction
+
     result = extraction.extract(data, filename=name, content_type=mime)
     out = result.extraction if isinstance(result.extraction, Extraction) else Extraction.model_validate(
         result.extraction)
