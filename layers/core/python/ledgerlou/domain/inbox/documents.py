@@ -12,10 +12,14 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from ledgerlou.errors import DocumentTooLarge, UnreadableDocument
+
+# pypdf warns per odd construct ("Rotated text discovered …"): noise in the worker's log, not an error
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 MAX_PAGES = 100  # a long invoice has a few dozen pages; a thousand-page "invoice" is an attack or a mistake
 MAX_TEXT_CHARS = 2_000_000

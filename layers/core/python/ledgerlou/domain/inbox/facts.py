@@ -40,6 +40,8 @@ class Item:
     description: str | None
     quantity: Decimal | None
     unit: str | None = None
+    unit_price: Decimal | None = None
+    net: Decimal | None = None
 
 
 @dataclass(frozen=True)

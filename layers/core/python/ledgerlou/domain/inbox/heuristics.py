@@ -25,13 +25,15 @@ T = TypeVar("T")
 
 # an amount: German 1.234,56 / 1234,56, or English 1,234.56 / 1234.56; optional minus and currency
 _AMOUNT = re.compile(r"(?<![\d.,])(-?\s?(?:\d{1,3}(?:\.\d{3})+|\d+),\d{2}|-?\s?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2})"
-                     r"(?![\d])")
+                     r"(?!\d|[.,]\d)")  # not the "15.03" of a date 15.03.2018
 _DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
 
 _NUMBER_LABEL = re.compile(
     r"(?:Rechnungs?[\s-]*(?:nummer|nr\.?|no\.?)|Rechnung\s+(?:Nr\.?|Nummer)|Beleg[\s-]*(?:nummer|nr\.?)|"
     r"Invoice\s*(?:No\.?|Number|#)|Facture\s*(?:N°|No\.?))\s*[:#.]?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]{1,34})",
     re.IGNORECASE)
+# "Handelsrechnung (380) … Nr. 471102": a bare "Nr." counts on a line that says Rechnung
+_BARE_NUMBER = re.compile(r"(?:^|\s)Nr\.?\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]{2,34})")
 _INVOICE_DATE_LABEL = re.compile(r"Rechnungsdatum|Belegdatum|Ausstellungsdatum|Invoice\s+date|issued\s+at|"
                                  r"(?<![A-Za-zäöü])Datum(?![A-Za-zäöü])|(?<![A-Za-z])Date(?![A-Za-z ]*(?:of|de)\s)",
                                  re.IGNORECASE)
@@ -47,7 +49,8 @@ _TAX_NUMBER = re.compile(r"(?:Steuer[\s-]*(?:nummer|nr\.?)|St\.?[\s-]*Nr\.?)\s*:
                          r"(\d{2,3}\s?/\s?\d{3,4}\s?/\s?\d{4,5}|\d{10,13})", re.IGNORECASE)
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30})\b")
 
-_NET_LABEL = re.compile(r"Netto(?:betrag|summe|wert)?|Summe\s+netto|Zwischensumme|Gesamt\s+netto|Warenwert|"
+_NET_LABEL = re.compile(r"(?<![A-Za-z])Netto(?:betrag|summe|wert)?(?!\s+(?:bis|Kasse|innerhalb|zahlbar))|Summe\s+netto|"
+                        r"Zwischensumme|Gesamt\s+netto|Warenwert|(?:Rechnungs)?[Ss]umme\s+ohne\s+(?:USt|MwSt)|"
                         r"Net\s+total|Subtotal|Total\s+HT|Net\s+amount", re.IGNORECASE)
 _TAX_LABEL = re.compile(r"(?<![A-Za-z])(?:USt|MwSt|Mwst|Umsatzsteuer|Mehrwertsteuer|VAT|TVA)(?:[\s.-]*(?:Betrag|gesamt|"
                         r"total|summe))?(?![A-Za-z-])|Steuerbetrag|VAT\s+total|Tax\s+total", re.IGNORECASE)
@@ -60,7 +63,9 @@ _LEGAL_FORM = re.compile(r"\b(?:GmbH(?:\s*&\s*Co\.?\s*KG)?|gGmbH|mbH|AG|SE|KGaA|
 _POSTAL_CITY = re.compile(r"(?<!\d)(?:D-|DE-)?(\d{5})\s+([A-ZÄÖÜ][A-Za-zÄÖÜäöüß.\- ]{1,40}?)(?=\s{2,}|\s*[●|•,]|\s*$)")
 _STREET = re.compile(r"([A-ZÄÖÜ][A-Za-zÄÖÜäöüß.\- ]{1,40}?(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|"
                      r"ufer|chaussee|markt|Ecke|Str\.)\s*\d{1,4}\s?[a-zA-Z]?)(?![\d])", re.IGNORECASE)
-_ITEM_ROW = re.compile(r"^\s*(\d{1,6}(?:[.,]\d{1,4})?)\s+(?:x\s+|Stk\.?\s+|St\.\s+)?([A-Za-zÄÖÜäöüß].{2,80}?)\s{2,}")
+# "[Pos] <quantity> [x|Stk.] <description>  …  <amount>"
+_ITEM_ROW = re.compile(r"^\s*(?:\d{1,3}\s+)?(\d{1,6}(?:[.,]\d{1,4})?)\s+(?:x\s+|Stk\.?\s+|St\.\s+)?"
+                       r"([A-Za-zÄÖÜäöüß].{2,80}?)\s{2,}")
 REVERSE_CHARGE = re.compile(r"Steuerschuldnerschaft\s+des\s+Leistungsempf(?:ä|ae|a)ngers|Reverse[\s-]+Charge|"
                             r"§\s?13\s?b\s*UStG|Autoliquidation|VATEX-EU-AE", re.IGNORECASE)
 
@@ -153,7 +158,7 @@ def _company_names(lines: list[str]) -> list[str]:
     names: list[str] = []
     for line in lines:
         for chunk in re.split(r"\s{3,}|\s[●•|·]\s", line):
-            chunk = chunk.strip(" ,;:")
+            chunk = chunk.rsplit(": ", 1)[-1].strip(" ,;:")  # "Name: Lieferant GmbH"
             match = _LEGAL_FORM.search(chunk)
             if match and 3 <= len(chunk) <= 80 and not _AMOUNT.search(chunk):
                 names.append(chunk[: match.end()].strip())
@@ -177,21 +182,47 @@ def _address_near(lines: list[str], anchor: str | None) -> Party:
     return Party(name=anchor)
 
 
+_RECIPIENT_LABEL = re.compile(r"Rechnungsempfänger|Leistungsempfänger|Käufer|Rechnungsadresse|Empfänger|"
+                              r"Bill\s+to|Invoice\s+to", re.IGNORECASE)
+_CELL = re.compile(r"\S+(?: \S+)*")
+
+
+def _cell_at(line: str, column: int) -> str | None:
+    """The text cell (words separated by single spaces) of a layout line that starts nearest ``column``."""
+    best: tuple[int, str] | None = None
+    for cell in _CELL.finditer(line):
+        distance = abs(cell.start() - column)
+        if distance <= 8 and (best is None or distance < best[0]):
+            best = (distance, cell.group(0))
+    if best is None:
+        return None
+    return best[1].rsplit(": ", 1)[-1].strip(" ,;:") or None
+
+
 def _buyer(lines: list[str], seller: Party) -> Party:
-    """The recipient block: the first "PLZ Ort" line that is not the seller's, with the lines above it."""
-    for index, line in enumerate(lines):
+    """The recipient block: the first "PLZ Ort" line that is not the seller's (after a label such as
+    "Rechnungsempfänger" when there is one), with the cells above it in the same column."""
+    labelled = next((i for i, line in enumerate(lines) if _RECIPIENT_LABEL.search(line)), None)
+    order = list(range(labelled, len(lines))) + list(range(labelled)) if labelled is not None else range(len(lines))
+    for index in order:
+        line = lines[index]
         for postal in _POSTAL_CITY.finditer(line):
             if postal.group(1) == seller.postal_code or (seller.name and seller.name in line):
                 continue
-            column = postal.start()
-            block = [lines[i][max(0, column - 2):].strip() for i in range(max(0, index - 3), index)]
-            block = [b for b in block if b and not _AMOUNT.search(b)]
+            first = max(0, index - 4, labelled + 1 if labelled is not None and labelled < index else 0)
+            column = postal.start() - (3 if line[max(0, postal.start() - 3):postal.start()] == "DE " else 0)
+            block = [c for c in (_cell_at(lines[i], column) for i in range(first, index)) if c]
+            block = [c for c in block if not _AMOUNT.search(c)
+                     and not (_RECIPIENT_LABEL.search(c) and not _LEGAL_FORM.search(c))
+                     and not (seller.name and seller.name in c) and not re.search(r"\s[●•·|]\s", c)
+                     and re.search(r"[A-Za-zÄÖÜäöü]{2}", c) and not re.match(r"(?:GLN|Tel|Fax|E-?Mail)\b", c)]
             if not block:
                 continue
             street = next((b for b in reversed(block) if _STREET.search(b)), None)
             names = [b for b in block if b != street]
-            return Party(name=names[0] if names else None, street=street, postal_code=postal.group(1),
-                         city=postal.group(2).strip(), country="DE")
+            named = next((n for n in names if _LEGAL_FORM.search(n)), names[0] if names else None)
+            return Party(name=named, street=street, postal_code=postal.group(1), city=postal.group(2).strip(),
+                         country="DE")
     return Party()
 
 
@@ -226,7 +257,9 @@ def _items(lines: list[str]) -> list[Item]:
             continue
         quantity = Decimal(match.group(1).replace(".", "").replace(",", ".")
                            if re.search(r",\d{1,4}$", match.group(1)) else match.group(1))
-        out.append(Item(description=match.group(2).strip(), quantity=quantity))
+        amounts = _amounts(line[match.end():])
+        out.append(Item(description=match.group(2).strip(), quantity=quantity,
+                        unit_price=amounts[0] if len(amounts) >= 2 else None, net=amounts[-1]))
     return out
 
 
@@ -236,7 +269,10 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
     flat = [re.sub(r"\s+", " ", line) for line in lines]
 
     numbers = [(i, m.group(1)) for i, line in enumerate(flat) for m in [_NUMBER_LABEL.search(line)] if m]
-    invoice_number = next((str(n).rstrip(".:") for _, n in numbers if re.search(r"\d", str(n))), None)
+    if not any(re.search(r"\d", n) for _, n in numbers):
+        numbers = [(i, m.group(1)) for i, line in enumerate(flat) if re.search(r"rechnung|invoice", line, re.IGNORECASE)
+                   for m in [_BARE_NUMBER.search(line)] if m]
+    invoice_number = next((n.rstrip(".:") for _, n in numbers if re.search(r"\d", n)), None)
 
     invoice_dates = _after_label(flat, _INVOICE_DATE_LABEL, _dates)
     delivery = _after_label(flat, _DELIVERY_LABEL, _dates)
@@ -248,18 +284,22 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
     period = None
     if periods and len(periods[0][1]) >= 2:
         period = (periods[0][1][0], periods[0][1][1])
-    due_date = dues[0][1][-1] if dues else None
+    due_date = dues[0][1][0] if dues else None
 
     vat_ids = _vat_ids(flat)
     tax_number = next((re.sub(r"\s", "", m.group(1)) for line in flat for m in [_TAX_NUMBER.search(line)] if m), None)
     ibans = [i for i in (_valid_iban(m) for line in flat for m in _IBAN.findall(line)) if i]
 
     nets = _after_label(flat, _NET_LABEL, _amounts)
-    taxes = [(i, a) for i, a in _after_label(flat, _TAX_LABEL, _amounts) if not _NET_LABEL.search(flat[i])]
+    taxes = [(i, a) for i, a in _after_label(flat, _TAX_LABEL, _amounts)
+             if not _NET_LABEL.search(flat[i]) and not _GROSS_LABEL.search(flat[i])
+             and not re.search(r"inkl|incl|brutto", flat[i], re.IGNORECASE)]
     grosses = [(i, a) for i, a in _after_label(flat, _GROSS_LABEL, _amounts)
                if not _NET_LABEL.search(flat[i]) or re.search(r"brutto", flat[i], re.IGNORECASE)]
-    total_net, total_tax, total_gross = _totals(nets, taxes, grosses)
     tax_lines = _tax_lines(flat)
+    if len(tax_lines) > 1:  # the per-rate taxes add up to the tax total an invoice may not print
+        taxes.append((len(flat), [sum((t.tax or Decimal(0) for t in tax_lines), Decimal("0.00"))]))
+    total_net, total_tax, total_gross = _totals(nets, taxes, grosses)
     if total_tax is None and tax_lines:
         total_tax = sum((t.tax or Decimal(0) for t in tax_lines), Decimal("0.00"))
     if total_net is None and tax_lines:
@@ -269,10 +309,10 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
     if total_net is None and total_gross is not None and total_tax is not None:
         total_net = total_gross - total_tax
 
-    names = _company_names(flat)
+    names = _company_names(lines)
     counts = Counter(names)
     vendor_name = max(names, key=lambda n: (counts[n], -names.index(n))) if names else None
-    seller = _address_near(flat, vendor_name)
+    seller = _address_near(lines, vendor_name)
     seller = Party(name=seller.name, street=seller.street, postal_code=seller.postal_code, city=seller.city,
                    country=seller.country, vat_id=vat_ids[0] if vat_ids else None, tax_number=tax_number)
     buyer = _buyer(lines, seller)
@@ -294,7 +334,8 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
                                      country=seller.country) if seller.city else None,
         invoice_number=invoice_number, invoice_date=invoice_date, due_date=due_date, total_net=total_net,
         total_tax=total_tax, total_gross=total_gross, currency=currency,
-        line_items=[LineItem(description=i.description, quantity=i.quantity) for i in items],
+        line_items=[LineItem(description=i.description, quantity=i.quantity, unit_price=i.unit_price,
+                             net_amount=i.net) for i in items],
         payment_terms=PaymentTerms(due_date=due_date, skonto_percent=percent, skonto_days=days, text=terms_line)
         if (due_date or terms_line) else None,
         reference_text=invoice_number, raw_markdown=text)
