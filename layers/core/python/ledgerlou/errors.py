@@ -517,3 +517,28 @@ class NotASession(InvalidInput):
     """Logout ends a login session; an API key is revoked with DELETE /v1/api-keys/{key_id}."""
 
     code = "NOT_A_SESSION"
+
+
+# ---------------------------------------------------------------------- inbox: extraction of invoice documents
+class UnreadableDocument(InvalidInput):
+    """The document is damaged or not what its bytes claim (a PDF that does not open, an XML that does not parse)."""
+
+    code = "UNREADABLE_DOCUMENT"
+
+
+class UnsafeXml(InvalidInput):
+    """The XML declares a DOCTYPE or entities: refused unread (XXE, billion laughs)."""
+
+    code = "UNSAFE_XML"
+
+
+class DocumentTooLarge(PayloadTooLarge):
+    """The document unpacks beyond a limit (pages, decompressed size, image pixels): refused as a bomb."""
+
+    code = "DOCUMENT_TOO_LARGE"
+
+
+class OcrUnavailable(ServiceUnavailable):
+    """The OCR engine failed or is not installed: retry later."""
+
+    code = "OCR_UNAVAILABLE"
