@@ -156,6 +156,7 @@ class BookingError(ExactOut):
 class VendorCandidate(ExactOut):
     vendor_id: str
     name: str
+    number: str = Field(description="The Kreditor number")
     confidence: JsonNumber
     matched_by: str
 
