@@ -293,11 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  base URL:      {base}/v1", flush=True)
     print(f"  OpenAPI:       {base}/v1/openapi.json", flush=True)
     print(f"  demo tenant:   {tenant_id} (SKR03)", flush=True)
-    print(f"  demo API key:  {key}", flush=True)
     if args.smtp_port:
         from ledgerlou.domain.inbox import address
 
         print(f"  inbox (SMTP):  127.0.0.1:{args.smtp_port}, demo inbox {address.address_of(tenant_id)}", flush=True)
+    print(f"  demo API key:  {key}", flush=True)
     print(f"  try:           curl -H \"Authorization: Bearer {key}\" {base}/v1/accounts", flush=True)
     try:
         httpd.serve_forever(poll_interval=0.2)
