@@ -69,9 +69,9 @@ def test_given_a_zugferd_mail_sent_to_the_smtp_port_then_confirm_and_approve_boo
 
 
 def test_given_a_recipient_at_another_domain_then_the_smtp_listener_refuses_it(local_server: Server) -> None:
-    with smtplib.SMTP("127.0.0.1", local_server.smtp_port, timeout=30) as smtp:
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            smtp.sendmail("a@b.example", ["someone@elsewhere.example"], b"Subject: x\r\n\r\nhi\r\n")
+    with smtplib.SMTP("127.0.0.1", local_server.smtp_port, timeout=30) as smtp, \
+            pytest.raises(smtplib.SMTPRecipientsRefused):
+        smtp.sendmail("a@b.example", ["someone@elsewhere.example"], b"Subject: x\r\n\r\nhi\r\n")
 
 
 def test_given_make_run_with_its_smtp_listener_when_sigterm_then_it_stops_within_two_seconds(tmp_path: Path) -> None:
