@@ -70,7 +70,8 @@ def handle_record(record: dict[str, Any]) -> Outcome:
     sender = str(mail_meta.get("source") or "") or None
     subject = common.get("subject")
     key = config.inbound_prefix() + message_id
-    size = int(blobs.s3().head_object(Bucket=config.inbound_bucket(), Key=key)["ContentLength"])
+    stored = blobs.s3().get_object(Bucket=config.inbound_bucket(), Key=key)  # the body is read only if small enough
+    size = int(stored["ContentLength"])
     verdict = (receipt.get("virusVerdict") or {}).get("status")
     problem = None
     if size > mail.MAX_MESSAGE_BYTES:
@@ -78,11 +79,12 @@ def handle_record(record: dict[str, Any]) -> Outcome:
     elif verdict == "FAIL":
         problem = "SES found a virus in the message"
     if problem is not None:
+        stored["Body"].close()
         for tenant, _recipient in tenants:
             _log(tenant, received_ms, message_id, "message", sender, subject, None, "rejected", problem)
             out.rejected.append((tenant, "(message)", problem))
         return out
-    raw = blobs.s3().get_object(Bucket=config.inbound_bucket(), Key=key)["Body"].read()
+    raw = stored["Body"].read()
     parsed = mail.parse(raw)
     sender = parsed.sender or sender
     subject = parsed.subject or subject

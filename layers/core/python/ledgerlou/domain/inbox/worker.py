@@ -25,7 +25,6 @@ from ledgerlou.store.inbox import log as log_store
 
 MAX_RECEIVES = 3  # template.yaml OcrQueue maxReceiveCount
 ACTOR = "inbox:ocr"
-DONE = ("extracted", "failed", "confirmed", "rejected")
 
 
 class PoisonMessage(ValueError):
@@ -72,13 +71,11 @@ def process_message(body: str, receive_count: int = 1) -> str:
     if not isinstance(message, dict) or not all(isinstance(message.get(k), str) for k in ("tenant_id", "inbox_id")):
         raise PoisonMessage("OCR message needs string fields tenant_id, inbox_id")
     tenant, inbox_id = message["tenant_id"], message["inbox_id"]
-    item = item_store.get(tenant, inbox_id)
+    item = item_store.start(tenant, inbox_id, now_iso())
     if item is None:
-        raise PoisonMessage(f"unknown inbox item {inbox_id}")
-    if item.status in DONE:
-        return "already done"
-    if not item_store.transition(item, ["received", "processing"], status="processing", updated_at=now_iso()):
-        return "already done"  # another delivery of it finished meanwhile
+        if item_store.get(tenant, inbox_id) is None:
+            raise PoisonMessage(f"unknown inbox item {inbox_id}")
+        return "already done"  # a redelivered message: its item is extracted, failed, confirmed or rejected
     try:
         return _extract(tenant, item)
     except DomainError as ex:
@@ -141,9 +138,7 @@ def _extract(tenant: str, item: item_store.InboxItem) -> str:
             log_store.set_outcome(tenant, item.log_id, "duplicate", reason)
         return "duplicate"
     changes["duplicate_key"] = key
-    if item_store.transition(item, ["processing"], status="extracted", **changes):
-        path = (plain(result.ocr_raw) or {}).get("path")
-        log_store.set_outcome(tenant, item.log_id, "accepted", f"extracted ({path or 'unknown path'}) from document "
-                                                               f"{item.document_id}")
+    # The log entry stays "accepted" (the item's status says how far it got): no write for it here.
+    item_store.transition(item, ["processing"], status="extracted", **changes)
     return "extracted"
 

@@ -84,8 +84,14 @@ def transition(item: InboxItem, expected: list[str], **changes: Any) -> bool:
     return update_if(item, actions, cond)
 
 
-def add_attempt(item: InboxItem) -> None:
-    item.update(actions=[InboxItem.attempts.add(1)])
+def start(tenant_id: str, inbox_id: str, now: str) -> InboxItem | None:
+    """``received``/``processing`` → ``processing`` and the item as it is now, in one UpdateItem (ALL_NEW);
+    None when there is no such item or it is past processing."""
+    item = InboxItem(pk(tenant_id), inbox_id)
+    ok = update_if(item, [InboxItem.status.set("processing"), InboxItem.updated_at.set(now),
+                          InboxItem.attempts.add(1)],
+                   InboxItem.PK.exists() & InboxItem.status.is_in("received", "processing"))
+    return item if ok else None
 
 
 def dup_pk(tenant_id: str) -> str:
