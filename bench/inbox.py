@@ -66,10 +66,12 @@ def run() -> dict[str, Any]:
 
 
 def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str, Any]:
-    import functions.ocr_worker.app as worker_app
-    from ledgerlou.domain.inbox import address, einvoice
+    import botocore.client
+    from ledgerlou.domain.inbox import address, einvoice, extraction
     from ledgerlou.domain.inbox import worker as inbox_worker
     from ledgerlou.store.inbox import items as item_store
+
+    import functions.ocr_worker.app as worker_app
 
     pdf = SAMPLE.read_bytes()
     gw = runtime.gateway
@@ -122,11 +124,25 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
     send(_mail(to, pdf, 1, "warm"))
     release(wait({"warm-0.pdf"}))
 
-    e2e, floor, inbound_s, hop_s, worker_s = [], [], [], [], []
+    # AWS calls on the path (every botocore call of this process: moto answers them in-process or over HTTP)
+    calls: list[str] = []
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def counted(self: Any, operation: str, params: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():  # wait()'s polls are the bench's own
+            calls.append(operation)
+        return make_api_call(self, operation, params)
+
+    e2e, floor, pipeline, inbound_s, hop_s, worker_s, per_round_calls = [], [], [], [], [], [], []
     for r in range(ROUNDS):
         started = time.perf_counter()
         einvoice.facturx_floor(pdf)
         floor.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        extraction.extract(pdf, filename="x.pdf", content_type="application/pdf")
+        pipeline.append(time.perf_counter() - started)
+        calls.clear()
+        botocore.client.BaseClient._make_api_call = counted  # type: ignore[method-assign]
         tag = f"r{r}"
         intervals.clear()
         started = time.perf_counter()
@@ -138,6 +154,8 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         while not intervals:
             time.sleep(0.001)
         [(worker_start, worker_end)] = intervals
+        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+        per_round_calls.append(len(calls))
         e2e.append(worker_end - started)
         inbound_s.append(sent - started)
         hop_s.append(worker_start - sent)
@@ -174,6 +192,8 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         "einvoice_end_to_end_ms": round(e2e_ms, 1), "facturx_alone_ms": round(floor_ms, 1),
         "ratio_end_to_end_vs_facturx": round(e2e_ms / floor_ms, 2), "target_ratio": 3.0,
         "end_to_end_p90_ms": round(sorted(e2e)[int(len(e2e) * 0.9) - 1] * 1000, 1),
+        "extraction_pipeline_alone_ms": round(statistics.median(pipeline) * 1000, 1),
+        "aws_calls_on_the_path": statistics.median(per_round_calls),
         "end_to_end_parts_median_ms": {
             "smtp_and_inbound_function": round(statistics.median(inbound_s) * 1000, 1),
             "queue_hop_to_worker": round(statistics.median(hop_s) * 1000, 1),
