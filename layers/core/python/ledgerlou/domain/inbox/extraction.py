@@ -78,7 +78,8 @@ def extract(data: bytes, *, filename: str | None = None, content_type: str | Non
     elif kind == "pdf":
         result = _from_pdf(data, engine)
     else:
-        result = _from_ocr_images(documents.image_frames(data), engine, {"pages": None})
+        frames = documents.image_frames(data)
+        result = _from_ocr_images(frames, engine, {"pages": len(frames), "pages_read": len(frames)})
     result.ocr_raw["seconds"] = round(time.perf_counter() - started, 4)
     return result
 
@@ -135,7 +136,6 @@ def _from_ocr_images(images: list[bytes], engine: ocr_engines.OcrEngine | None,
     texts = [reader.read(image) for image in images]
     text = "\n\n".join(t.text for t in texts).strip()
     extraction, facts = heuristics.read(text)
-    extra = {**extra, "pages_read": len(images)} if extra.get("pages") is None else extra
     return ExtractionResult(
         extraction=extraction,
         ocr_raw={"path": "ocr", "engine": reader.name, "ocr_seconds": round(sum(t.seconds for t in texts), 3),
