@@ -101,7 +101,7 @@ def _from_xml(data: bytes, filename: str | None) -> ExtractionResult:
 
 
 def _from_pdf(data: bytes, engine: ocr_engines.OcrEngine | None) -> ExtractionResult:
-    from pypdf.errors import LimitReachedError, PyPdfError
+    from pypdf.errors import LimitReachedError
 
     attachment_error: str | None = None
     reader = documents.open_pdf(data)
@@ -110,7 +110,7 @@ def _from_pdf(data: bytes, engine: ocr_engines.OcrEngine | None) -> ExtractionRe
         invoice = einvoice.read_pdf_attachment(reader)
     except LimitReachedError as ex:
         raise DocumentTooLarge(f"An attachment of the PDF unpacks beyond the limit: {ex}") from None
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as ex:
+    except documents.pdf_errors() as ex:
         # a damaged attachment tree: the PDF itself may still be read by its text
         invoice = None
         attachment_error = f"{type(ex).__name__}: {ex}"
