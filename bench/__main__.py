@@ -20,6 +20,7 @@ BENCHES = {
     "local_state": "bench.local_state",
     "receivables": "bench.receivables",
     "people": "bench.people",
+    "inbox_extraction": "bench.inbox_extraction",
     "inbox": "bench.inbox",
 }
 

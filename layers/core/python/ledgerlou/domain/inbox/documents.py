@@ -18,14 +18,24 @@ from typing import Any
 
 from ledgerlou.errors import DocumentTooLarge, UnreadableDocument
 
-# pypdf warns per odd construct ("Rotated text discovered …"): noise in the worker's log, not an error
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf logs each construct it repairs or skips ("Rotated text discovered", "Advanced encoding … not
+# implemented"), some at error level: noise in the worker's log, since what we cannot read raises here
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 MAX_PAGES = 100  # a long invoice has a few dozen pages; a thousand-page "invoice" is an attack or a mistake
 MAX_TEXT_CHARS = 2_000_000
 MAX_PIXELS = 40_000_000  # A4 at 600 dpi is 35 MP; a phone photo 12-50 MP
 OCR_DPI = 200  # rapidocr reads 200 dpi reliably (research note B); more costs time without better results
 MAX_OCR_PAGES = 5  # OCR costs seconds per page: the first pages of a scan carry an invoice's head and totals
+
+
+def pdf_errors() -> tuple[type[BaseException], ...]:
+    """What pypdf raises on a damaged or hostile file (besides LimitReachedError, a bomb): its own errors
+    and the built-ins its parsers let through on garbage (a mutated sample raises each of these)."""
+    from pypdf.errors import PyPdfError
+
+    return (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            ZeroDivisionError, NotImplementedError, AssertionError, OverflowError, UnicodeError, LookupError)
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class PdfText:
 def open_pdf(data: bytes) -> Any:
     """An open pypdf reader, or UNREADABLE_DOCUMENT / DOCUMENT_TOO_LARGE."""
     from pypdf import PdfReader
-    from pypdf.errors import LimitReachedError, PyPdfError
+    from pypdf.errors import LimitReachedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -46,7 +56,9 @@ def open_pdf(data: bytes) -> Any:
         pages = len(reader.pages)
     except LimitReachedError as ex:
         raise DocumentTooLarge(f"The PDF unpacks beyond the limit: {ex}") from None
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as ex:
+    except UnreadableDocument:
+        raise
+    except pdf_errors() as ex:
         raise UnreadableDocument(f"The PDF does not open: {type(ex).__name__}: {ex}") from None
     if pages == 0:
         raise UnreadableDocument("The PDF has no pages.")
@@ -57,7 +69,7 @@ def open_pdf(data: bytes) -> Any:
 
 def text_layer(reader: Any) -> PdfText:
     """The PDF's text, page by page (layout mode: columns stay columns, so "Netto … 100,00" stays on a line)."""
-    from pypdf.errors import LimitReachedError, PyPdfError
+    from pypdf.errors import LimitReachedError
 
     parts: list[str] = []
     size = 0
@@ -70,7 +82,7 @@ def text_layer(reader: Any) -> PdfText:
             parts.append(text)
     except LimitReachedError as ex:
         raise DocumentTooLarge(f"The PDF unpacks beyond the limit: {ex}") from None
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, ZeroDivisionError):
+    except pdf_errors():
         # a page whose content stream pypdf cannot interpret: the pages read so far stand, OCR may read the rest
         pass
     return PdfText(text="\n\n".join(_tidy(p) for p in parts).strip(), pages=len(reader.pages))
@@ -102,7 +114,7 @@ def _image_pixels(page: Any) -> int:
             obj = ref.get_object()
             if obj.get("/Subtype") == "/Image":
                 largest = max(largest, int(obj.get("/Width", 0)) * int(obj.get("/Height", 0)))
-    except (AttributeError, TypeError, ValueError, KeyError):
+    except pdf_errors():
         return largest
     return largest
 
@@ -111,8 +123,15 @@ def render_pages(data: bytes, reader: Any, dpi: int = OCR_DPI, max_pages: int = 
     """PNG images of the first ``max_pages`` pages at ``dpi`` (a page larger than MAX_PIXELS at that
     resolution is rendered smaller; an embedded image larger than MAX_PIXELS is refused)."""
     import pypdfium2 as pdfium
+    from pypdf.errors import LimitReachedError
 
-    for page in list(reader.pages)[:max_pages]:
+    try:
+        pages = [reader.pages[i] for i in range(min(len(reader.pages), max_pages))]
+    except LimitReachedError as ex:
+        raise DocumentTooLarge(f"The PDF unpacks beyond the limit: {ex}") from None
+    except pdf_errors() as ex:
+        raise UnreadableDocument(f"The PDF's pages cannot be read: {type(ex).__name__}: {ex}") from None
+    for page in pages:
         pixels = _image_pixels(page)
         if pixels > MAX_PIXELS:
             raise DocumentTooLarge(f"The PDF draws an image of {pixels} pixels; at most {MAX_PIXELS} are decoded.")
@@ -132,6 +151,8 @@ def render_pages(data: bytes, reader: Any, dpi: int = OCR_DPI, max_pages: int = 
             out = io.BytesIO()
             bitmap.to_pil().save(out, format="PNG", compress_level=1)
             images.append(out.getvalue())
+    except pdfium.PdfiumError as ex:
+        raise UnreadableDocument(f"A page of the PDF cannot be rendered: {ex}") from None
     finally:
         pdf.close()
     return images

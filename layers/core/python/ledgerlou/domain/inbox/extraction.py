@@ -78,7 +78,8 @@ def extract(data: bytes, *, filename: str | None = None, content_type: str | Non
     elif kind == "pdf":
         result = _from_pdf(data, engine)
     else:
-        result = _from_ocr_images(documents.image_frames(data), engine, {"pages": None})
+        frames = documents.image_frames(data)
+        result = _from_ocr_images(frames, engine, {"pages": len(frames), "pages_read": len(frames)})
     result.ocr_raw["seconds"] = round(time.perf_counter() - started, 4)
     return result
 
@@ -100,7 +101,7 @@ def _from_xml(data: bytes, filename: str | None) -> ExtractionResult:
 
 
 def _from_pdf(data: bytes, engine: ocr_engines.OcrEngine | None) -> ExtractionResult:
-    from pypdf.errors import LimitReachedError, PyPdfError
+    from pypdf.errors import LimitReachedError
 
     attachment_error: str | None = None
     reader = documents.open_pdf(data)
@@ -109,7 +110,7 @@ def _from_pdf(data: bytes, engine: ocr_engines.OcrEngine | None) -> ExtractionRe
         invoice = einvoice.read_pdf_attachment(reader)
     except LimitReachedError as ex:
         raise DocumentTooLarge(f"An attachment of the PDF unpacks beyond the limit: {ex}") from None
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as ex:
+    except documents.pdf_errors() as ex:
         # a damaged attachment tree: the PDF itself may still be read by its text
         invoice = None
         attachment_error = f"{type(ex).__name__}: {ex}"
@@ -135,7 +136,6 @@ def _from_ocr_images(images: list[bytes], engine: ocr_engines.OcrEngine | None,
     texts = [reader.read(image) for image in images]
     text = "\n\n".join(t.text for t in texts).strip()
     extraction, facts = heuristics.read(text)
-    extra = {**extra, "pages_read": len(images)} if extra.get("pages") is None else extra
     return ExtractionResult(
         extraction=extraction,
         ocr_raw={"path": "ocr", "engine": reader.name, "ocr_seconds": round(sum(t.seconds for t in texts), 3),

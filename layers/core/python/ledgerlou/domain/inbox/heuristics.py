@@ -173,7 +173,7 @@ def _address_near(lines: list[str], anchor: str | None) -> Party:
     for index, line in enumerate(lines):
         if anchor not in line:
             continue
-        window = " \n ".join(lines[index: index + 4])
+        window = " \n ".join(lines[index: index + 4]).replace(anchor, "  ")  # "Firma Straße 1": not the street
         postal = _POSTAL_CITY.search(window)
         street = _STREET.search(window)
         if postal:

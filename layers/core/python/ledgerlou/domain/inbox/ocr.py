@@ -98,7 +98,10 @@ class RapidOcrEngine:
             raise UnreadableDocument(f"The image cannot be read: {ex}") from None
         engine = self._load()
         started = time.perf_counter()
-        result = engine(array)
+        try:
+            result = engine(array)
+        except Exception as ex:  # noqa: BLE001 - the model runtime's own failures (onnxruntime, opencv): retryable
+            raise OcrUnavailable(f"The OCR engine failed: {type(ex).__name__}: {ex}") from None
         wall = time.perf_counter() - started
         boxes: list[Box] = []
         if result.txts is not None and result.boxes is not None:

@@ -1,0 +1,98 @@
+"""OCR: one real run of the default engine (rapidocr 3.x) on a scan rendered from a sample invoice, reading
+its total back; the rest (line assembly, the image path, the engine choice) without running a model."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from functools import lru_cache
+
+import pytest
+from ledgerlou.domain.inbox import documents, ocr
+from ledgerlou.domain.inbox.extraction import extract
+from ledgerlou.errors import OcrUnavailable
+
+from tests.conftest import samples_dir
+
+
+@lru_cache(maxsize=1)
+def rapid_engine() -> ocr.RapidOcrEngine:
+    return ocr.RapidOcrEngine(threads=2)  # one engine (models loaded once) for the whole test session
+
+
+def scanned_pdf(pdf: bytes) -> bytes:
+    """The first page of ``pdf`` as an image-only PDF (what a scanner produces): rendered at 200 dpi,
+    written back as a PDF with no text layer and no attachments."""
+    from PIL import Image
+
+    reader = documents.open_pdf(pdf)
+    png = documents.render_pages(pdf, reader, max_pages=1)[0]
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("L").save(out, format="PDF", resolution=200)
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_given_a_scanned_invoice_pdf_then_ocr_reads_the_total_back() -> None:
+    # Given the Mustang sample invoice (total 571,04 €) as a scan: an image-only PDF without XML or text
+    scan = scanned_pdf(samples_dir("zugferd", "mustang_RE-20201121_508.pdf").read_bytes())
+    reader = documents.open_pdf(scan)
+    assert not documents.has_text(documents.text_layer(reader).text) and not list(reader.attachment_list)
+    # When it is extracted
+    result = extract(scan, filename="scan.pdf", content_type="application/pdf", engine=rapid_engine())
+    # Then OCR was the path, with the engine's own time beside the total time, and the figures are read
+    assert result.ocr_raw["path"] == "ocr" and result.ocr_raw["engine"] == "rapidocr"
+    assert 0 < result.ocr_raw["ocr_seconds"] <= result.ocr_raw["seconds"]
+    got = result.extraction
+    assert got.total_gross == Decimal("571.04")
+    assert (got.total_net, got.total_tax) == (Decimal("496.00"), Decimal("75.04"))
+    assert got.invoice_number == "RE-20201121/508"
+    assert got.vendor_iban == "DE88200800000970375700" and got.vendor_vat_id == "DE136695976"
+    assert "heiße Luft" in (got.raw_markdown or "")  # German characters survive (PP-OCRv6 multilingual model)
+
+
+class FakeEngine:
+    name = "fake"
+
+    def __init__(self, text: str) -> None:
+        self.text, self.images = text, []  # type: ignore[var-annotated]
+
+    def read(self, image: bytes) -> ocr.OcrText:
+        self.images.append(image)
+        return ocr.OcrText(text=self.text, seconds=0.5, engine=self.name)
+
+
+def test_given_a_photo_then_each_frame_goes_through_the_engine_and_the_heuristics() -> None:
+    from PIL import Image
+
+    # Given a PNG photo of an invoice and an engine that "reads" a German invoice text
+    out = io.BytesIO()
+    Image.new("RGB", (800, 1100), "white").save(out, format="PNG")
+    engine = FakeEngine("Rechnungsnummer: 2026-17\nRechnungsdatum: 03.02.2026\nNetto  100,00 €\nMwSt 19 %  19,00 €\n"
+                        "Gesamtbetrag  119,00 €")
+    # When extracted
+    result = extract(out.getvalue(), filename="foto.png", content_type="image/png", engine=engine)
+    # Then the engine saw one grayscale PNG frame, and the fields come from its text
+    assert len(engine.images) == 1 and engine.images[0].startswith(b"\x89PNG")
+    assert result.ocr_raw == {"path": "ocr", "engine": "fake", "ocr_seconds": 0.5, "text_chars": len(engine.text),
+                              "pages": 1, "pages_read": 1, "seconds": result.ocr_raw["seconds"]}
+    assert (result.extraction.invoice_number, result.extraction.total_gross) == ("2026-17", Decimal("119.00"))
+
+
+def test_given_ocr_boxes_then_they_are_joined_into_lines_left_to_right() -> None:
+    # Given boxes out of order, two of them on one line (vertical centres within the first box)
+    boxes = [ocr.Box("571,04 €", 400, 102, 118), ocr.Box("Gesamtbetrag", 50, 100, 120), ocr.Box("Rechnung", 50, 10, 30)]
+    # Then the text reads top to bottom, left to right, with two spaces between the boxes of a line
+    assert ocr.lines_from_boxes(boxes) == "Rechnung\nGesamtbetrag  571,04 €"
+
+
+def test_given_an_unknown_engine_name_then_ocr_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCR_ENGINE", "tesseract")
+    with pytest.raises(OcrUnavailable):
+        ocr.engine()
+
+
+def test_given_the_default_engine_then_it_is_made_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OCR_ENGINE", raising=False)
+    first = ocr.engine()
+    assert isinstance(first, ocr.RapidOcrEngine) and ocr.engine() is first
