@@ -205,7 +205,12 @@ class NormalizedInvoiceIn(StrictModel):
 
 class ReviewCasePatch(StrictModel):
     model_config = examples({"vendor_id": "00000000-0000-4000-8000-000000000002",
-                             "normalized_invoice": {"invoice_number": "RE-2026-0042"}})
+                             "normalized_invoice": {
+                                 "vendor_name": "Lieferant GmbH", "invoice_number": "RE-2026-0042",
+                                 "invoice_date": "2026-01-15", "total_net": "100.00", "total_tax": "19.00",
+                                 "total_gross": "119.00", "reference_text": "Bestellung 4711",
+                                 "line_items": [{"description": "Büromaterial", "net_amount": "100.00",
+                                                 "tax_rate": "19", "tax_code": "VSt19", "account": "4930"}]}})
 
     vendor_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$")] | None = None
     normalized_invoice: NormalizedInvoiceIn | None = None
