@@ -126,3 +126,38 @@ def test_given_the_inbox_address_then_it_is_stable_unguessable_and_per_tenant(cl
     assert first == again and first != other
     local = first.partition("@")[0]
     assert local.startswith("rechnungen-") and len(local) - len("rechnungen-") == 26
+
+
+def test_given_a_message_over_the_size_limit_then_one_rejected_entry_and_nothing_read_or_stored(
+        client: Any, aws: dict[str, str], monkeypatch: Any) -> None:
+    from ledgerlou.domain.inbox import mail
+
+    to = address(client)
+    raw = make_mail(to, [("a.pdf", "application/pdf", PDF + b"%" * 4096)]).as_bytes()
+    monkeypatch.setattr(mail, "MAX_MESSAGE_BYTES", len(raw) - 1)  # 30 MB in production; this mail is just over
+    result = deliver(client.gateway, aws, raw, [to])
+    assert result["accepted"] == []
+    [entry] = log(client)
+    assert entry["outcome"] == "rejected" and "larger than" in entry["message"] and entry["original_name"] is None
+    assert inbox(client) == [] and queued(aws) == []
+
+
+def test_given_ses_found_a_virus_then_the_mail_is_rejected_unread(client: Any, aws: dict[str, str],
+                                                                 monkeypatch: Any) -> None:
+    import copy
+
+    from tests.integration.inbox import support
+
+    to = address(client)
+    original = support.load_event
+
+    def infected(name: str) -> dict[str, Any]:
+        event = copy.deepcopy(original(name))
+        event["Records"][0]["ses"]["receipt"]["virusVerdict"] = {"status": "FAIL"}
+        return event
+
+    monkeypatch.setattr(support, "load_event", infected)
+    deliver(client.gateway, aws, make_mail(to, [("a.pdf", "application/pdf", PDF)]).as_bytes(), [to])
+    [entry] = log(client)
+    assert entry["outcome"] == "rejected" and "virus" in entry["message"]
+    assert inbox(client) == []
