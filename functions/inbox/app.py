@@ -180,7 +180,7 @@ def _json_document_id() -> str:
 @app.post("/v1/ocr/extract", summary="Extract an invoice synchronously (nothing stored)", tags=OCR,
           description="multipart/form-data with a `file`, or JSON {\"document_id\"} of a stored document. The same "
                       "pipeline as the inbox: e-invoice XML first, then the PDF's text layer, then OCR.",
-          responses=responses(ExtractionOut, 200, "Extracted", 400, 401, 403, 404, 413, 415),
+          responses=responses(ExtractionOut, 200, "Extracted", 400, 401, 403, 404, 413, 503),
           openapi_extensions=_OCR_BODY)
 @requires("documents:write")
 def ocr_extract() -> Response[str]:

@@ -109,12 +109,18 @@ def test_given_the_same_invoice_again_then_its_outcome_is_duplicate_and_no_secon
 
 
 def test_given_a_case_without_vendor_or_with_bad_totals_then_approve_answers_the_error_and_the_case_stays_open(
-        client: Any, aws: dict[str, str], ocr_worker: Any) -> None:
+        client: Any, aws: dict[str, str], ocr_worker: Any, make_client: Any) -> None:
     _mail_in(client, aws, _pdf())  # no vendor with this VAT id exists
     drain(ocr_worker)
     [item] = inbox(client)
     assert item["vendor_match"] is None
     case_id = client.post(f"/v1/inbox/{item['id']}/confirm").json()["review_case_id"]
+    # A key with the inbox scopes only may review but not book: approve needs payables:write as well
+    key = client.post("/v1/api-keys", {"label": "Posteingang", "scopes": ["inbox:read", "inbox:write"]}).json()
+    inbox_only = make_client(key["key"])
+    assert inbox_only.get(f"/v1/invoice-review-cases/{case_id}").status == 200
+    forbidden = inbox_only.post(f"/v1/invoice-review-cases/{case_id}/approve")
+    assert forbidden.status == 403 and forbidden.json()["error"]["code"] == "FORBIDDEN"
     # When approved without a vendor
     refused = client.post(f"/v1/invoice-review-cases/{case_id}/approve")
     assert refused.status == 400 and refused.json()["error"]["details"][0]["field"] == "vendor_id"
