@@ -119,6 +119,7 @@ def test_given_each_zugferd_pdf_then_the_extraction_equals_its_embedded_xml(name
     assert result.ocr_raw["path"] == "facturx_pdf"
     assert result.ocr_raw["flavor"] in ("factur-x", "zugferd")
     assert result.ocr_raw["level"]
+    assert result.ocr_raw["xsd"] == "valid"
 
 
 @pytest.mark.parametrize("name", _names("zugferd", (".xml",)) + _names("xrechnung", (".xml",)))
@@ -130,6 +131,17 @@ def test_given_each_xml_e_invoice_then_the_extraction_equals_the_xml(name: str) 
     result = extract(data, filename=name, content_type="application/xml")
     ubl = etree.QName(etree.fromstring(data)).localname in ("Invoice", "CreditNote")
     assert result.ocr_raw["path"] == ("xrechnung_ubl" if ubl else "xrechnung_cii")
+    assert result.ocr_raw["xsd"] == "valid"
+
+
+def test_given_an_e_invoice_that_breaks_its_xsd_then_it_is_still_read_and_the_finding_recorded() -> None:
+    # Given the KoSIT UBL invoice with an element the UBL schema does not know
+    original = samples_dir("xrechnung", "kosit_01.01a-INVOICE_ubl.xml").read_bytes()
+    broken = original.replace(b"<cbc:IssueDate>", b"<cbc:Unknown>x</cbc:Unknown><cbc:IssueDate>", 1)
+    # When extracted  Then the fields are read (a review decides), and ocr_raw names the schema error
+    result = extract(broken, filename=None, content_type=None)
+    assert result.extraction.invoice_number == "123456XX"
+    assert result.ocr_raw["xsd"].startswith("invalid: line ") and "Unknown" in result.ocr_raw["xsd"]
 
 
 def test_given_a_ubl_issue_date_with_a_time_zone_then_the_calendar_date_is_read_and_the_xml_kept_as_sent() -> None:

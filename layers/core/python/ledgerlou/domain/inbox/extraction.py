@@ -89,7 +89,7 @@ def _einvoice_result(invoice: einvoice.EInvoice, path: ExtractionPath, extra: di
     return ExtractionResult(
         extraction=einvoice.to_extraction(invoice, facts),
         ocr_raw={"path": path, "engine": "factur-x", "flavor": invoice.flavor, "level": invoice.level,
-                 "syntax": invoice.syntax, "xml_filename": invoice.filename, **extra},
+                 "syntax": invoice.syntax, "xml_filename": invoice.filename, "xsd": invoice.xsd, **extra},
         einvoice_xml=invoice.xml, facts=facts)
 
 
