@@ -96,3 +96,17 @@ def test_given_the_default_engine_then_it_is_made_once_per_process(monkeypatch: 
     monkeypatch.delenv("OCR_ENGINE", raising=False)
     first = ocr.engine()
     assert isinstance(first, ocr.RapidOcrEngine) and ocr.engine() is first
+
+
+def test_given_a_multi_page_tiff_then_each_page_is_read_up_to_the_limit() -> None:
+    from PIL import Image
+
+    # Given a fax-like TIFF with 7 pages (more than the OCR page limit)
+    pages = [Image.new("L", (300, 400), 255) for _ in range(7)]
+    out = io.BytesIO()
+    pages[0].save(out, format="TIFF", save_all=True, append_images=pages[1:])
+    engine = FakeEngine("Rechnungsnummer: T-1")
+    # When extracted  Then the first MAX_OCR_PAGES pages went through the engine, one image each
+    result = extract(out.getvalue(), filename="fax.tif", content_type="image/tiff", engine=engine)
+    assert len(engine.images) == documents.MAX_OCR_PAGES == result.ocr_raw["pages_read"]
+    assert result.extraction.invoice_number == "T-1"
