@@ -59,6 +59,7 @@ def expected(xml: bytes) -> dict[str, object]:
             "vendor_vat_id": _first(root, f"{seller}/*[local-name()='PartyTaxScheme'][*[local-name()='TaxScheme']"
                                           "/*[local-name()='ID']='VAT']/*[local-name()='CompanyID']"),
             "currency": _first(root, "/*/*[local-name()='DocumentCurrencyCode']"),
+            "type_code": _first(root, "/*/*[local-name()='InvoiceTypeCode' or local-name()='CreditNoteTypeCode']"),
         }
     summation = ("//*[local-name()='SpecifiedTradeSettlementHeaderMonetarySummation' or "
                  "local-name()='SpecifiedTradeSettlementMonetarySummation'][not(ancestor::*[local-name()="
@@ -76,6 +77,7 @@ def expected(xml: bytes) -> dict[str, object]:
         "vendor_vat_id": _first(root, "//*[local-name()='SellerTradeParty']/*[local-name()='SpecifiedTaxRegistration']"
                                       "/*[local-name()='ID'][@schemeID='VA']"),
         "currency": _first(root, "//*[local-name()='InvoiceCurrencyCode']"),
+        "type_code": _first(root, f"{header}/*[local-name()='TypeCode']"),
     }
 
 
@@ -105,6 +107,9 @@ def _check(data: bytes, xml: bytes, name: str) -> None:
     want_vat = want["vendor_vat_id"]
     assert got.vendor_vat_id == (str(want_vat).replace(" ", "").upper() if want_vat else None)
     assert got.total_gross is not None and got.invoice_number
+    assert result.ocr_raw["type_code"] == want["type_code"]
+    labels = {"380": "invoice", "384": "corrected_invoice", "389": "self_billed_invoice", "381": "credit_note"}
+    assert result.ocr_raw["document_type"] == labels[str(want["type_code"])]
 
 
 @pytest.mark.parametrize("name", _names("zugferd", (".pdf",)))

@@ -75,7 +75,8 @@ def test_given_a_photo_then_each_frame_goes_through_the_engine_and_the_heuristic
     # Then the engine saw one grayscale PNG frame, and the fields come from its text
     assert len(engine.images) == 1 and engine.images[0].startswith(b"\x89PNG")
     assert result.ocr_raw == {"path": "ocr", "engine": "fake", "ocr_seconds": 0.5, "text_chars": len(engine.text),
-                              "pages": 1, "pages_read": 1, "seconds": result.ocr_raw["seconds"]}
+                              "pages": 1, "pages_read": 1, "type_code": "380", "document_type": "invoice",
+                              "seconds": result.ocr_raw["seconds"]}
     assert (result.extraction.invoice_number, result.extraction.total_gross) == ("2026-17", Decimal("119.00"))
 
 

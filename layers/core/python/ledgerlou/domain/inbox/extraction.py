@@ -27,6 +27,10 @@ from ledgerlou.models.inbox import Extraction, ExtractionPath
 
 MAX_DOCUMENT_BYTES = 40 * 1024 * 1024  # SES accepts mails up to 40 MB; an attachment cannot be larger
 
+# UNTDID 1001 document type codes an incoming invoice can carry (BT-3), as the review case should book them
+DOCUMENT_TYPES = {"380": "invoice", "381": "credit_note", "383": "debit_note", "384": "corrected_invoice",
+                  "386": "prepayment_invoice", "389": "self_billed_invoice", "751": "invoice"}
+
 IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
                     (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"))
 
@@ -80,6 +84,11 @@ def extract(data: bytes, *, filename: str | None = None, content_type: str | Non
     else:
         frames = documents.image_frames(data)
         result = _from_ocr_images(frames, engine, {"pages": len(frames), "pages_read": len(frames)})
+    # the document type rides in ocr_raw (the seed's Extraction has no field for it): a credit note (381)
+    # must not be booked as an invoice
+    code = result.facts.type_code
+    result.ocr_raw["type_code"] = code
+    result.ocr_raw["document_type"] = DOCUMENT_TYPES.get(code or "", "invoice" if code is None else "other")
     result.ocr_raw["seconds"] = round(time.perf_counter() - started, 4)
     return result
 
