@@ -111,3 +111,17 @@ def test_given_a_multi_page_tiff_then_each_page_is_read_up_to_the_limit() -> Non
     result = extract(out.getvalue(), filename="fax.tif", content_type="image/tiff", engine=engine)
     assert len(engine.images) == documents.MAX_OCR_PAGES == result.ocr_raw["pages_read"]
     assert result.extraction.invoice_number == "T-1"
+
+
+def test_given_scans_extracted_in_threads_then_each_is_rendered_and_read() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Given a scan and a worker that extracts a batch's documents in threads (PDFium is not thread-safe:
+    # rendering is serialised inside documents.render_pages)
+    scan = scanned_pdf(samples_dir("zugferd", "mustang_RE-20201121_508.pdf").read_bytes())
+    engine = FakeEngine("Gesamtbetrag  571,04 €")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: extract(scan, filename=None, content_type=None, engine=engine), range(8)))
+    # Then every extraction rendered its page and read the same figure
+    assert [r.extraction.total_gross for r in results] == [Decimal("571.04")] * 8
+    assert len(engine.images) == 8 and len(set(engine.images)) == 1
