@@ -114,3 +114,12 @@ def test_given_the_visible_text_of_each_german_sample_then_the_heuristics_agree_
     assert extraction.invoice_date == want["invoice_date"]
     assert (extraction.total_net, extraction.total_tax, extraction.total_gross) == (
         want["total_net"], want["total_tax"], want["total_gross"])
+
+
+def test_given_a_sole_trader_without_legal_form_then_the_sender_line_names_the_vendor() -> None:
+    # Given the invoice of a sole trader: no GmbH/AG anywhere, the name only in the sender line
+    lines = [(x, y, t.replace("Muster Handwerk GmbH", "Malermeister Hans Müller")) for x, y, t in HANDWERK]
+    result = extract(handwerk_pdf(lines), filename=None, content_type=None)
+    # Then the vendor is the sender line's name, with its address
+    assert result.extraction.vendor_name == "Malermeister Hans Müller"
+    assert result.extraction.vendor_address is not None and result.extraction.vendor_address.city == "Berlin"

@@ -173,6 +173,19 @@ def _city(raw: str) -> str:
     return _COUNTRY_SUFFIX.sub("", raw.strip())
 
 
+_SENDER_LINE = re.compile(r"^\s*([^●•·|]{3,60}?)\s*[●•·|]\s*.+?[●•·|]\s*(?:D-)?\d{5}\s+\S")
+
+
+def _sender(lines: list[str]) -> str | None:
+    """The name in a sender line "Name · Straße 1 · 12345 Ort" (above the recipient's window): the
+    vendor of an invoice whose name has no legal form (a sole trader, a freelancer)."""
+    for line in lines[:15]:
+        match = _SENDER_LINE.match(line)
+        if match and not _AMOUNT.search(match.group(1)):
+            return match.group(1).strip()
+    return None
+
+
 def _address_near(lines: list[str], anchor: str | None) -> Party:
     """Street, postal code and city from the line that names ``anchor`` (sender line "Firma ● Straße ● PLZ Ort")
     or the lines right after it."""
@@ -323,7 +336,8 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
 
     names = _company_names(lines)
     counts = Counter(names)
-    vendor_name = max(names, key=lambda n: (counts[n], -names.index(n))) if names else None
+    # the sender line of the address window (DIN 5008) names the vendor; else the company name printed most
+    vendor_name = _sender(lines) or (max(names, key=lambda n: (counts[n], -names.index(n))) if names else None)
     seller = _address_near(lines, vendor_name)
     seller = Party(name=seller.name, street=seller.street, postal_code=seller.postal_code, city=seller.city,
                    country=seller.country, vat_id=vat_ids[0] if vat_ids else None, tax_number=tax_number)
