@@ -125,3 +125,42 @@ def test_given_scans_extracted_in_threads_then_each_is_rendered_and_read() -> No
     # Then every extraction rendered its page and read the same figure
     assert [r.extraction.total_gross for r in results] == [Decimal("571.04")] * 8
     assert len(engine.images) == 8 and len(set(engine.images)) == 1
+
+
+def _pdf_with_text_and_image(text: str) -> bytes:
+    import zlib
+
+    from tests.unit.inbox.pdfgen import assemble
+
+    pixels = zlib.compress(b"\xff" * (200 * 280))
+    content = b"q 595 0 0 842 0 0 cm /Im1 Do Q\nBT /F1 8 Tf 20 20 Td (" + text.encode("latin-1") + b") Tj ET\n"
+    return assemble([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 5 0 R >> "
+        b"/Font << /F1 6 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width 200 /Height 280 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /FlateDecode /Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
+
+
+def test_given_a_scan_under_a_text_layer_without_invoice_fields_then_the_image_is_read() -> None:
+    # Given a scanned page whose text layer is garbage (a scanner's failed OCR layer)
+    pdf = _pdf_with_text_and_image("xq3 lkj8 zzv 4mm9 qpw0 trr7 vbn2 hjk5 asd1 fgh6 ertz uiop 9876 5432")
+    engine = FakeEngine("Rechnungsnummer: SC-9\nGesamtbetrag  119,00 €")
+    # When extracted  Then the picture was read by OCR, and ocr_raw says why
+    result = extract(pdf, filename=None, content_type=None, engine=engine)
+    assert result.ocr_raw["path"] == "ocr" and "without invoice fields" in result.ocr_raw["text_layer"]
+    assert (result.extraction.invoice_number, result.extraction.total_gross) == ("SC-9", Decimal("119.00"))
+
+
+def test_given_a_text_pdf_without_images_or_invoice_fields_then_no_ocr_runs() -> None:
+    from tests.unit.inbox.pdfgen import text_pdf
+
+    # Given terms and conditions: text, no images, no invoice fields
+    pdf = text_pdf([(50, 800 - 12 * i, f"Allgemeine Geschäftsbedingungen, Abschnitt {i}: Geltungsbereich")
+                    for i in range(10)])
+    engine = FakeEngine("unused")
+    result = extract(pdf, filename="agb.pdf", content_type=None, engine=engine)
+    assert result.ocr_raw["path"] == "pdf_text" and result.extraction.total_gross is None
+    assert engine.images == []

@@ -124,6 +124,14 @@ def _image_pixels(page: Any) -> int:
     return largest
 
 
+def draws_images(reader: Any, max_pages: int = MAX_OCR_PAGES) -> bool:
+    """Whether one of the first pages draws an image (a scan, possibly under an unusable text layer)."""
+    try:
+        return any(_image_pixels(reader.pages[i]) > 0 for i in range(min(len(reader.pages), max_pages)))
+    except pdf_errors():
+        return False
+
+
 def render_pages(data: bytes, reader: Any, dpi: int = OCR_DPI, max_pages: int = MAX_OCR_PAGES) -> list[bytes]:
     """PNG images of the first ``max_pages`` pages at ``dpi`` (a page larger than MAX_PIXELS at that
     resolution is rendered smaller; an embedded image larger than MAX_PIXELS is refused)."""

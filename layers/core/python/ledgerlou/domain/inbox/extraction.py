@@ -131,12 +131,21 @@ def _from_pdf(data: bytes, engine: ocr_engines.OcrEngine | None) -> ExtractionRe
         extra["attachment_error"] = attachment_error
     if documents.has_text(text.text):
         extraction, facts = heuristics.read(text.text)
-        return ExtractionResult(extraction=extraction,
-                                ocr_raw={"path": "pdf_text", "engine": "pypdf", "text_chars": len(text.text), **extra},
-                                einvoice_xml=None, facts=facts)
+        if _found_fields(extraction) or not documents.draws_images(reader):
+            return ExtractionResult(extraction=extraction, einvoice_xml=None, facts=facts,
+                                    ocr_raw={"path": "pdf_text", "engine": "pypdf", "text_chars": len(text.text),
+                                             **extra})
+        # A scan under a text layer that names nothing (a scanner's garbled OCR layer, glyphs without a
+        # Unicode map): the picture is read instead. A text PDF without images (terms and conditions …)
+        # is not sent to OCR for nothing.
+        extra["text_layer"] = f"{len(text.text)} characters without invoice fields; the page images were read"
     images = documents.render_pages(data, reader)
     extra["pages_read"] = len(images)
     return _from_ocr_images(images, engine, extra)
+
+
+def _found_fields(extraction: Extraction) -> bool:
+    return any((extraction.invoice_number, extraction.total_gross, extraction.vendor_vat_id, extraction.vendor_iban))
 
 
 def _from_ocr_images(images: list[bytes], engine: ocr_engines.OcrEngine | None,
