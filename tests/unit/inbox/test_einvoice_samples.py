@@ -59,6 +59,7 @@ def expected(xml: bytes) -> dict[str, object]:
             "vendor_vat_id": _first(root, f"{seller}/*[local-name()='PartyTaxScheme'][*[local-name()='TaxScheme']"
                                           "/*[local-name()='ID']='VAT']/*[local-name()='CompanyID']"),
             "currency": _first(root, "/*/*[local-name()='DocumentCurrencyCode']"),
+            "type_code": _first(root, "/*/*[local-name()='InvoiceTypeCode' or local-name()='CreditNoteTypeCode']"),
         }
     summation = ("//*[local-name()='SpecifiedTradeSettlementHeaderMonetarySummation' or "
                  "local-name()='SpecifiedTradeSettlementMonetarySummation'][not(ancestor::*[local-name()="
@@ -76,6 +77,7 @@ def expected(xml: bytes) -> dict[str, object]:
         "vendor_vat_id": _first(root, "//*[local-name()='SellerTradeParty']/*[local-name()='SpecifiedTaxRegistration']"
                                       "/*[local-name()='ID'][@schemeID='VA']"),
         "currency": _first(root, "//*[local-name()='InvoiceCurrencyCode']"),
+        "type_code": _first(root, f"{header}/*[local-name()='TypeCode']"),
     }
 
 
@@ -105,6 +107,9 @@ def _check(data: bytes, xml: bytes, name: str) -> None:
     want_vat = want["vendor_vat_id"]
     assert got.vendor_vat_id == (str(want_vat).replace(" ", "").upper() if want_vat else None)
     assert got.total_gross is not None and got.invoice_number
+    assert result.ocr_raw["type_code"] == want["type_code"]
+    labels = {"380": "invoice", "384": "corrected_invoice", "389": "self_billed_invoice", "381": "credit_note"}
+    assert result.ocr_raw["document_type"] == labels[str(want["type_code"])]
 
 
 @pytest.mark.parametrize("name", _names("zugferd", (".pdf",)))
@@ -119,6 +124,7 @@ def test_given_each_zugferd_pdf_then_the_extraction_equals_its_embedded_xml(name
     assert result.ocr_raw["path"] == "facturx_pdf"
     assert result.ocr_raw["flavor"] in ("factur-x", "zugferd")
     assert result.ocr_raw["level"]
+    assert result.ocr_raw["xsd"] == "valid"
 
 
 @pytest.mark.parametrize("name", _names("zugferd", (".xml",)) + _names("xrechnung", (".xml",)))
@@ -130,6 +136,17 @@ def test_given_each_xml_e_invoice_then_the_extraction_equals_the_xml(name: str) 
     result = extract(data, filename=name, content_type="application/xml")
     ubl = etree.QName(etree.fromstring(data)).localname in ("Invoice", "CreditNote")
     assert result.ocr_raw["path"] == ("xrechnung_ubl" if ubl else "xrechnung_cii")
+    assert result.ocr_raw["xsd"] == "valid"
+
+
+def test_given_an_e_invoice_that_breaks_its_xsd_then_it_is_still_read_and_the_finding_recorded() -> None:
+    # Given the KoSIT UBL invoice with an element the UBL schema does not know
+    original = samples_dir("xrechnung", "kosit_01.01a-INVOICE_ubl.xml").read_bytes()
+    broken = original.replace(b"<cbc:IssueDate>", b"<cbc:Unknown>x</cbc:Unknown><cbc:IssueDate>", 1)
+    # When extracted  Then the fields are read (a review decides), and ocr_raw names the schema error
+    result = extract(broken, filename=None, content_type=None)
+    assert result.extraction.invoice_number == "123456XX"
+    assert result.ocr_raw["xsd"].startswith("invalid: line ") and "Unknown" in result.ocr_raw["xsd"]
 
 
 def test_given_a_ubl_issue_date_with_a_time_zone_then_the_calendar_date_is_read_and_the_xml_kept_as_sent() -> None:
@@ -172,3 +189,19 @@ def test_given_zugferd_1_then_the_legacy_schema_is_read_into_the_same_fields() -
     assert {(t.rate, t.net, t.tax) for t in result.facts.tax_lines} == {
         (Decimal("7.00"), Decimal("275.00"), Decimal("19.25")), (Decimal("19.00"), Decimal("198.00"), Decimal("37.62"))}
     assert result.facts.seller.tax_number == "201/113/40209"
+
+
+def test_given_e_invoices_extracted_in_threads_then_each_result_is_the_single_threaded_one() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Given UBL and CII invoices (one compiled XSD per syntax, shared by the threads)
+    files = [samples_dir("xrechnung", n).read_bytes() for n in ("kosit_01.01a-INVOICE_ubl.xml",
+                                                                "kosit_01.01a-INVOICE_uncefact.xml")]
+    single = [extract(f, filename=None, content_type=None) for f in files]
+    # When 16 extractions run in 4 threads
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda i: extract(files[i % 2], filename=None, content_type=None), range(16)))
+    # Then each equals its single-threaded result, XSD finding included
+    for i, result in enumerate(threaded):
+        assert result.extraction == single[i % 2].extraction
+        assert result.ocr_raw["xsd"] == single[i % 2].ocr_raw["xsd"] == "valid"

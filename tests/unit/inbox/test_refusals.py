@@ -168,3 +168,29 @@ class _NoOcr:
 
     def read(self, image: bytes) -> object:
         raise AssertionError("OCR must not run on a refused document")
+
+
+def _encrypted(user_password: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    from tests.unit.inbox.invoices import handwerk_pdf
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(handwerk_pdf())))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_given_a_pdf_that_needs_a_password_then_it_is_unreadable_and_says_so() -> None:
+    with pytest.raises(UnreadableDocument) as ex:
+        extract(_encrypted("geheim"), filename="r.pdf", content_type=None)
+    assert "password" in ex.value.message
+
+
+def test_given_a_pdf_protected_by_an_owner_password_only_then_it_is_read() -> None:
+    # Given an invoice PDF "protected" against editing (owner password, empty user password), common from
+    # invoicing software
+    result = extract(_encrypted(""), filename="r.pdf", content_type=None)
+    # Then it opens without a password and its text is read
+    assert result.ocr_raw["path"] == "pdf_text" and result.extraction.invoice_number == "RE-2026-0042"

@@ -9,6 +9,7 @@ import pytest
 from ledgerlou.domain.inbox import compliance, heuristics
 from ledgerlou.domain.inbox.extraction import extract
 
+from tests.conftest import samples_dir
 from tests.unit.inbox.invoices import HANDWERK, handwerk_pdf
 
 
@@ -90,3 +91,35 @@ def test_given_reverse_charge_wording_in_the_text_then_the_check_finds_it() -> N
     assert facts.delivery_period == ("2026-01-01", "2026-01-31")
     assert checks["p14a_5_reverse_charge"]["ok"] is True
     assert extraction.total_gross == Decimal("10000.00")
+
+
+GERMAN_SAMPLES = ["mustang_RE-20201121_508.pdf", "zf1_COMFORT_Einfach_intarsys.pdf", "zf20_BASIC_Einfach_intarsys.pdf",
+                  "zf2_EN16931_Einfach.pdf", "zf2_EN16931_Gutschrift.pdf", "zf2_XRECHNUNG_Einfach.pdf"]
+
+
+@pytest.mark.parametrize("name", GERMAN_SAMPLES)
+def test_given_the_visible_text_of_each_german_sample_then_the_heuristics_agree_with_its_xml(name: str) -> None:
+    from ledgerlou.domain.inbox import documents
+
+    from tests.unit.inbox.test_einvoice_samples import attached_xml, expected
+
+    # Given a real hybrid invoice, read as if it had no XML: only its text layer
+    data = samples_dir("zugferd", name).read_bytes()
+    text = documents.text_layer(documents.open_pdf(data)).text
+    # When the German heuristics read the text
+    extraction, _ = heuristics.read(text)
+    # Then number, date and the three totals are what the embedded XML says (read by XPath)
+    want = expected(attached_xml(data))
+    assert extraction.invoice_number == want["invoice_number"]
+    assert extraction.invoice_date == want["invoice_date"]
+    assert (extraction.total_net, extraction.total_tax, extraction.total_gross) == (
+        want["total_net"], want["total_tax"], want["total_gross"])
+
+
+def test_given_a_sole_trader_without_legal_form_then_the_sender_line_names_the_vendor() -> None:
+    # Given the invoice of a sole trader: no GmbH/AG anywhere, the name only in the sender line
+    lines = [(x, y, t.replace("Muster Handwerk GmbH", "Malermeister Hans Müller")) for x, y, t in HANDWERK]
+    result = extract(handwerk_pdf(lines), filename=None, content_type=None)
+    # Then the vendor is the sender line's name, with its address
+    assert result.extraction.vendor_name == "Malermeister Hans Müller"
+    assert result.extraction.vendor_address is not None and result.extraction.vendor_address.city == "Berlin"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,10 @@ from ledgerlou.errors import DocumentTooLarge, UnreadableDocument
 # pypdf logs each construct it repairs or skips ("Rotated text discovered", "Advanced encoding … not
 # implemented"), some at error level: noise in the worker's log, since what we cannot read raises here
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+
+# PDFium is not thread-safe (pypdfium2's documentation): one rendering at a time per process, for a
+# worker that extracts a batch's documents in threads
+_PDFIUM = threading.Lock()
 
 MAX_PAGES = 100  # a long invoice has a few dozen pages; a thousand-page "invoice" is an attack or a mistake
 MAX_TEXT_CHARS = 2_000_000
@@ -119,6 +124,14 @@ def _image_pixels(page: Any) -> int:
     return largest
 
 
+def draws_images(reader: Any, max_pages: int = MAX_OCR_PAGES) -> bool:
+    """Whether one of the first pages draws an image (a scan, possibly under an unusable text layer)."""
+    try:
+        return any(_image_pixels(reader.pages[i]) > 0 for i in range(min(len(reader.pages), max_pages)))
+    except pdf_errors():
+        return False
+
+
 def render_pages(data: bytes, reader: Any, dpi: int = OCR_DPI, max_pages: int = MAX_OCR_PAGES) -> list[bytes]:
     """PNG images of the first ``max_pages`` pages at ``dpi`` (a page larger than MAX_PIXELS at that
     resolution is rendered smaller; an embedded image larger than MAX_PIXELS is refused)."""
@@ -135,6 +148,11 @@ def render_pages(data: bytes, reader: Any, dpi: int = OCR_DPI, max_pages: int = 
         pixels = _image_pixels(page)
         if pixels > MAX_PIXELS:
             raise DocumentTooLarge(f"The PDF draws an image of {pixels} pixels; at most {MAX_PIXELS} are decoded.")
+    with _PDFIUM:
+        return _render(pdfium, data, dpi, max_pages)
+
+
+def _render(pdfium: Any, data: bytes, dpi: int, max_pages: int) -> list[bytes]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as ex:

@@ -27,6 +27,10 @@ from ledgerlou.models.inbox import Extraction, ExtractionPath
 
 MAX_DOCUMENT_BYTES = 40 * 1024 * 1024  # SES accepts mails up to 40 MB; an attachment cannot be larger
 
+# UNTDID 1001 document type codes an incoming invoice can carry (BT-3), as the review case should book them
+DOCUMENT_TYPES = {"380": "invoice", "381": "credit_note", "383": "debit_note", "384": "corrected_invoice",
+                  "386": "prepayment_invoice", "389": "self_billed_invoice", "751": "invoice"}
+
 IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
                     (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"))
 
@@ -80,6 +84,11 @@ def extract(data: bytes, *, filename: str | None = None, content_type: str | Non
     else:
         frames = documents.image_frames(data)
         result = _from_ocr_images(frames, engine, {"pages": len(frames), "pages_read": len(frames)})
+    # the document type rides in ocr_raw (the seed's Extraction has no field for it): a credit note (381)
+    # must not be booked as an invoice
+    code = result.facts.type_code
+    result.ocr_raw["type_code"] = code
+    result.ocr_raw["document_type"] = DOCUMENT_TYPES.get(code or "", "invoice" if code is None else "other")
     result.ocr_raw["seconds"] = round(time.perf_counter() - started, 4)
     return result
 
@@ -89,7 +98,7 @@ def _einvoice_result(invoice: einvoice.EInvoice, path: ExtractionPath, extra: di
     return ExtractionResult(
         extraction=einvoice.to_extraction(invoice, facts),
         ocr_raw={"path": path, "engine": "factur-x", "flavor": invoice.flavor, "level": invoice.level,
-                 "syntax": invoice.syntax, "xml_filename": invoice.filename, **extra},
+                 "syntax": invoice.syntax, "xml_filename": invoice.filename, "xsd": invoice.xsd, **extra},
         einvoice_xml=invoice.xml, facts=facts)
 
 
@@ -122,12 +131,21 @@ def _from_pdf(data: bytes, engine: ocr_engines.OcrEngine | None) -> ExtractionRe
         extra["attachment_error"] = attachment_error
     if documents.has_text(text.text):
         extraction, facts = heuristics.read(text.text)
-        return ExtractionResult(extraction=extraction,
-                                ocr_raw={"path": "pdf_text", "engine": "pypdf", "text_chars": len(text.text), **extra},
-                                einvoice_xml=None, facts=facts)
+        if _found_fields(extraction) or not documents.draws_images(reader):
+            return ExtractionResult(extraction=extraction, einvoice_xml=None, facts=facts,
+                                    ocr_raw={"path": "pdf_text", "engine": "pypdf", "text_chars": len(text.text),
+                                             **extra})
+        # A scan under a text layer that names nothing (a scanner's garbled OCR layer, glyphs without a
+        # Unicode map): the picture is read instead. A text PDF without images (terms and conditions …)
+        # is not sent to OCR for nothing.
+        extra["text_layer"] = f"{len(text.text)} characters without invoice fields; the page images were read"
     images = documents.render_pages(data, reader)
     extra["pages_read"] = len(images)
     return _from_ocr_images(images, engine, extra)
+
+
+def _found_fields(extraction: Extraction) -> bool:
+    return any((extraction.invoice_number, extraction.total_gross, extraction.vendor_vat_id, extraction.vendor_iban))
 
 
 def _from_ocr_images(images: list[bytes], engine: ocr_engines.OcrEngine | None,

@@ -165,6 +165,27 @@ def _company_names(lines: list[str]) -> list[str]:
     return names
 
 
+_BARE_STREET = re.compile(r"^([A-ZÄÖÜ][A-Za-zÄÖÜäöüß.\- ]{1,40}\s\d{1,4}\s?[a-zA-Z]?)$")
+_COUNTRY_SUFFIX = re.compile(r"\s+(?:Germany|Deutschland|DE)$", re.IGNORECASE)
+
+
+def _city(raw: str) -> str:
+    return _COUNTRY_SUFFIX.sub("", raw.strip())
+
+
+_SENDER_LINE = re.compile(r"^\s*([^●•·|]{3,60}?)\s*[●•·|]\s*.+?[●•·|]\s*(?:D-)?\d{5}\s+\S")
+
+
+def _sender(lines: list[str]) -> str | None:
+    """The name in a sender line "Name · Straße 1 · 12345 Ort" (above the recipient's window): the
+    vendor of an invoice whose name has no legal form (a sole trader, a freelancer)."""
+    for line in lines[:15]:
+        match = _SENDER_LINE.match(line)
+        if match and not _AMOUNT.search(match.group(1)):
+            return match.group(1).strip()
+    return None
+
+
 def _address_near(lines: list[str], anchor: str | None) -> Party:
     """Street, postal code and city from the line that names ``anchor`` (sender line "Firma ● Straße ● PLZ Ort")
     or the lines right after it."""
@@ -175,10 +196,14 @@ def _address_near(lines: list[str], anchor: str | None) -> Party:
             continue
         window = " \n ".join(lines[index: index + 4]).replace(anchor, "  ")  # "Firma Straße 1": not the street
         postal = _POSTAL_CITY.search(window)
-        street = _STREET.search(window)
         if postal:
-            return Party(name=anchor, street=street.group(1).strip() if street else None, postal_code=postal.group(1),
-                         city=postal.group(2).strip(), country="DE")
+            found = _STREET.search(window)
+            street = found.group(1).strip() if found else None
+            if street is None:  # a street without a suffix ("Ecke 12", "Am Markt 3") on a line of its own
+                street = next((m.group(1) for line in lines[index + 1: index + 4]
+                               for m in [_BARE_STREET.match(line.strip())] if m), None)
+            return Party(name=anchor, street=street, postal_code=postal.group(1), city=_city(postal.group(2)),
+                         country="DE")
     return Party(name=anchor)
 
 
@@ -221,7 +246,7 @@ def _buyer(lines: list[str], seller: Party) -> Party:
             street = next((b for b in reversed(block) if _STREET.search(b)), None)
             names = [b for b in block if b != street]
             named = next((n for n in names if _LEGAL_FORM.search(n)), names[0] if names else None)
-            return Party(name=named, street=street, postal_code=postal.group(1), city=postal.group(2).strip(),
+            return Party(name=named, street=street, postal_code=postal.group(1), city=_city(postal.group(2)),
                          country="DE")
     return Party()
 
@@ -311,7 +336,8 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
 
     names = _company_names(lines)
     counts = Counter(names)
-    vendor_name = max(names, key=lambda n: (counts[n], -names.index(n))) if names else None
+    # the sender line of the address window (DIN 5008) names the vendor; else the company name printed most
+    vendor_name = _sender(lines) or (max(names, key=lambda n: (counts[n], -names.index(n))) if names else None)
     seller = _address_near(lines, vendor_name)
     seller = Party(name=seller.name, street=seller.street, postal_code=seller.postal_code, city=seller.city,
                    country=seller.country, vat_id=vat_ids[0] if vat_ids else None, tax_number=tax_number)

@@ -66,6 +66,7 @@ class RapidOcrEngine:
         self.threads = threads or int(os.environ.get("OCR_THREADS", "2"))
         self._engine: Any = None
         self._lock = threading.Lock()
+        self._inference = threading.Lock()
 
     def _load(self) -> Any:
         with self._lock:
@@ -99,7 +100,8 @@ class RapidOcrEngine:
         engine = self._load()
         started = time.perf_counter()
         try:
-            result = engine(array)
+            with self._inference:  # one page at a time: its threads use the cores; parallel pages only contend
+                result = engine(array)
         except Exception as ex:  # noqa: BLE001 - the model runtime's own failures (onnxruntime, opencv): retryable
             raise OcrUnavailable(f"The OCR engine failed: {type(ex).__name__}: {ex}") from None
         wall = time.perf_counter() - started
