@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+from collections import Counter
 import socket
 import statistics
 import tempfile
@@ -134,6 +135,7 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         return make_api_call(self, operation, params)
 
     e2e, floor, pipeline, inbound_s, hop_s, worker_s, per_round_calls = [], [], [], [], [], [], []
+    last_calls: list[str] = []
     for r in range(ROUNDS):
         started = time.perf_counter()
         einvoice.facturx_floor(pdf)
@@ -156,6 +158,7 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         [(worker_start, worker_end)] = intervals
         botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
         per_round_calls.append(len(calls))
+        last_calls = list(calls)
         e2e.append(worker_end - started)
         inbound_s.append(sent - started)
         hop_s.append(worker_start - sent)
@@ -194,6 +197,7 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         "end_to_end_p90_ms": round(sorted(e2e)[int(len(e2e) * 0.9) - 1] * 1000, 1),
         "extraction_pipeline_alone_ms": round(statistics.median(pipeline) * 1000, 1),
         "aws_calls_on_the_path": statistics.median(per_round_calls),
+        "aws_calls_of_the_last_round": dict(sorted(Counter(last_calls).items())),
         "end_to_end_parts_median_ms": {
             "smtp_and_inbound_function": round(statistics.median(inbound_s) * 1000, 1),
             "queue_hop_to_worker": round(statistics.median(hop_s) * 1000, 1),
