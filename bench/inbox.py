@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import os
 import smtplib
-from collections import Counter
 import socket
 import statistics
 import tempfile
 import threading
 import time
+from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
