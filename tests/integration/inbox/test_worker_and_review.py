@@ -243,3 +243,23 @@ def test_given_ocr_extract_then_the_same_extraction_answers_synchronously_and_no
     missing = client.post("/v1/ocr/extract", {"document_id": "00000000-0000-4000-8000-000000000000"})
     assert missing.status == 404
     assert client.post("/v1/ocr/extract", {"document_id": "nope"}).status == 400
+
+
+def test_given_the_invoice_period_is_soft_locked_then_approve_answers_period_locked_and_books_after_reopen(
+        client: Any, aws: dict[str, str], ocr_worker: Any) -> None:
+    _vendor(client)
+    _mail_in(client, aws, _pdf())  # invoice date 2020-11-21
+    drain(ocr_worker)
+    [item] = inbox(client)
+    case_id = client.post(f"/v1/inbox/{item['id']}/confirm").json()["review_case_id"]
+    assert client.post("/v1/periods/2020-11/soft-lock").status == 200
+    # When approved into the locked period
+    refused = client.post(f"/v1/invoice-review-cases/{case_id}/approve")
+    # Then 409 PERIOD_LOCKED, the case open with the error, nothing booked
+    assert refused.status == 409 and refused.json()["error"]["code"] == "PERIOD_LOCKED"
+    case = client.get(f"/v1/invoice-review-cases/{case_id}").json()
+    assert case["queue_state"] == "open" and case["booking_errors"][0]["code"] == "PERIOD_LOCKED"
+    assert client.get("/v1/invoices").json() == []
+    # and once the period is reopened it books
+    assert client.post("/v1/periods/2020-11/reopen").status == 200
+    assert client.post(f"/v1/invoice-review-cases/{case_id}/approve").status == 200
