@@ -60,6 +60,12 @@ def test_given_a_zugferd_mail_then_the_worker_extracts_it_and_approve_books_the_
     case_id = confirmed.json()["review_case_id"]
     case = client.get(f"/v1/invoice-review-cases/{case_id}").json()
     assert case["queue_state"] == "open" and case["vendor_id"] == vendor_id
+    # and both answers are exactly their documented models (ExactOut: no undocumented key)
+    from ledgerlou.models.inbox import InboxItemOut, IngestionLogOut, ReviewCaseOut
+
+    InboxItemOut.model_validate(client.get(f"/v1/inbox/{item['id']}").json())
+    ReviewCaseOut.model_validate(case)
+    [IngestionLogOut.model_validate(e) for e in log(client)]
     assert case["vendor_candidates"][0]["vendor_id"] == vendor_id
     assert [c["id"] for c in client.get("/v1/invoice-review-cases?queue_state=open").json()] == [case_id]
     # and approved
