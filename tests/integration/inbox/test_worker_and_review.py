@@ -185,7 +185,6 @@ def test_given_a_batch_with_one_poison_message_then_only_it_is_reported_and_it_a
         client: Any, aws: dict[str, str], ocr_worker: Any) -> None:
     _mail_in(client, aws, _pdf())
     [item] = inbox(client)
-    tenant = client.get("/v1/inbox/address")  # noqa: F841 - the tenant is the client's
     from ledgerlou.domain.admin import api_keys
 
     ctx = api_keys.authenticate(client.token)
@@ -269,3 +268,34 @@ def test_given_the_invoice_period_is_soft_locked_then_approve_answers_period_loc
     # and once the period is reopened it books
     assert client.post("/v1/periods/2020-11/reopen").status == 200
     assert client.post(f"/v1/invoice-review-cases/{case_id}/approve").status == 200
+
+
+def test_given_an_extraction_that_crashes_then_it_is_retried_and_the_last_attempt_marks_the_item_failed(
+        client: Any, aws: dict[str, str], monkeypatch: Any) -> None:
+    from ledgerlou.domain.admin import api_keys
+    from ledgerlou.domain.inbox import extraction, worker
+
+    ctx = api_keys.authenticate(client.token)
+    assert ctx is not None
+    _mail_in(client, aws, _pdf())
+    [item] = inbox(client)
+
+    def crash(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(extraction, "extract", crash)
+    body = json.dumps({"tenant_id": ctx.tenant_id, "inbox_id": item["id"]})
+    # Given the first attempts crash: they raise (SQS retries them) and leave the item processing
+    for attempt in (1, 2):
+        with pytest.raises(RuntimeError):
+            worker.process_message(body, attempt)
+        assert client.get(f"/v1/inbox/{item['id']}").json()["status"] == "processing"
+    # When the last attempt (maxReceiveCount) crashes too
+    with pytest.raises(RuntimeError):
+        worker.process_message(body, worker.MAX_RECEIVES)
+    # Then the item is failed with the reason, and the log says so, before the message moves to the DLQ
+    failed = client.get(f"/v1/inbox/{item['id']}").json()
+    assert failed["status"] == "failed" and "after 3 attempts: RuntimeError" in failed["failure_reason"]
+    assert log(client)[0]["outcome"] == "failed"
+    # and a redelivery after that does nothing
+    assert worker.process_message(body, 4) == "already done"
