@@ -205,3 +205,21 @@ def test_given_e_invoices_extracted_in_threads_then_each_result_is_the_single_th
     for i, result in enumerate(threaded):
         assert result.extraction == single[i % 2].extraction
         assert result.ocr_raw["xsd"] == single[i % 2].ocr_raw["xsd"] == "valid"
+
+
+def test_given_a_ubl_credit_note_then_it_is_read_and_typed_as_a_credit_note() -> None:
+    # Given a UBL CreditNote (the KoSIT invoice recast: root, type code 381, lines, quantities)
+    x = samples_dir("xrechnung", "kosit_01.01a-INVOICE_ubl.xml").read_bytes()
+    note = (x.replace(b"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+                      b"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2")
+            .replace(b"ubl:Invoice", b"ubl:CreditNote")
+            .replace(b"cbc:InvoiceTypeCode>380<", b"cbc:CreditNoteTypeCode>381<")
+            .replace(b"</cbc:InvoiceTypeCode>", b"</cbc:CreditNoteTypeCode>")
+            .replace(b"cac:InvoiceLine>", b"cac:CreditNoteLine>")
+            .replace(b"cbc:InvoicedQuantity", b"cbc:CreditedQuantity"))
+    # When extracted  Then the fields equal the XML's, the schema holds, and it is typed as a credit note
+    _check(note, note, "credit-note.xml")
+    result = extract(note, filename=None, content_type=None)
+    assert (result.ocr_raw["flavor"], result.ocr_raw["xsd"], result.ocr_raw["document_type"]) == (
+        "ubl-2.1-creditnote", "valid", "credit_note")
+    assert len(result.extraction.line_items) == 2

@@ -123,3 +123,12 @@ def test_given_a_sole_trader_without_legal_form_then_the_sender_line_names_the_v
     # Then the vendor is the sender line's name, with its address
     assert result.extraction.vendor_name == "Malermeister Hans Müller"
     assert result.extraction.vendor_address is not None and result.extraction.vendor_address.city == "Berlin"
+
+
+@pytest.mark.parametrize(("title", "document_type"), [
+    ("Gutschrift", "credit_note"), ("Gutschriftsnummer: G-7", "credit_note"), ("Rechnung", "invoice"),
+    ("Rechnung (abzüglich Gutschrift vom 02.01.2026)", "invoice")])
+def test_given_the_documents_title_then_a_credit_note_is_told_from_an_invoice(title: str, document_type: str) -> None:
+    lines = [(x, y, title if t == "Rechnung" else t) for x, y, t in HANDWERK]
+    result = extract(handwerk_pdf(lines), filename=None, content_type=None)
+    assert result.ocr_raw["document_type"] == document_type

@@ -64,6 +64,9 @@ _POSTAL_CITY = re.compile(r"(?<!\d)(?:D-|DE-)?(\d{5})\s+([A-ZÄÖÜ][A-Za-zÄÖ�
 _STREET = re.compile(r"([A-ZÄÖÜ][A-Za-zÄÖÜäöüß.\- ]{1,40}?(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|"
                      r"ufer|chaussee|markt|Ecke|Str\.)\s*\d{1,4}\s?[a-zA-Z]?)(?![\d])", re.IGNORECASE)
 # "[Pos] <quantity> [x|Stk.] <description>  …  <amount>"
+# "Gutschrift" as the document's title or number label, not a mention ("abzüglich Gutschrift vom …")
+_CREDIT_TITLE = re.compile(r"^\s*Gutschrift(?:\s*$|\s+(?:Nr\.?|Nummer)|\s{2,})|"
+                           r"Gutschrift(?:s)?[\s-]*(?:nummer|Nr\.)", re.IGNORECASE | re.MULTILINE)
 _ITEM_ROW = re.compile(r"^\s*(?:\d{1,3}\s+)?(\d{1,6}(?:[.,]\d{1,4})?)\s+(?:x\s+|Stk\.?\s+|St\.\s+)?"
                        r"([A-Za-zÄÖÜäöüß].{2,80}?)\s{2,}")
 REVERSE_CHARGE = re.compile(r"Steuerschuldnerschaft\s+des\s+Leistungsempf(?:ä|ae|a)ngers|Reverse[\s-]+Charge|"
@@ -351,7 +354,7 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
     percent, days = skonto(terms_line)
     facts = InvoiceFacts(
         seller=seller, buyer=buyer, invoice_number=invoice_number, invoice_date=invoice_date,
-        type_code="381" if re.search(r"\bGutschrift\b", text) else "380", delivery_date=delivery_date,
+        type_code="381" if _CREDIT_TITLE.search(text) else "380", delivery_date=delivery_date,
         delivery_period=period, items=tuple(items), tax_lines=tuple(tax_lines), total_net=total_net,
         total_tax=total_tax, total_gross=total_gross, currency=currency, notes=text, structured=False)
     extraction = Extraction(
