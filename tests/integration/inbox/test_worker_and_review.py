@@ -299,3 +299,25 @@ def test_given_an_extraction_that_crashes_then_it_is_retried_and_the_last_attemp
     assert log(client)[0]["outcome"] == "failed"
     # and a redelivery after that does nothing
     assert worker.process_message(body, 4) == "already done"
+
+
+def test_given_an_item_left_processing_by_a_killed_worker_then_it_can_be_rejected_only_once_it_is_stale(
+        client: Any, aws: dict[str, str]) -> None:
+    from ledgerlou.domain.admin import api_keys
+    from ledgerlou.store.base import now_iso
+    from ledgerlou.store.inbox import items as item_store
+
+    ctx = api_keys.authenticate(client.token)
+    assert ctx is not None
+    _mail_in(client, aws, _pdf())
+    [item] = inbox(client)
+    started = item_store.start(ctx.tenant_id, item["id"], "2026-01-01T00:00:00.000Z")  # then the worker died
+    assert started is not None
+    fresh = item_store.get(ctx.tenant_id, item["id"])
+    assert fresh is not None
+    # A processing item whose worker may still run is not rejected
+    item_store.transition(fresh, ["processing"], updated_at=now_iso())
+    assert client.post(f"/v1/inbox/{item['id']}/reject", {"reason": "hängt"}).status == 409
+    # one untouched for longer than the queue's visibility timeout is
+    item_store.transition(fresh, ["processing"], updated_at="2026-01-01T00:00:00.000Z")
+    assert client.post(f"/v1/inbox/{item['id']}/reject", {"reason": "hängt"}).status == 200

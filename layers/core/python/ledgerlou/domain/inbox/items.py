@@ -90,12 +90,27 @@ def _write_case(ctx: Caller, item: item_store.InboxItem, case_id: str) -> None:
     put_new(case)  # a repeat of the repair finds it written: nothing twice
 
 
+# An item ``processing`` for longer than the OCR queue's visibility timeout (180 s, > the worker's 120 s) has no
+# worker any more: one killed at its timeout on the last delivery never marks it failed. It may be rejected.
+STUCK_AFTER_S = 300
+
+
+def _stuck(item: item_store.InboxItem) -> bool:
+    import datetime as dt
+
+    if item.status != "processing":
+        return False
+    since = dt.datetime.fromisoformat(item.updated_at.replace("Z", "+00:00"))
+    return (dt.datetime.now(dt.UTC) - since).total_seconds() > STUCK_AFTER_S
+
+
 def reject(ctx: Caller, inbox_id: str, reason: str) -> dict[str, Any]:
     item = require(ctx, inbox_id)
-    allowed = ["extracted", "failed"]
+    allowed = ["extracted", "failed"] + (["processing"] if _stuck(item) else [])
     if item.status not in allowed or not item_store.transition(item, allowed, status="rejected",
                                                                rejected_reason=reason, updated_at=now_iso()):
-        raise _state_error(require(ctx, inbox_id), "rejected", "extracted or failed")
+        raise _state_error(require(ctx, inbox_id), "rejected",
+                           f"extracted, failed or (after {STUCK_AFTER_S} s) processing")
     if item.duplicate_key:
         # Not an invoice after all (or a wrong one): the same vendor and number may arrive again.
         item_store.release_duplicate_key(ctx.tenant_id, item.duplicate_key, item.inbox_id)
