@@ -321,3 +321,34 @@ def test_given_an_item_left_processing_by_a_killed_worker_then_it_can_be_rejecte
     # one untouched for longer than the queue's visibility timeout is
     item_store.transition(fresh, ["processing"], updated_at="2026-01-01T00:00:00.000Z")
     assert client.post(f"/v1/inbox/{item['id']}/reject", {"reason": "hängt"}).status == 200
+
+
+def test_given_two_confirms_of_one_item_at_once_then_one_case_and_the_other_answers_invalid_state(
+        client: Any, aws: dict[str, str], ocr_worker: Any) -> None:
+    import threading
+
+    from ledgerlou.domain.admin import api_keys
+    from ledgerlou.domain.inbox import items
+    from ledgerlou.errors import InvalidState
+
+    ctx = api_keys.authenticate(client.token)
+    assert ctx is not None
+    _mail_in(client, aws, _pdf())
+    drain(ocr_worker)
+    [item] = inbox(client)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def confirm() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(items.confirm(ctx, item["id"])["review_case_id"])
+        except InvalidState:
+            outcomes.append("409")
+
+    threads = [threading.Thread(target=confirm) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("409") == 1 and len(outcomes) == 2
+    assert [c["id"] for c in client.get("/v1/invoice-review-cases").json()] == [o for o in outcomes if o != "409"]
