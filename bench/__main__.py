@@ -23,6 +23,8 @@ BENCHES = {
     "payment_runs": "bench.payment_runs",
     "reconciliation": "bench.reconciliation",
     "reconciliation_suggestions": "bench.reconciliation_suggestions",
+    "inbox_extraction": "bench.inbox_extraction",
+    "inbox": "bench.inbox",
 }
 
 

@@ -126,6 +126,9 @@ def environment(names: dict[str, str]) -> dict[str, str]:
         elif isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in names:
             env[key] = names[value["Fn::GetAtt"][0]]
     env["STAGE"] = "local"
+    # The template runs OCR on Textract (the local engine does not fit a Lambda layer, docs/inbox.md); moto's
+    # Textract answers canned text, so locally the engine that installs from PyPI reads the scans.
+    env["OCR_ENGINE"] = os.environ.get("LEDGERLOU_LOCAL_OCR_ENGINE", "rapidocr")
     env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     return env

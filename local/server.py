@@ -87,9 +87,10 @@ class Runtime:
         # Mail is written as .eml files beside the local books (docs/api-contract.md "People").
         os.environ.setdefault("LEDGERLOU_OUTBOX_DIR", str(STATE_DIR / "outbox"))
         # The documents bucket only: the exports bucket holds copies (exports, import hand-offs) that
-        # expire after a day on AWS. The import queue: an accepted import must finish after a restart.
+        # expire after a day on AWS, the inbound bucket raw mail that is stored as documents. The import and
+        # OCR queues: an accepted import or mail must finish after a restart.
         self.books = state.StateLog(STATE_DIR, [self.names["LedgerTable"]], [self.names["DocumentsBucket"]],
-                                    queues=[self.names["ImportQueue"].rsplit("/", 1)[-1]])
+                                    queues=[self.names[q].rsplit("/", 1)[-1] for q in ("ImportQueue", "OcrQueue")])
         loaded = self.books.restore()
         state.activate(self.books)
         if loaded["items"] or loaded["objects"]:
@@ -102,6 +103,7 @@ class Runtime:
         self.gateway = Gateway()
         self.stop = threading.Event()
         self.threads = pollers.start_all(self.gateway, self.names, self.stop)
+        self.smtp: Any = None
         # moto holds the books as millions of small Python objects that live as long as the process:
         # move them out of the collector's sight, else every full collection walks them all (in the
         # requests' time; measured ~0.1 s at 50k items).
@@ -133,8 +135,18 @@ class Runtime:
         demo_file.write_text(json.dumps({"tenant_id": new.tenant_id, "key": new.admin_key}))
         return new.tenant_id, new.admin_key
 
+    def start_smtp(self, port: int) -> None:
+        """The inbox's SMTP listener (local/smtp.py), the stand-in for SES receiving."""
+        from ledgerlou import config
+
+        from local import smtp
+
+        self.smtp = smtp.start(self.gateway, self.names["InboundBucket"], config.inbox_domain(), port)
+
     def shutdown(self) -> None:
         self.stop.set()
+        if self.smtp is not None:
+            self.smtp.stop(no_assert=True)
         self.books.close()  # every write is in the log already: nothing to save, only to close
 
 
@@ -253,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="LedgerLou local runtime")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--smtp-port", type=int, default=int(os.environ.get("SMTP_PORT", "2525")),
+                        help="the inbox's SMTP listener on 127.0.0.1 (0: none)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core" / "python")]
@@ -261,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     runtime = Runtime()
     tenant_id, key = runtime.demo_tenant()
     httpd = LocalHTTPServer((args.host, args.port), make_handler(runtime))
+    if args.smtp_port:
+        runtime.start_smtp(args.smtp_port)
 
     stopping = threading.Event()
 
@@ -277,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  base URL:      {base}/v1", flush=True)
     print(f"  OpenAPI:       {base}/v1/openapi.json", flush=True)
     print(f"  demo tenant:   {tenant_id} (SKR03)", flush=True)
+    if args.smtp_port:
+        from ledgerlou.domain.inbox import address
+
+        print(f"  inbox (SMTP):  127.0.0.1:{args.smtp_port}, demo inbox {address.address_of(tenant_id)}", flush=True)
     print(f"  demo API key:  {key}", flush=True)
     print(f"  try:           curl -H \"Authorization: Bearer {key}\" {base}/v1/accounts", flush=True)
     try:

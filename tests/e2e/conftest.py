@@ -32,8 +32,10 @@ class Server:
 
     def __init__(self, state_dir: Path) -> None:
         self.port = _port()
+        self.smtp_port = _port()  # the inbox's SMTP listener: never the default 2525 (servers run side by side)
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "LEDGERLOU_STATE_DIR": str(state_dir), "LEDGERLOU_DEV_API_KEY": KEY,
+               "SMTP_PORT": str(self.smtp_port),
                "PYTHONPATH": f"{ROOT}:{ROOT / 'layers' / 'core' / 'python'}"}
         for k in ("AWS_ENDPOINT_URL", "TABLE_NAME"):
             env.pop(k, None)

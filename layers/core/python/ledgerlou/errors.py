@@ -609,3 +609,28 @@ class PaymentRunNotExportable(Conflict):
     """The run cannot be written as a SEPA file: an address lacks town or country (the details name the item)."""
 
     code = "PAYMENT_RUN_NOT_EXPORTABLE"
+
+
+# ---------------------------------------------------------------------- inbox: extraction of invoice documents
+class UnreadableDocument(InvalidInput):
+    """The document is damaged or not what its bytes claim (a PDF that does not open, an XML that does not parse)."""
+
+    code = "UNREADABLE_DOCUMENT"
+
+
+class UnsafeXml(InvalidInput):
+    """The XML declares a DOCTYPE or entities: refused unread (XXE, billion laughs)."""
+
+    code = "UNSAFE_XML"
+
+
+class DocumentTooLarge(PayloadTooLarge):
+    """The document unpacks beyond a limit (pages, decompressed size, image pixels): refused as a bomb."""
+
+    code = "DOCUMENT_TOO_LARGE"
+
+
+class OcrUnavailable(ServiceUnavailable):
+    """The OCR engine failed or is not installed: retry later."""
+
+    code = "OCR_UNAVAILABLE"

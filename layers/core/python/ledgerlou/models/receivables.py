@@ -108,7 +108,7 @@ class InvoiceLine(StrictModel):
 
 class PaymentTerms(StrictModel):
     """Zahlungsbedingungen, e.g. "2 % Skonto innerhalb 10 Tagen, 30 Tage netto". The names are those of
-    the inbox's extracted terms (models/inbox.PaymentTerms), so an extraction maps onto an invoice."""
+    the inbox's extracted terms (models/inbox.ExtractedPaymentTerms), so an extraction maps onto an invoice."""
 
     model_config = examples({"skonto_percent": "2.00", "skonto_days": 10, "net_days": 30})
 

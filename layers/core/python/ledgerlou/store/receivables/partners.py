@@ -6,6 +6,14 @@ Access patterns (README "Access patterns"):
                                                                       has hundreds or thousands of partners,
                                                                       never a number that grows with bookings)
 * partner number counter  PK=T#<t>#PARTNERSEQ       SK=<side>         UpdateItem ADD, conditional on the range
+* partner lookup key      PK=T#<t>#PARTNERKEY#<side> SK=VAT#<vat id>#<partner id> | IBAN#<iban>#<partner id>
+                                                                      Query begins_with: the inbox finds the
+                                                                      vendor of an invoice by VAT id or IBAN
+                                                                      without reading every vendor
+
+The lookup keys are hints, written before the partner (a new key first, the stale one deleted after the
+partner's update): a crash between the writes leaves at most a key too many, which the reader drops
+because the partner it names no longer has that value — never a partner without its key.
 
 ``open_amount`` and ``applied_seq`` are written by the receivables projector only (a guarded
 UpdateItem per journal block, domain/receivables/projection.py); the editable fields by the API only
@@ -48,6 +56,10 @@ class CounterItem(TableModel):
     next_number = NumberAttribute()
 
 
+class PartnerKeyItem(TableModel):
+    partner_id = UnicodeAttribute()
+
+
 EDITABLE = ("name", "tax_id", "vat_id", "iban", "bic", "address", "default_account", "notes")
 
 
@@ -69,7 +81,37 @@ def next_number(tenant_id: str, side: str, first: int, last: int) -> int | None:
     return first + int(item.next_number) - 1
 
 
+def key_pk(tenant_id: str, side: str) -> str:
+    return tenant_pk(tenant_id, f"PARTNERKEY#{side}")
+
+
+def lookup_keys(vat_id: str | None, iban: str | None) -> set[str]:
+    """The lookup key prefixes of a partner's VAT id and IBAN (both stored compact and upper case)."""
+    return {f"{kind}#{value.upper()}" for kind, value in (("VAT", vat_id), ("IBAN", iban)) if value}
+
+
+def _write_keys(pk: str, partner_id: str, keys: set[str]) -> None:
+    with PartnerKeyItem.batch_write() as batch:
+        for key in keys:
+            batch.save(PartnerKeyItem(pk, f"{key}#{partner_id}", partner_id=partner_id))
+
+
+def _delete_keys(pk: str, partner_id: str, keys: set[str]) -> None:
+    with PartnerKeyItem.batch_write() as batch:
+        for key in keys:
+            batch.delete(PartnerKeyItem(pk, f"{key}#{partner_id}"))
+
+
+def find_by_key(tenant_id: str, side: str, kind: str, value: str) -> list[str]:
+    """The ids of the partners whose lookup key ``kind`` (VAT | IBAN) is ``value`` (compact). Hints:
+    the caller reads each partner and checks the value (see the module note)."""
+    prefix = f"{kind}#{value.upper()}#"
+    return [k.partner_id for k in PartnerKeyItem.query(key_pk(tenant_id, side), PartnerKeyItem.SK.startswith(prefix),
+                                                       consistent_read=True)]
+
+
 def put_new(tenant_id: str, side: str, item: PartnerItem) -> None:
+    _write_keys(key_pk(tenant_id, side), item.partner_id, lookup_keys(item.vat_id, item.iban))
     item.PK, item.SK = partner_pk(tenant_id, side), item.partner_id
     item.save(condition=PartnerItem.PK.does_not_exist())
 
@@ -86,6 +128,9 @@ def list_all(tenant_id: str, side: str) -> list[PartnerItem]:
 
 
 def update_fields(item: PartnerItem, values: dict[str, Any], updated_at: str) -> None:
+    keys_pk = str(item.PK).replace("#PARTNER#", "#PARTNERKEY#", 1)
+    old_keys, new_keys = lookup_keys(item.vat_id, item.iban), lookup_keys(values.get("vat_id"), values.get("iban"))
+    _write_keys(keys_pk, item.partner_id, new_keys - old_keys)
     actions = []
     for name in EDITABLE:
         attr = getattr(PartnerItem, name)
@@ -93,6 +138,7 @@ def update_fields(item: PartnerItem, values: dict[str, Any], updated_at: str) ->
         actions.append(attr.remove() if value is None else attr.set(value))
     actions.append(PartnerItem.updated_at.set(updated_at))
     item.update(actions=actions, condition=PartnerItem.PK.exists())
+    _delete_keys(keys_pk, item.partner_id, old_keys - new_keys)
 
 
 def deactivate(item: PartnerItem, updated_at: str) -> None:
