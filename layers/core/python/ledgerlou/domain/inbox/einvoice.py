@@ -22,7 +22,7 @@ from lxml import etree
 from ledgerlou.domain.inbox import xml_safety
 from ledgerlou.domain.inbox.facts import InvoiceFacts, Item, Party, TaxLine
 from ledgerlou.errors import UnreadableDocument
-from ledgerlou.models.inbox import Extraction, LineItem, ExtractedPaymentTerms, VendorAddress
+from ledgerlou.models.inbox import ExtractedPaymentTerms, Extraction, LineItem, VendorAddress
 
 # factur-x logs every field it reads (debug) and a warning per non-invoice attachment: not our log's business
 logging.getLogger("factur-x").setLevel(logging.ERROR)

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from ledgerlou.domain.inbox.facts import InvoiceFacts, Item, Party, TaxLine
-from ledgerlou.models.inbox import Extraction, LineItem, ExtractedPaymentTerms, VendorAddress
+from ledgerlou.models.inbox import ExtractedPaymentTerms, Extraction, LineItem, VendorAddress
 
 CENT = Decimal("0.01")
 T = TypeVar("T")
