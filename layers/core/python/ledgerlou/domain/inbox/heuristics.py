@@ -365,7 +365,8 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
         total_tax=total_tax, total_gross=total_gross, currency=currency,
         line_items=[LineItem(description=i.description, quantity=i.quantity, unit_price=i.unit_price,
                              net_amount=i.net) for i in items],
-        payment_terms=ExtractedPaymentTerms(due_date=due_date, skonto_percent=percent, skonto_days=days, text=terms_line)
+        payment_terms=ExtractedPaymentTerms(due_date=due_date, skonto_percent=percent, skonto_days=days,
+                                            text=terms_line)
         if (due_date or terms_line) else None,
         reference_text=invoice_number, raw_markdown=text)
     return extraction, facts
