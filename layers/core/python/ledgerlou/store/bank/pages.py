@@ -402,10 +402,16 @@ def change_statuses(tenant_id: str, changes: list[StatusChange], attempts: int =
         return
     table = config.table_name()
     pages = sorted({(c.where.bank_account_id, c.where.month, c.where.page) for c in changes})
+    # which accounts keep per-month open counts (accounts.BankAccountItem.month_open)
+    with_months = {a for a in {c.where.bank_account_id for c in changes} if "month_open" in (ddb().get_item(
+        TableName=table, Key={"PK": _s(account_pk(tenant_id)), "SK": _s(a)}, ConsistentRead=True,
+        ProjectionExpression="month_open").get("Item") or {})}
     for attempt in range(attempts):
         items: list[dict[str, Any]] = []
         owners: list[int | None] = []  # which change each operation belongs to (None: page / counter)
         deltas: dict[str, int] = {}
+        per_month: dict[str, dict[str, int]] = {}
+        dismissed: dict[str, int] = {}
         for account_id, month, number in pages:
             page = _get_page(tenant_id, account_id, month, number, "v, st")
             if page is None:
@@ -418,21 +424,44 @@ def change_statuses(tenant_id: str, changes: list[StatusChange], attempts: int =
                 if before != c.expected:
                     raise StatusMismatch(before, i)
                 statuses[c.where.index] = STATUS_CODES[c.status]
-                deltas[account_id] = deltas.get(account_id, 0) + (c.status == "unreconciled") - (
-                    c.expected == "unreconciled")
+                delta = (c.status == "unreconciled") - (c.expected == "unreconciled")
+                deltas[account_id] = deltas.get(account_id, 0) + delta
+                months = per_month.setdefault(account_id, {})
+                months[month] = months.get(month, 0) + delta
+                dismissed[account_id] = dismissed.get(account_id, 0) + (c.status == "dismissed") - (
+                    c.expected == "dismissed")
             items.append({"Update": {
                 "TableName": table, "Key": {"PK": _s(tx_pk(tenant_id, account_id, month)), "SK": _s(page_sk(number))},
                 "UpdateExpression": "SET st = :st, v = :next", "ConditionExpression": "v = :v",
                 "ExpressionAttributeValues": {":st": _s("".join(statuses)), ":v": {"N": version},
                                               ":next": {"N": str(int(version) + 1)}}}})
             owners.append(None)
-        for account_id, delta in sorted(deltas.items()):
-            if delta:
-                items.append({"Update": {
-                    "TableName": table, "Key": {"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
-                    "UpdateExpression": "ADD unreconciled_count :d", "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeValues": {":d": {"N": str(delta)}}}})
-                owners.append(None)
+        for account_id in sorted(deltas):
+            adds, sets = [], []
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            if deltas[account_id]:
+                adds.append("unreconciled_count :d")
+                values[":d"] = {"N": str(deltas[account_id])}
+            if account_id in with_months:
+                if dismissed[account_id]:
+                    adds.append("dismissed_count :x")
+                    values[":x"] = {"N": str(dismissed[account_id])}
+                for j, (month, n) in enumerate(sorted(per_month[account_id].items())):
+                    if n:
+                        names["#mo"], names[f"#m{j}"] = "month_open", month
+                        values[f":m{j}"], values[":zero"] = {"N": str(n)}, {"N": "0"}
+                        sets.append(f"#mo.#m{j} = if_not_exists(#mo.#m{j}, :zero) + :m{j}")
+            if not adds and not sets:
+                continue
+            update = {"TableName": table, "Key": {"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
+                      "UpdateExpression": " ".join(p for p in ("ADD " + ", ".join(adds) if adds else "",
+                                                               "SET " + ", ".join(sets) if sets else "") if p),
+                      "ConditionExpression": "attribute_exists(PK)", "ExpressionAttributeValues": values}
+            if names:
+                update["ExpressionAttributeNames"] = names
+            items.append({"Update": update})
+            owners.append(None)
         for i, c in enumerate(changes):
             for op in c.extra:
                 items.append(op)
