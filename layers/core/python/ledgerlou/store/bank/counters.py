@@ -71,14 +71,6 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
     return False
 
 
-def add_unreconciled(tenant_id: str, bank_account_id: str, delta: int) -> None:
-    """Move the account's unreconciled counter after a status change (``set_status``)."""
-    ddb().update_item(TableName=config.table_name(),
-                       Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
-                       UpdateExpression="ADD unreconciled_count :d", ConditionExpression="attribute_exists(PK)",
-                       ExpressionAttributeValues={":d": {"N": str(delta)}})
-
-
 def forget_counted(tenant_id: str, bank_account_id: str, batch_id: str) -> None:
     ddb().update_item(TableName=config.table_name(),
                        Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},

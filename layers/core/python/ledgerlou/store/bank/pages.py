@@ -258,42 +258,6 @@ class StatusMismatch(Exception):
         self.change = change  # change_statuses: the index of the change it refused
 
 
-def set_status(tenant_id: str, tx_id_: str, status: str, expected: str | None = None,
-               attempts: int = 20) -> tuple[str, str] | None:
-    """Change one transaction's status inside its page: read the page's statuses and version, write
-    the new status string with an UpdateItem conditional on the version (another status change of the
-    same page in between → read again and retry). Returns (bank account id, previous status), None
-    when the transaction does not exist; raises StatusMismatch when ``expected`` is given and the
-    transaction's status is another."""
-    if status not in STATUS_CODES:
-        raise ValueError(f"unknown status {status!r}")
-    where = _locate(tenant_id, tx_id_)
-    if where is None:
-        return None
-    account_id, month, number, index = where
-    key = {"PK": _s(tx_pk(tenant_id, account_id, month)), "SK": _s(page_sk(number))}
-    for attempt in range(attempts):
-        item = _get_page(tenant_id, account_id, month, number, "v, st")
-        if item is None:
-            return None
-        version, statuses = item["v"]["N"], item["st"]["S"]
-        before = _STATUS_NAMES[statuses[index]]
-        if expected is not None and before != expected:
-            raise StatusMismatch(before)
-        if before == status:
-            return account_id, before
-        new = statuses[:index] + STATUS_CODES[status] + statuses[index + 1 :]
-        try:
-            ddb().update_item(TableName=config.table_name(), Key=key,
-                               UpdateExpression="SET st = :st, v = :next", ConditionExpression="v = :v",
-                               ExpressionAttributeValues={":st": _s(new), ":v": {"N": version},
-                                                          ":next": {"N": str(int(version) + 1)}})
-            return account_id, before
-        except ddb().exceptions.ConditionalCheckFailedException:
-            time.sleep(min(0.2, 0.005 * 2 ** attempt))
-    raise RuntimeError(f"status of bank transaction {tx_id_} not changed: its page kept changing")
-
-
 # ------------------------------------------------------------------------ status changes in one transaction
 @dataclass(frozen=True)
 class Location:
