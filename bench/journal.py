@@ -36,10 +36,12 @@ def _booking(i: int, amount: str = "119.00") -> dict[str, Any]:
 
 
 def _event(ctx: Any, body: dict[str, Any], path: str = "/v1/bookings") -> dict[str, Any]:
+    from ledgerlou.api.auth import AuthContext  # the authorizer's context of the caller the key names
+
     return {"version": "2.0", "routeKey": f"POST {path}", "rawPath": path, "rawQueryString": "",
             "headers": {"content-type": "application/json"},
             "requestContext": {"http": {"method": "POST", "path": path}, "requestId": "bench", "stage": "$default",
-                               "authorizer": {"lambda": ctx.to_context()}},
+                               "authorizer": {"lambda": AuthContext.of(ctx).to_context()}},
             "body": json.dumps(body), "isBase64Encoded": False}
 
 

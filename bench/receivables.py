@@ -31,10 +31,12 @@ ROUNDS, ROUND_SIZE = 8, 25
 
 
 def _event(ctx: Any, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    from ledgerlou.api.auth import AuthContext  # the authorizer's context of the caller the key names
+
     return {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "",
             "headers": {"content-type": "application/json"},
             "requestContext": {"http": {"method": method, "path": path}, "requestId": "bench", "stage": "$default",
-                               "authorizer": {"lambda": ctx.to_context()}},
+                               "authorizer": {"lambda": AuthContext.of(ctx).to_context()}},
             "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False}
 
 
