@@ -496,3 +496,22 @@ def test_given_no_bics_minimal_addresses_and_foreign_letters_then_the_export_is_
         "//p:CdtrAgt", namespaces={"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"})
     [e2e] = texts(root, "//p:EndToEndId")
     assert e2e.endswith("-1-FR/2026-7") and len(e2e) <= 35
+
+
+def test_given_the_booking_went_through_but_its_answer_was_lost_then_the_run_is_completed_not_reopened(
+        client: Any, approver: Any, setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerlou.domain.receivables import settlements
+
+    run = approved_run(client, approver, setup, [setup["first"]["id"]])
+    client.post(f"/v1/payment-runs/{run['id']}/export")
+    real_settle = settlements.settle
+
+    def settle_then_fail(*args: Any, **kwargs: Any) -> str:
+        real_settle(*args, **kwargs)
+        raise TimeoutError("the answer of the append was lost")
+
+    monkeypatch.setattr(settlements, "settle", settle_then_fail)
+    done = client.post(f"/v1/payment-runs/{run['id']}/complete")
+    assert done.status == 200 and done.json()["status"] == "completed", done.body
+    inv = client.get(f"/v1/invoices/{setup['first']['id']}").json()
+    assert inv["status"] == "paid" and [s["intent_id"] for s in inv["settlements"]] == [done.json()["intent_id"]]

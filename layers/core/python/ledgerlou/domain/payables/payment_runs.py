@@ -514,6 +514,9 @@ def complete(ctx: Caller, run_id: str) -> dict[str, Any]:
     try:
         _book(ctx, run, intent_id)
     except Exception:
+        if journal_reads.find_intent(ctx.tenant_id, intent_id) is not None:
+            # the append went through and only its answer was lost: the run is completed
+            return view(_save(ctx, run, version, "completed", completed_at=now_iso(), intent_id=intent_id))
         run["status"] = "exported"
         run["history"].append({"status": "exported", "actor_id": ctx.actor_id, "at": now_iso()})
         store.update_run(ctx.tenant_id, run, version)
