@@ -102,3 +102,51 @@ def test_given_100_pairs_then_all_are_reconciled_and_counted_exactly(client: Any
     assert len({r["intent_id"] for r in resp.json()["reconciled"]}) == 100
     assert account_of(client, acc["id"])["unreconciled_count"] == 0
     assert [invoice_of(client, i["id"])["remaining_amount"] for i in invs] == [Decimal("69.00")] * 2
+
+
+def test_given_a_batch_and_single_requests_racing_for_the_same_transactions_then_each_is_settled_once(
+        client: Any, make_client: Any, tenant: Any) -> None:
+    import threading
+
+    acc, txs = bank_with(client, *["1.00"] * 10)
+    inv = outgoing(client)
+    entries_before, _ = head(client)
+    barrier = threading.Barrier(3)
+    results: dict[str, Any] = {}
+
+    def batch() -> None:
+        c = make_client(tenant.admin_key, project=False)
+        barrier.wait()
+        results["batch"] = c.post("/v1/bank-transactions/batch-reconcile",
+                                  {"pairs": [pair(tx, inv["intent_id"]) for tx in txs]})
+
+    def singles(name: str, order: list[dict[str, Any]]) -> None:
+        c = make_client(tenant.admin_key, project=False)
+        barrier.wait()
+        results[name] = [c.post(f"/v1/bank-transactions/{tx['id']}/reconcile",
+                                {"intent_id": inv["intent_id"], "candidate_kind": "open_receivable",
+                                 "open_item_account": "1400"}) for tx in order]
+
+    threads = [threading.Thread(target=batch), threading.Thread(target=singles, args=("fwd", txs)),
+               threading.Thread(target=singles, args=("rev", txs[::-1]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then every transaction was won exactly once (by the batch or by one single request), every
+    # loser refused with 409 BANK_TX_NOT_OPEN, and one settlement per transaction was booked
+    won = [r["bank_transaction_id"] for r in results["batch"].json()["reconciled"]]
+    for name in ("fwd", "rev"):
+        order = txs if name == "fwd" else txs[::-1]
+        for tx, resp in zip(order, results[name], strict=True):
+            assert resp.status in (200, 409), resp.body
+            if resp.status == 200:
+                won.append(tx["id"])
+            else:
+                assert code(resp) == "BANK_TX_NOT_OPEN"
+    assert sorted(won) == sorted(t["id"] for t in txs)
+    assert {e["code"] for e in results["batch"].json()["errors"]} <= {"BANK_TX_NOT_OPEN"}
+    client.post("/v1/bank-transactions/0b9c2a4e-6d1f-4e8a-9c3b-5f7d2e1a8b6c/dismiss")  # drives the projector
+    assert head(client)[0] == entries_before + 10
+    assert invoice_of(client, inv["id"])["remaining_amount"] == Decimal("109.00")
+    assert account_of(client, acc["id"])["unreconciled_count"] == 0

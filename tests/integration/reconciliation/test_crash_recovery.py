@@ -139,3 +139,43 @@ def test_given_a_booking_refused_by_the_journal_then_the_claim_is_released_at_on
     assert (resp.status, code(resp)) == (409, "PERIOD_LOCKED")
     assert head(client) == before and tx_status(client, tx["id"]) == "unreconciled"
     assert account_of(client, acc["id"])["unreconciled_count"] == 1
+
+
+def test_given_a_match_group_whose_request_died_before_booking_then_it_is_released_once_stale(
+        client: Any, ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from ledgerlou.domain.receivables import settlements
+    from ledgerlou.domain.reconciliation import groups, matching
+    from ledgerlou.models.reconciliation import MatchGroupIn
+    from ledgerlou.store.reconciliation import matches
+
+    acc, [a, b] = bank_with(client, "60.00", "59.00")
+    inv = outgoing(client)
+    before = head(client)
+
+    def crash(*_args: Any, **_kw: Any) -> str:
+        raise SystemExit("the process died")  # not a DomainError: nothing is released
+
+    monkeypatch.setattr(settlements, "post", crash)
+    body = MatchGroupIn.model_validate({"bank_transaction_ids": [a["id"], b["id"]], "allocations": [
+        {"intent_id": inv["intent_id"], "candidate_kind": "open_receivable", "open_item_account": "1400",
+         "allocated_bank_amount": "119.00"}]})
+    with pytest.raises(SystemExit):
+        groups.create(ctx, body)
+    monkeypatch.undo()
+    assert {tx_status(client, t["id"]) for t in (a, b)} == {"reconciled"}
+    # While fresh, a member is not open; once the claim is stale, touching a member releases the group
+    assert code(reconcile(client, a["id"], inv["intent_id"])) == "BANK_TX_NOT_OPEN"
+    group_id = matches.get_match(ctx.tenant_id, a["id"]).group_id  # type: ignore[union-attr]
+    group = matches.get_group(ctx.tenant_id, group_id)
+    assert group is not None and group.state == "claimed"
+    stale = replace(group, body={**group.body, "claimed_at": group.body["claimed_at"] - matching.STALE_CLAIM_S - 1})
+    assert matches.group_transition(ctx.tenant_id, stale, "claimed")
+    resp = reconcile(client, a["id"], inv["intent_id"])
+    assert resp.status == 200, resp.body
+    assert matches.get_group(ctx.tenant_id, group_id).state == "released"  # type: ignore[union-attr]
+    assert tx_status(client, b["id"]) == "unreconciled"
+    assert head(client)[0] == before[0] + 1  # only the new settlement
+    assert account_of(client, acc["id"])["unreconciled_count"] == 1
+    assert invoice_of(client, inv["id"])["remaining_amount"] == Decimal("59.00")

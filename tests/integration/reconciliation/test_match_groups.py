@@ -197,3 +197,20 @@ def test_given_payables_with_received_skonto_then_the_input_vat_is_corrected(cli
                                                          ("1200", "3736", Decimal("20.00")),
                                                          ("1600", "1200", Decimal("1190.00"))]
     assert invoice_of(client, inv["id"], "AP")["status"] == "paid"
+
+
+def test_given_a_group_the_journal_refuses_then_every_transaction_is_open_again(client: Any) -> None:
+    acc, [a, b] = bank_with(client, "60.00", "59.00", date="2026-01-20")
+    inv = outgoing(client)
+    assert client.post("/v1/periods/2026-01/soft-lock", {}).status in (200, 201)
+    before = head(client)
+    resp = client.post("/v1/bank-match-groups", {"bank_transaction_ids": [a["id"], b["id"]],
+                                                 "allocations": [alloc(inv, "119.00")]})
+    assert (resp.status, code(resp)) == (409, "PERIOD_LOCKED")
+    assert head(client) == before
+    assert {tx_status(client, t["id"]) for t in (a, b)} == {"unreconciled"}
+    assert account_of(client, acc["id"])["unreconciled_count"] == 2
+    # and once the period is open again the same group goes through
+    assert client.post("/v1/periods/2026-01/reopen", {}).status in (200, 201)
+    assert client.post("/v1/bank-match-groups", {"bank_transaction_ids": [a["id"], b["id"]],
+                                                 "allocations": [alloc(inv, "119.00")]}).status == 201

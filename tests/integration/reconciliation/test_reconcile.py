@@ -192,3 +192,30 @@ def test_given_an_invoice_the_projector_has_not_reached_then_it_can_be_reconcile
     resp = reconcile(lagging, tx["id"], inv["intent_id"])
     assert resp.status == 200, resp.body
     assert invoice_of(lagging, inv["id"])["status"] == "paid"
+
+
+def test_given_a_usd_bank_account_and_a_usd_invoice_then_the_settlement_is_booked_at_the_invoices_rate(
+        client: Any) -> None:
+    acc, [tx] = bank_with(client, "59.50", currency="USD")
+    inv = outgoing(client, currency="USD", exchange_rate="1.19")  # 119.00 USD booked at 100.00 EUR
+    resp = reconcile(client, tx["id"], inv["intent_id"])
+    assert resp.status == 200, resp.body
+    view = client.get(f"/v1/journal/{resp.json()['intent_id']}").json()
+    assert [(e["account_debit"], e["account_credit"], e["amount"]) for e in view["entries"]] == [
+        ("1200", "1400", Decimal("50.00"))]
+    got = invoice_of(client, inv["id"])
+    assert (got["status"], got["remaining_amount"]) == ("partially_paid", Decimal("59.50"))
+    # and the view shows the USD ledger amount next to its EUR base amount
+    rec = client.get(f"/v1/bank-accounts/{acc['id']}/reconciliation").json()
+    assert (rec["currency"], rec["ledger"]["amount"], rec["ledger"]["base_amount"]) == (
+        "USD", Decimal("59.50"), Decimal("50.00"))
+    assert rec["difference"] == 0
+
+
+def test_given_a_eur_bank_account_and_a_usd_invoice_then_422_use_a_match_group(client: Any) -> None:
+    _acc, [tx] = bank_with(client, "100.00")
+    inv = outgoing(client, currency="USD", exchange_rate="1.19")
+    before = head(client)
+    resp = reconcile(client, tx["id"], inv["intent_id"])
+    assert (resp.status, code(resp)) == (422, "UNSUPPORTED_SETTLEMENT_CURRENCY")
+    assert head(client) == before

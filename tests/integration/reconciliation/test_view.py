@@ -78,3 +78,35 @@ def test_given_an_unprojected_booking_then_the_view_sees_it_and_a_settlement_unm
 def test_given_an_unknown_bank_account_then_404(client: Any) -> None:
     resp = client.get("/v1/bank-accounts/0b9c2a4e-6d1f-4e8a-9c3b-5f7d2e1a8b6c/reconciliation")
     assert (resp.status, code(resp)) == (404, "NOT_FOUND")
+
+
+def test_given_transactions_in_several_months_then_the_view_reads_only_the_months_with_open_ones(
+        client: Any, tenant: Any) -> None:
+    from ledgerlou.store.bank import accounts as account_store
+
+    from tests.integration.bank.support import _tenant_of, row
+
+    acc, [jan] = bank_with(client, "10.00", date="2026-01-10")
+    client.post("/v1/bank-transactions", {"bank_account_id": acc["id"], "transactions": [
+        row(amount="20.00", booking_date="2026-02-10"), row(amount="30.00", booking_date="2026-03-10")]})
+    tenant_id = _tenant_of(client, acc["id"])
+    item = account_store.get_account(tenant_id, acc["id"], consistent=True)
+    assert item is not None and item.month_open == {"2026-01": 1, "2026-02": 1, "2026-03": 1}
+    # When January's transaction is dismissed and another reconciled
+    assert client.post(f"/v1/bank-transactions/{jan['id']}/dismiss").status == 200
+    feb = next(t for t in client.get(f"/v1/bank-transactions?bank_account_id={acc['id']}").json()["transactions"]
+               if t["booking_date"] == "2026-02-10")
+    inv = outgoing(client)
+    assert reconcile(client, feb["id"], inv["intent_id"]).status == 200
+    # Then the account's per-month open counts follow in the same transactions
+    item = account_store.get_account(tenant_id, acc["id"], consistent=True)
+    assert item is not None and item.month_open == {"2026-01": 0, "2026-02": 0, "2026-03": 1}
+    got = view(client, acc["id"])
+    assert [t["booking_date"] for t in got["bank"]["open"]] == ["2026-03-10"]
+    assert (got["bank"]["open_count"], got["bank"]["reconciled_count"], got["bank"]["dismissed_count"]) == (1, 1, 1)
+    # and undoing both counts them again
+    assert client.post(f"/v1/bank-transactions/{jan['id']}/unmatch").status == 200
+    assert client.post(f"/v1/bank-transactions/{feb['id']}/unmatch").status == 200
+    got = view(client, acc["id"])
+    assert (got["bank"]["open_count"], got["bank"]["reconciled_count"], got["bank"]["dismissed_count"]) == (3, 0, 0)
+    assert len(got["bank"]["open"]) == 3

@@ -147,7 +147,8 @@ def create_account(ctx: Caller, *, name: str, iban: str | None, bic: str | None,
         account_id=account_id, name=name, iban=compact_iban, bic=compact_bic,
         account_number=account_number.strip() if account_number else None,
         currency=currency or ctx.base_currency, ledger_account=ledger, created_at=now, created_by=ctx.actor_id,
-        updated_at=now, tx_count=0, unreconciled_count=0, month_totals={}, month_counts={})
+        updated_at=now, tx_count=0, unreconciled_count=0, month_totals={}, month_counts={}, month_open={},
+        dismissed_count=0)
     account_store.put_account(ctx.tenant_id, item)
     return item
 

@@ -4,7 +4,8 @@ the ledger's (the balance of its ledger account, the entries no transaction is m
 Nothing here reads the journal's history: the ledger balance and the unmatched entries are the
 projection of domain/reconciliation/ledger.py (plus the blocks not projected yet, folded in with the
 same functions: read-your-writes), the bank balance comes from the account's month totals and one
-month's day sums (domain/bank/balances.py), the open transactions from the pages that hold one.
+month's day sums (domain/bank/balances.py), the open transactions from the months that hold one
+(the account's ``month_open`` counts) and there from the pages that hold one.
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ def reconciliation(ctx: Caller, bank_account_id: str, today: dt.date | None = No
     bank = bank_accounts.get_account(ctx.tenant_id, bank_account_id)
     account = bank.ledger_account
     foreign = bank.currency != ctx.base_currency
-    months = sorted(bank.month_totals or {})
-    counts = pages.status_counts(ctx.tenant_id, bank.account_id, months)
-    open_txs = pages.open_transactions(ctx.tenant_id, bank.account_id, months)
+    if bank.month_open is not None:
+        # only the months that hold an open transaction; the counts from the account's counters
+        open_txs = pages.open_transactions(ctx.tenant_id, bank.account_id,
+                                           sorted(m for m, n in bank.month_open.items() if n > 0))
+        unreconciled, dismissed = int(bank.unreconciled_count or 0), int(bank.dismissed_count or 0)
+        counts = {"unreconciled": unreconciled, "dismissed": dismissed,
+                  "reconciled": int(bank.tx_count or 0) - unreconciled - dismissed}
+    else:  # an account from before the per-month counts: read its months' status strings
+        months = sorted(bank.month_totals or {})
+        counts = pages.status_counts(ctx.tenant_id, bank.account_id, months)
+        open_txs = pages.open_transactions(ctx.tenant_id, bank.account_id, months)
     bank_balance = balances.balance_history(ctx, 1, bank.account_id, today)["currentBalance"]
     # the tail first, then the projection (a block projected in between is then in both: the balance's
     # seq and the entries' keys tell which to skip)

@@ -49,6 +49,12 @@ class BankAccountItem(TableModel):
     # transactions, so listing and balances query only those month partitions.
     month_totals = DecimalMapAttribute(default=dict)
     month_counts = DecimalMapAttribute(default=dict)  # transactions per booking month (listing totals, paging)
+    # Unreconciled transactions per booking month (imports ADD, every status change ADDs in its
+    # transaction): the reconciliation view reads only the months with open ones. None on accounts
+    # created before it existed (the view then reads every month), never created later for them:
+    # a map started halfway would miss their older months.
+    month_open = DecimalMapAttribute(null=True)
+    dismissed_count = NumberAttribute(default=0)  # kept with month_open (status changes)
     # The latest closing balance a bank statement stated (the anchor of the balance history).
     stated_balance = DecimalAttribute(null=True)
     stated_balance_date = UnicodeAttribute(null=True)

@@ -16,7 +16,8 @@ class LeaseLost(Exception):
 
 def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
                 month_totals: dict[str, Decimal], month_counts: dict[str, int], now: str,
-                lease_token: str | None = None, unreconciled: int | None = None) -> bool:
+                lease_token: str | None = None, unreconciled: int | None = None,
+                month_open: dict[str, int] | None = None) -> bool:
     """Add an import batch's transactions to the account's counters and month totals, once: the
     batch id goes into ``counted_batches`` in the same UpdateItem, whose condition refuses a second
     time (False). (The import marks the batch completed next and then drops the id again.) With
@@ -33,6 +34,12 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
         values[f":c{i}"] = {"N": str(month_counts.get(month, 0))}
         sets.append(f"#mt.#m{i} = if_not_exists(#mt.#m{i}, :zero) + :v{i}")
         sets.append(f"#mc.#m{i} = if_not_exists(#mc.#m{i}, :zero) + :c{i}")
+    if month_open is not None:  # only for accounts that have the map (BankAccountItem.month_open)
+        names["#mo"] = "month_open"
+        for j, (month, n) in enumerate(sorted(month_open.items())):
+            names[f"#o{j}"] = month
+            values[f":o{j}"] = {"N": str(n)}
+            sets.append(f"#mo.#o{j} = if_not_exists(#mo.#o{j}, :zero) + :o{j}")
     condition = "attribute_exists(PK) AND NOT contains(counted_batches, :bid)"
     if lease_token is not None:
         condition += " AND import_lease = :tok"
@@ -62,14 +69,6 @@ def apply_batch(tenant_id: str, bank_account_id: str, batch_id: str, count: int,
                                ExpressionAttributeNames={"#mt": "month_totals", "#mc": "month_counts"},
                                ExpressionAttributeValues={":e": {"M": {}}})
     return False
-
-
-def add_unreconciled(tenant_id: str, bank_account_id: str, delta: int) -> None:
-    """Move the account's unreconciled counter after a status change (``set_status``)."""
-    ddb().update_item(TableName=config.table_name(),
-                       Key={"PK": _s(account_pk(tenant_id)), "SK": _s(bank_account_id)},
-                       UpdateExpression="ADD unreconciled_count :d", ConditionExpression="attribute_exists(PK)",
-                       ExpressionAttributeValues={":d": {"N": str(delta)}})
 
 
 def forget_counted(tenant_id: str, bank_account_id: str, batch_id: str) -> None:

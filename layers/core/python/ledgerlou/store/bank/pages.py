@@ -258,42 +258,6 @@ class StatusMismatch(Exception):
         self.change = change  # change_statuses: the index of the change it refused
 
 
-def set_status(tenant_id: str, tx_id_: str, status: str, expected: str | None = None,
-               attempts: int = 20) -> tuple[str, str] | None:
-    """Change one transaction's status inside its page: read the page's statuses and version, write
-    the new status string with an UpdateItem conditional on the version (another status change of the
-    same page in between → read again and retry). Returns (bank account id, previous status), None
-    when the transaction does not exist; raises StatusMismatch when ``expected`` is given and the
-    transaction's status is another."""
-    if status not in STATUS_CODES:
-        raise ValueError(f"unknown status {status!r}")
-    where = _locate(tenant_id, tx_id_)
-    if where is None:
-        return None
-    account_id, month, number, index = where
-    key = {"PK": _s(tx_pk(tenant_id, account_id, month)), "SK": _s(page_sk(number))}
-    for attempt in range(attempts):
-        item = _get_page(tenant_id, account_id, month, number, "v, st")
-        if item is None:
-            return None
-        version, statuses = item["v"]["N"], item["st"]["S"]
-        before = _STATUS_NAMES[statuses[index]]
-        if expected is not None and before != expected:
-            raise StatusMismatch(before)
-        if before == status:
-            return account_id, before
-        new = statuses[:index] + STATUS_CODES[status] + statuses[index + 1 :]
-        try:
-            ddb().update_item(TableName=config.table_name(), Key=key,
-                               UpdateExpression="SET st = :st, v = :next", ConditionExpression="v = :v",
-                               ExpressionAttributeValues={":st": _s(new), ":v": {"N": version},
-                                                          ":next": {"N": str(int(version) + 1)}})
-            return account_id, before
-        except ddb().exceptions.ConditionalCheckFailedException:
-            time.sleep(min(0.2, 0.005 * 2 ** attempt))
-    raise RuntimeError(f"status of bank transaction {tx_id_} not changed: its page kept changing")
-
-
 # ------------------------------------------------------------------------ status changes in one transaction
 @dataclass(frozen=True)
 class Location:
@@ -402,10 +366,16 @@ def change_statuses(tenant_id: str, changes: list[StatusChange], attempts: int =
         return
     table = config.table_name()
     pages = sorted({(c.where.bank_account_id, c.where.month, c.where.page) for c in changes})
+    # which accounts keep per-month open counts (accounts.BankAccountItem.month_open)
+    with_months = {a for a in {c.where.bank_account_id for c in changes} if "month_open" in (ddb().get_item(
+        TableName=table, Key={"PK": _s(account_pk(tenant_id)), "SK": _s(a)}, ConsistentRead=True,
+        ProjectionExpression="month_open").get("Item") or {})}
     for attempt in range(attempts):
         items: list[dict[str, Any]] = []
         owners: list[int | None] = []  # which change each operation belongs to (None: page / counter)
         deltas: dict[str, int] = {}
+        per_month: dict[str, dict[str, int]] = {}
+        dismissed: dict[str, int] = {}
         for account_id, month, number in pages:
             page = _get_page(tenant_id, account_id, month, number, "v, st")
             if page is None:
@@ -418,21 +388,44 @@ def change_statuses(tenant_id: str, changes: list[StatusChange], attempts: int =
                 if before != c.expected:
                     raise StatusMismatch(before, i)
                 statuses[c.where.index] = STATUS_CODES[c.status]
-                deltas[account_id] = deltas.get(account_id, 0) + (c.status == "unreconciled") - (
-                    c.expected == "unreconciled")
+                delta = (c.status == "unreconciled") - (c.expected == "unreconciled")
+                deltas[account_id] = deltas.get(account_id, 0) + delta
+                months = per_month.setdefault(account_id, {})
+                months[month] = months.get(month, 0) + delta
+                dismissed[account_id] = dismissed.get(account_id, 0) + (c.status == "dismissed") - (
+                    c.expected == "dismissed")
             items.append({"Update": {
                 "TableName": table, "Key": {"PK": _s(tx_pk(tenant_id, account_id, month)), "SK": _s(page_sk(number))},
                 "UpdateExpression": "SET st = :st, v = :next", "ConditionExpression": "v = :v",
                 "ExpressionAttributeValues": {":st": _s("".join(statuses)), ":v": {"N": version},
                                               ":next": {"N": str(int(version) + 1)}}}})
             owners.append(None)
-        for account_id, delta in sorted(deltas.items()):
-            if delta:
-                items.append({"Update": {
-                    "TableName": table, "Key": {"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
-                    "UpdateExpression": "ADD unreconciled_count :d", "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeValues": {":d": {"N": str(delta)}}}})
-                owners.append(None)
+        for account_id in sorted(deltas):
+            adds, sets = [], []
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            if deltas[account_id]:
+                adds.append("unreconciled_count :d")
+                values[":d"] = {"N": str(deltas[account_id])}
+            if account_id in with_months:
+                if dismissed[account_id]:
+                    adds.append("dismissed_count :x")
+                    values[":x"] = {"N": str(dismissed[account_id])}
+                for j, (month, n) in enumerate(sorted(per_month[account_id].items())):
+                    if n:
+                        names["#mo"], names[f"#m{j}"] = "month_open", month
+                        values[f":m{j}"], values[":zero"] = {"N": str(n)}, {"N": "0"}
+                        sets.append(f"#mo.#m{j} = if_not_exists(#mo.#m{j}, :zero) + :m{j}")
+            if not adds and not sets:
+                continue
+            update = {"TableName": table, "Key": {"PK": _s(account_pk(tenant_id)), "SK": _s(account_id)},
+                      "UpdateExpression": " ".join(p for p in ("ADD " + ", ".join(adds) if adds else "",
+                                                               "SET " + ", ".join(sets) if sets else "") if p),
+                      "ConditionExpression": "attribute_exists(PK)", "ExpressionAttributeValues": values}
+            if names:
+                update["ExpressionAttributeNames"] = names
+            items.append({"Update": update})
+            owners.append(None)
         for i, c in enumerate(changes):
             for op in c.extra:
                 items.append(op)

@@ -247,15 +247,18 @@ def _run_account(tenant_id: str, lease: Lease, batch_id: str, rows: list[Row], s
 
     month_totals: dict[str, Decimal] = {}
     month_counts: Counter[str] = Counter()
+    month_open: Counter[str] = Counter()
     for page in counted_pages:
         month_counts[page.month] += page.rows
+        month_open[page.month] += page.unreconciled
         # Balances add up the account's currency only; a month with only foreign rows is still listed.
         month_totals[page.month] = month_totals.get(page.month, Decimal(0)) + page.total
     if counted_pages:
         lease.check()
         counter_store.apply_batch(tenant_id, account_id, batch_id, sum(p.rows for p in counted_pages), month_totals,
                           dict(month_counts), now, lease_token=lease.token,
-                          unreconciled=sum(p.unreconciled for p in counted_pages))
+                          unreconciled=sum(p.unreconciled for p in counted_pages),
+                          month_open=dict(month_open) if account.month_open is not None else None)
         counter_store.raise_date(tenant_id, account_id, "last_tx_date", max(p.last_date for p in counted_pages))
     if stated is not None:
         counter_store.raise_date(tenant_id, account_id, "stated_balance_date", stated[0], {"stated_balance": stated[1]})
