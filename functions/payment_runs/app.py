@@ -58,7 +58,7 @@ def list_payment_runs(status: Annotated[RunStatus | None, Query()] = None, limit
                      "from today): the remaining amount less Skonto where the date lies in the Skonto period.",
          responses=responses(EligibleInvoicesOut, 200, "Success", 400, 401, 403))
 @requires(READ)
-def eligible_invoices(execution_date: DateQuery = None, limit: Limit = DEFAULT_LIMIT,
+def list_eligible_invoices(execution_date: DateQuery = None, limit: Limit = DEFAULT_LIMIT,
                       offset: Offset = 0) -> Response[str]:
     out = payment_runs.eligible(caller(app), execution_date, limit, offset)
     return json_response(EligibleInvoicesOut.model_validate(out))

@@ -153,21 +153,66 @@ def test_given_bad_input_then_a_clear_4xx_and_nothing_is_created(client: Any, se
     assert len(client.get("/v1/payment-runs/eligible-invoices").json()["items"]) == 2
 
 
-def test_given_two_runs_racing_for_one_invoice_then_exactly_one_wins(client: Any, setup: dict[str, Any]) -> None:
+@pytest.mark.parametrize("reverse", [False, True], ids=["same order", "opposite orders"])
+def test_given_two_runs_racing_for_the_same_invoices_then_exactly_one_wins(
+        client: Any, tenant: Any, setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch, reverse: bool) -> None:
+    # The domain called from two threads (the local gateway serialises requests to one function, as one
+    # Lambda instance does; two instances run side by side), both past the checks, each making its first
+    # claim before either goes on: the worst interleaving, where request order would let both lose.
+    from ledgerlou.domain.admin import api_keys
+    from ledgerlou.domain.payables import payment_runs
+    from ledgerlou.errors import InvoiceNotEligible
+    from ledgerlou.models.payment_runs import PaymentRunIn
+    from ledgerlou.store.payables import payment_runs as run_store
+
+    ctx = api_keys.authenticate(tenant.admin_key)
+    assert ctx is not None
+    real_claim, barrier, first = run_store.claim, threading.Barrier(2, timeout=10), threading.local()
+
+    def claim_then_wait(*args: Any) -> bool:
+        if getattr(first, "done", False):
+            return real_claim(*args)
+        first.done = True
+        barrier.wait()  # both have passed the checks and are about to claim
+        won = real_claim(*args)
+        barrier.wait()  # both have made their first claim
+        return won
+
+    real_discard, giving_up = payment_runs._discard, threading.Barrier(2, timeout=2)
+
+    def discard_together(*args: Any) -> None:
+        # A loser gives up only once the other has also checked the claim it could not get: if both
+        # lose (the interleaving request order allows), both get here; if one wins, the wait times out.
+        try:
+            giving_up.wait()
+        except threading.BrokenBarrierError:
+            pass
+        real_discard(*args)
+
+    monkeypatch.setattr(run_store, "claim", claim_then_wait)
+    monkeypatch.setattr(payment_runs, "_discard", discard_together)
+    ids = [setup["first"]["id"], setup["second"]["id"]]
     results: list[Any] = []
-    barrier = threading.Barrier(2)
 
-    def go() -> None:
-        barrier.wait()
-        results.append(create_run(client, setup["account"]["id"], [setup["first"]["id"], setup["second"]["id"]]))
+    def go(order: list[str]) -> None:
+        body = PaymentRunIn.model_validate({"bank_account_id": setup["account"]["id"],
+                                            "execution_date": next_weekday(), "invoice_ids": order,
+                                            "debtor_address": DEBTOR_ADDRESS})
+        try:
+            results.append(payment_runs.create(ctx, body)["id"])
+        except InvoiceNotEligible as ex:
+            results.append(ex)
 
-    threads = [threading.Thread(target=go) for _ in range(2)]
+    threads = [threading.Thread(target=go, args=(ids,)),
+               threading.Thread(target=go, args=(ids[::-1] if reverse else ids,))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(r.status for r in results) == [201, 409], [r.body for r in results]
-    assert client.get("/v1/payment-runs").headers["x-total-count"] == "1"  # the loser is discarded, unseen
+    won = [r for r in results if isinstance(r, str)]
+    assert len(won) == 1 and len(results) == 2, results
+    listed = client.get("/v1/payment-runs")
+    assert [r["id"] for r in listed.json()] == won  # the loser is discarded, unseen
     assert client.get("/v1/payment-runs/eligible-invoices").json()["items"] == []
 
 
@@ -451,3 +496,22 @@ def test_given_no_bics_minimal_addresses_and_foreign_letters_then_the_export_is_
         "//p:CdtrAgt", namespaces={"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"})
     [e2e] = texts(root, "//p:EndToEndId")
     assert e2e.endswith("-1-FR/2026-7") and len(e2e) <= 35
+
+
+def test_given_the_booking_went_through_but_its_answer_was_lost_then_the_run_is_completed_not_reopened(
+        client: Any, approver: Any, setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledgerlou.domain.receivables import settlements
+
+    run = approved_run(client, approver, setup, [setup["first"]["id"]])
+    client.post(f"/v1/payment-runs/{run['id']}/export")
+    real_settle = settlements.settle
+
+    def settle_then_fail(*args: Any, **kwargs: Any) -> str:
+        real_settle(*args, **kwargs)
+        raise TimeoutError("the answer of the append was lost")
+
+    monkeypatch.setattr(settlements, "settle", settle_then_fail)
+    done = client.post(f"/v1/payment-runs/{run['id']}/complete")
+    assert done.status == 200 and done.json()["status"] == "completed", done.body
+    inv = client.get(f"/v1/invoices/{setup['first']['id']}").json()
+    assert inv["status"] == "paid" and [s["intent_id"] for s in inv["settlements"]] == [done.json()["intent_id"]]

@@ -293,24 +293,25 @@ def _current_states(ctx: Caller, invoice_ids: list[str]) -> list[dict[str, Any] 
 
 
 def _claim_all(ctx: Caller, run: dict[str, Any], now: dt.datetime) -> None:
-    """Claim every invoice of the new run; on the first one another live run holds, give back what was
-    claimed (the run is discarded: cancelled and hidden) and answer 409 INVOICE_NOT_ELIGIBLE."""
+    """Claim every invoice of the new run; on the first one another live run holds, stop: the run is
+    discarded (cancelled and hidden, so the claims it made are free again) and the answer is 409
+    INVOICE_NOT_ELIGIBLE. Claims go in invoice-id order, whatever the order of the request: of two runs
+    racing for the same invoices, both meet first at the smallest id they share, so one of them
+    always wins (in request order, [a, b] against [b, a] could make both lose)."""
     at = now_iso()
-    taken: list[str] = []
-    for i, item in enumerate(run["items"]):
+    position = {item["invoice_id"]: i for i, item in enumerate(run["items"])}
+    for item in sorted(run["items"], key=lambda it: it["invoice_id"]):
         invoice_id = item["invoice_id"]
         if store.claim(ctx.tenant_id, invoice_id, run["id"], at):
-            taken.append(invoice_id)
             continue
         holder = store.claims(ctx.tenant_id, [invoice_id]).get(invoice_id)
         free = holder is not None and invoice_id not in _live_claims(ctx.tenant_id, [invoice_id], now)
         if holder is not None and free and store.take_over(ctx.tenant_id, invoice_id, holder[0], run["id"], at):
-            taken.append(invoice_id)
             continue
         _discard(ctx, run)
         other = holder[0] if holder else "another run"
         raise InvoiceNotEligible(f"Invoice {item['invoice_number']} ({invoice_id}) is not eligible: in payment run "
-                                 f"{other}.", details=[{"field": f"invoice_ids[{i}]",
+                                 f"{other}.", details=[{"field": f"invoice_ids[{position[invoice_id]}]",
                                                         "issue": f"invoice {invoice_id}: in payment run {other}"}])
     run["claimed"] = True
     if not store.update_run(ctx.tenant_id, run, 1):
@@ -513,6 +514,9 @@ def complete(ctx: Caller, run_id: str) -> dict[str, Any]:
     try:
         _book(ctx, run, intent_id)
     except Exception:
+        if journal_reads.find_intent(ctx.tenant_id, intent_id) is not None:
+            # the append went through and only its answer was lost: the run is completed
+            return view(_save(ctx, run, version, "completed", completed_at=now_iso(), intent_id=intent_id))
         run["status"] = "exported"
         run["history"].append({"status": "exported", "actor_id": ctx.actor_id, "at": now_iso()})
         store.update_run(ctx.tenant_id, run, version)
