@@ -39,7 +39,6 @@ from ledgerlou.models.inbox import (
     ReviewCaseOut,
     ReviewCasePatch,
 )
-from ledgerlou.models.inbox import Extraction as ExtractionOut
 
 if TYPE_CHECKING:
     from ledgerlou.domain.inbox import address, items, review
@@ -180,7 +179,7 @@ def _json_document_id() -> str:
 @app.post("/v1/ocr/extract", summary="Extract an invoice synchronously (nothing stored)", tags=OCR,
           description="multipart/form-data with a `file`, or JSON {\"document_id\"} of a stored document. The same "
                       "pipeline as the inbox: e-invoice XML first, then the PDF's text layer, then OCR.",
-          responses=responses(ExtractionOut, 200, "Extracted", 400, 401, 403, 404, 413, 503),
+          responses=responses(Extraction, 200, "Extracted", 400, 401, 403, 404, 413, 503),
           openapi_extensions=_OCR_BODY)
 @requires("documents:write")
 def ocr_extract() -> Response[str]:
