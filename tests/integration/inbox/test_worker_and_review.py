@@ -351,3 +351,30 @@ def test_given_two_confirms_of_one_item_at_once_then_one_case_and_the_other_answ
     with pytest.raises(InvalidState):
         items.confirm(ctx, item["id"])
     assert [c["id"] for c in client.get("/v1/invoice-review-cases").json()] == seconds
+
+
+def test_given_a_credit_note_then_approve_books_it_as_a_credit_note(client: Any, aws: dict[str, str],
+                                                                   ocr_worker: Any, monkeypatch: Any) -> None:
+    import dataclasses
+
+    from ledgerlou.domain.inbox import extraction
+
+    real = extraction.extract
+
+    def as_credit_note(*args: Any, **kwargs: Any) -> Any:
+        # the extraction names the document type (BT-3 381 → credit_note); no sample credit note has a valid VAT id
+        result = real(*args, **kwargs)
+        return dataclasses.replace(result, ocr_raw={**result.ocr_raw, "document_type": "credit_note",
+                                                    "type_code": "381"})
+
+    monkeypatch.setattr(extraction, "extract", as_credit_note)
+    _vendor(client)
+    _mail_in(client, aws, _pdf())
+    drain(ocr_worker)
+    [item] = inbox(client)
+    case_id = client.post(f"/v1/inbox/{item['id']}/confirm").json()["review_case_id"]
+    assert client.get(f"/v1/invoice-review-cases/{case_id}").json()["document_type"] == "credit_note"
+    approved = client.post(f"/v1/invoice-review-cases/{case_id}/approve")
+    assert approved.status == 200, approved.body
+    invoice = client.get(f"/v1/invoices/{approved.json()['invoiceId']}").json()
+    assert invoice["type"] == "credit_note" and invoice["remaining_amount"] < 0

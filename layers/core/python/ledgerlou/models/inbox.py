@@ -176,6 +176,8 @@ class ReviewCaseOut(ExactOut):
     invoice_id: str | None = None
     intent_id: str | None = None
     rejected_reason: str | None = None
+    document_type: str | None = Field(default=None, description="The extraction's document type (invoice, "
+                                                                "credit_note …): a credit note is booked as one")
 
 
 class ReviewLineIn(StrictModel):

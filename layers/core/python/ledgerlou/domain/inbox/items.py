@@ -76,6 +76,7 @@ def _write_case(ctx: Caller, item: item_store.InboxItem, case_id: str) -> None:
     extraction = _json(item.ocr_extraction) or {}
     lines = [{**ln, "tax_code": None, "account": None} for ln in extraction.get("line_items") or []]
     vendor = _json(item.vendor_match)
+    raw = _json(item.ocr_raw) or {}
     now = now_iso()
     case = case_store.new_case(
         ctx.tenant_id, case_id=case_id, inbox_id=item.inbox_id, document_id=item.document_id,
@@ -83,7 +84,8 @@ def _write_case(ctx: Caller, item: item_store.InboxItem, case_id: str) -> None:
         vendor_id=vendor.get("vendor_id") if vendor else None,
         normalized_invoice=dumps({**extraction, "line_items": lines}),
         vendor_candidates=item.vendor_candidates or "[]", booking_errors="[]",
-        compliance_check=item.compliance_check, duplicate_key=item.duplicate_key, created_at=now,
+        compliance_check=item.compliance_check, duplicate_key=item.duplicate_key,
+        document_type=raw.get("document_type"), created_at=now,
         updated_at=now, created_by=ctx.actor_id)
     from ledgerlou.store.base import put_new
 

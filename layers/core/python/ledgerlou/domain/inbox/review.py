@@ -47,6 +47,7 @@ def view(case: store.ReviewCase) -> dict[str, Any]:
         "compliance_check": loads(case.compliance_check) if case.compliance_check else None,
         "created_at": case.created_at, "updated_at": case.updated_at, "invoice_id": case.invoice_id,
         "intent_id": case.intent_id, "rejected_reason": case.rejected_reason,
+        "document_type": case.document_type,
     }
 
 
@@ -137,7 +138,9 @@ def invoice_body(ctx: Caller, case: store.ReviewCase) -> IncomingInvoiceIn:
             "invoice_date": inv.get("invoice_date"), "due_date": due, "total_net": net, "total_tax": tax,
             "total_gross": _d(inv.get("total_gross")), "currency": inv.get("currency"),
             "document_id": case.einvoice_document_id or case.document_id,
-            "notes": f"Aus dem Posteingang (Prüffall {case.case_id})", "lines": lines}
+            "notes": f"Aus dem Posteingang (Prüffall {case.case_id})", "lines": lines,
+            # A credit note (BT-3 381) is booked the other way round, as POST /v1/invoices books type credit_note
+            "type": "credit_note" if case.document_type == "credit_note" else "invoice"}
     try:
         return IncomingInvoiceIn.model_validate(body)
     except ValidationError as ex:

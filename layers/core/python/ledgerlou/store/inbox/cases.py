@@ -22,6 +22,7 @@ class ReviewCase(TableModel):
     booking_errors = UnicodeAttribute(null=True)  # JSON
     compliance_check = UnicodeAttribute(null=True)  # JSON
     duplicate_key = UnicodeAttribute(null=True)
+    document_type = UnicodeAttribute(null=True)  # the extraction's (ocr_raw.document_type): credit_note books so
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
