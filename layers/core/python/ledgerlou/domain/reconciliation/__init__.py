@@ -1,3 +1,4 @@
-"""Bank reconciliation — reserved: match suggestions, reconciling bank transactions with bookings
-and match groups will live here.
+"""Bank reconciliation: suggestions (scoring and the candidate index), reconcile / unmatch / dismiss, batches,
+match groups, the reconciliation view with its bank-ledger projection, and Eigenbeleg evidence.
+Design: docs/reconciliation.md.
 """
