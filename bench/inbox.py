@@ -39,6 +39,40 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _smtp_transport_ms(msg: EmailMessage, rounds: int = ROUNDS) -> float:
+    """Median ms to hand ``msg`` to an aiosmtpd listener that accepts it and does nothing with it."""
+    from aiosmtpd.controller import Controller
+
+    class Accept:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            return "250 OK"
+
+    port = _free_port()
+    controller = Controller(Accept(), hostname="127.0.0.1", port=port, ready_timeout=5.0)
+    controller.start()
+    try:
+        times = []
+        for _ in range(rounds + 1):
+            started = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+                smtp.send_message(msg)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times[1:]) * 1000
+    finally:
+        controller.stop()
+
+
+def _covered(spans: list[tuple[float, float]], start: float, end: float) -> float:
+    """Seconds of [start, end] inside at least one span (calls of several threads may overlap)."""
+    clipped = sorted((max(a, start), min(b, end)) for a, b in spans if b > start and a < end)
+    total, reach = 0.0, start
+    for a, b in clipped:
+        if b > reach:
+            total += b - max(a, reach)
+            reach = b
+    return total
+
+
 def _mail(to: str, pdf: bytes, n: int, tag: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "rechnung@beispiel.example", to, f"Rechnung {tag}"
@@ -126,15 +160,24 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
     release(wait({"warm-0.pdf"}))
 
     # AWS calls on the path (every botocore call of this process: moto answers them in-process or over HTTP)
+    # and the time spent inside them: what the emulator costs, apart from the path's own code
     calls: list[str] = []
+    call_spans: list[tuple[float, float]] = []
     make_api_call = botocore.client.BaseClient._make_api_call
 
     def counted(self: Any, operation: str, params: Any) -> Any:
-        if threading.current_thread() is not threading.main_thread():  # wait()'s polls are the bench's own
-            calls.append(operation)
-        return make_api_call(self, operation, params)
+        if threading.current_thread() is threading.main_thread():  # wait()'s polls are the bench's own
+            return make_api_call(self, operation, params)
+        calls.append(operation)
+        start = time.perf_counter()
+        try:
+            return make_api_call(self, operation, params)
+        finally:
+            with lock:
+                call_spans.append((start, time.perf_counter()))
 
     e2e, floor, pipeline, inbound_s, hop_s, worker_s, per_round_calls = [], [], [], [], [], [], []
+    in_calls: list[float] = []
     last_calls: list[str] = []
     for r in range(ROUNDS):
         started = time.perf_counter()
@@ -144,6 +187,7 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         extraction.extract(pdf, filename="x.pdf", content_type="application/pdf")
         pipeline.append(time.perf_counter() - started)
         calls.clear()
+        call_spans.clear()
         botocore.client.BaseClient._make_api_call = counted  # type: ignore[method-assign]
         tag = f"r{r}"
         intervals.clear()
@@ -158,6 +202,7 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         [(worker_start, worker_end)] = intervals
         botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
         per_round_calls.append(len(calls))
+        in_calls.append(_covered(call_spans, started, worker_end))
         last_calls = list(calls)
         e2e.append(worker_end - started)
         inbound_s.append(sent - started)
@@ -165,6 +210,8 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         worker_s.append(worker_end - worker_start)
         release([item])
     e2e_ms, floor_ms = statistics.median(e2e) * 1000, statistics.median(floor) * 1000
+    smtp_ms = _smtp_transport_ms(_mail(to, pdf, 1, "null"))
+    own_ms = statistics.median(e - c for e, c in zip(e2e, in_calls, strict=True)) * 1000
 
     def many(threads: int, tag: str) -> dict[str, Any]:
         worker_app.THREADS = threads
@@ -197,6 +244,14 @@ def _measure(runtime: Any, tenant_id: str, key: str, smtp_port: int) -> dict[str
         "end_to_end_p90_ms": round(sorted(e2e)[int(len(e2e) * 0.9) - 1] * 1000, 1),
         "extraction_pipeline_alone_ms": round(statistics.median(pipeline) * 1000, 1),
         "aws_calls_on_the_path": statistics.median(per_round_calls),
+        # the wall time of the path spent inside those calls (long polls clipped to the round), and the rest:
+        # the path's own code (MIME, extraction, bookkeeping of items and logs) against factur-x alone
+        "time_in_aws_calls_ms": round(statistics.median(in_calls) * 1000, 1),
+        "path_without_aws_calls_ms": round(own_ms, 1),
+        "ratio_path_without_aws_calls_vs_facturx": round(own_ms / floor_ms, 2),
+        # the SMTP session alone (aiosmtpd answering 250 at once to the same mail): the client's side of the path
+        "smtp_transport_alone_ms": round(smtp_ms, 1),
+        "ratio_path_without_aws_calls_and_smtp_vs_facturx": round((own_ms - smtp_ms) / floor_ms, 2),
         "aws_calls_of_the_last_round": dict(sorted(Counter(last_calls).items())),
         "end_to_end_parts_median_ms": {
             "smtp_and_inbound_function": round(statistics.median(inbound_s) * 1000, 1),
