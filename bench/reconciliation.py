@@ -9,6 +9,13 @@ every pair of a round pays another of 100 invoices). Rounds alternate the two si
 the same load of the shared machine;
 the projector runs between requests, outside the timing (on AWS it runs on the stream, apart from
 the request), so neither side reads a growing unprojected tail.
+
+- projection: the journal projector on the blocks of many bank bookings — the batch-reconcile block of
+  100 settlements (each moves an invoice's card in the candidate index) and a POST /v1/bookings/batch
+  of 100 bookings on the bank's ledger account (each an unmatched entry of the bank ledger), then
+  the block of 100 Stornos of them is not possible (a reversal is one intent per block), so the
+  100 bookings are reversed one by one and their blocks projected together. Figures: the
+  projector's wall time and its DynamoDB round trips (calls), split by operation.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-central-1",
@@ -69,6 +79,33 @@ def _seed(ctx: Any, n: int) -> tuple[list[str], list[str]]:
     return txs, intents
 
 
+@contextmanager
+def _calls() -> Iterator[Counter[str]]:
+    """Count every AWS API call made inside (boto3 and pynamodb both end in _make_api_call)."""
+    from botocore.client import BaseClient
+
+    counted: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        counted[operation] += 1
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        yield counted
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def _projection(project: Callable[[], Any]) -> dict[str, Any]:
+    with _calls() as counted:
+        start = time.perf_counter()
+        project()
+        spent = time.perf_counter() - start
+    return {"s": round(spent, 3), "calls": sum(counted.values()), "by_operation": dict(sorted(counted.items()))}
+
+
 def run() -> dict[str, Any]:
     from moto import mock_aws
 
@@ -113,6 +150,8 @@ def run() -> dict[str, Any]:
                 projector.project_through(ctx.tenant_id)
             return spent
 
+        projections: list[dict[str, Any]] = []
+
         def batch(chunk: list[str]) -> float:
             ev = _event(ctx, "POST", "/v1/bank-transactions/batch-reconcile", {"pairs": [
                 {"bank_transaction_id": tx_id, **pair(i, tx_id)} for i, tx_id in enumerate(chunk)]})
@@ -122,7 +161,7 @@ def run() -> dict[str, Any]:
             assert out["statusCode"] == 200, out
             got = json.loads(out["body"])
             assert got["errors"] == [] and len(got["reconciled"]) == len(chunk), got["errors"][:3]
-            projector.project_through(ctx.tenant_id)
+            projections.append(_projection(lambda: projector.project_through(ctx.tenant_id)))
             return spent
 
         single(txs[:2])  # warm: imports, the journal head, the handler
@@ -138,6 +177,7 @@ def run() -> dict[str, Any]:
             else:
                 batches.append(batch(a))
                 singles.append(single(b))
+        bookings = _bank_bookings(ctx)
     best_single, best_batch = min(singles), min(batches)
     return {
         "name": "reconciliation",
@@ -147,7 +187,27 @@ def run() -> dict[str, Any]:
         "batch_vs_single": {"speedup": round(best_single / best_batch, 2), "target": ">= 5",
                             "per_pair_ms": {"batch": round(best_batch / PAIRS * 1e3, 2),
                                             "single": round(best_single / PAIRS * 1e3, 2)}},
+        "projection": {"batch_reconcile_100_pairs": min(projections[1:], key=lambda p: p["s"]), **bookings},
     }
+
+
+def _bank_bookings(ctx: Any) -> dict[str, Any]:
+    """Project a block of 100 bookings on the bank's ledger account (1200), then 100 blocks of their
+    Stornos."""
+    from ledgerlou.domain.journal import booking, projector, reversal
+    from ledgerlou.models.journal import BookingRequest, ReverseRequest
+
+    requests = [BookingRequest.model_validate({
+        "booking_date": "2026-02-03", "description": f"Barverkauf {i}", "skip_duplicate_check": True,
+        "lines": [{"account_debit": "1200", "account_credit": "8400", "amount": f"{i + 1}.00"}]})
+        for i in range(PAIRS)]
+    posted = booking.post_bookings(ctx, requests, "batch")
+    block = _projection(lambda: projector.project_through(ctx.tenant_id))
+    for intent_id, _count in posted:
+        reversal.reverse(ctx, ReverseRequest.model_validate({"intent_id": intent_id, "reason": "bench",
+                                                             "posting_mode": "original_date"}))
+    stornos = _projection(lambda: projector.project_through(ctx.tenant_id))
+    return {"bookings_batch_100_bank_bookings": block, "stornos_100_blocks": stornos}
 
 
 if __name__ == "__main__":

@@ -219,3 +219,34 @@ def test_given_a_eur_bank_account_and_a_usd_invoice_then_422_use_a_match_group(c
     resp = reconcile(client, tx["id"], inv["intent_id"])
     assert (resp.status, code(resp)) == (422, "UNSUPPORTED_SETTLEMENT_CURRENCY")
     assert head(client) == before
+
+
+def test_given_eight_transactions_reconciled_at_once_and_two_racing_for_a_ninth_then_the_count_is_exact(
+        client: Any, make_client: Any, tenant: Any) -> None:
+    # Given nine transactions of one account (one page, one counter) and an open invoice
+    acc, txs = bank_with(client, *["1.00"] * 9)
+    inv = outgoing(client)
+    contested = txs[8]
+    # When 8 clients reconcile the 8 others and 2 more race for the ninth, all at the same moment
+    targets = [*txs[:8], contested, contested]
+    barrier = threading.Barrier(len(targets))
+    results: dict[int, Any] = {}
+
+    def race(k: int, tx: dict[str, Any]) -> None:
+        c = make_client(tenant.admin_key, project=False)
+        barrier.wait()
+        results[k] = reconcile(c, tx["id"], inv["intent_id"])
+
+    threads = [threading.Thread(target=race, args=(k, t)) for k, t in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then the 8 land, exactly one of the two racers wins and the other gets 409
+    assert [results[k].status for k in range(8)] == [200] * 8, [results[k].body for k in range(8)]
+    assert sorted(results[k].status for k in (8, 9)) == [200, 409]
+    assert {code(results[k]) for k in (8, 9) if results[k].status == 409} == {"BANK_TX_NOT_OPEN"}
+    # and the counter and the statuses are exact: 9 settlements of 1.00, none open
+    assert account_of(client, acc["id"])["unreconciled_count"] == 0
+    assert {tx_status(client, t["id"]) for t in txs} == {"reconciled"}
+    assert invoice_of(client, inv["id"])["remaining_amount"] == Decimal("110.00")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -109,6 +111,45 @@ def warm_connections() -> None:
             walk(sub)
 
     walk(TableModel)
+
+
+TRANSACT_MAX_ITEMS = 100
+
+
+def transact_each(ops: dict[str, dict[str, Any]], fallback: Callable[[str], dict[str, Any] | None]) -> None:
+    """Independent conditional writes (key → TransactWriteItems element, one per item) in as few
+    round trips as possible: transactions of TRANSACT_MAX_ITEMS. A transaction is all or nothing, so
+    one failed condition cancels its chunk; the cancellation reasons name the failed writes, each is
+    replaced by ``fallback(key)`` (None: dropped) and the rest are sent again — the outcome is that
+    of one conditional write per item, the cost one call per chunk when no condition fails (the
+    projector's batched writes: the candidate index, the invoice states)."""
+    client = ddb()
+    pending = list(ops.items())
+    for attempt in range(50):
+        if not pending:
+            return
+        chunk, rest = pending[:TRANSACT_MAX_ITEMS], pending[TRANSACT_MAX_ITEMS:]
+        try:
+            client.transact_write_items(TransactItems=[op for _k, op in chunk])
+            pending = rest
+            continue
+        except client.exceptions.TransactionCanceledException as ex:
+            reasons = ex.response.get("CancellationReasons") or []
+        retry: list[tuple[str, dict[str, Any]]] = []
+        conflict = False
+        for k, (key, op) in enumerate(chunk):
+            code = reasons[k].get("Code") if k < len(reasons) else None
+            if code == "ConditionalCheckFailed":
+                replacement = fallback(key)
+                if replacement is not None:
+                    retry.append((key, replacement))
+            else:
+                retry.append((key, op))  # not applied: sent again
+                conflict = conflict or code not in (None, "None")
+        if conflict:  # a transaction conflict (another writer of these items) or a throttle: back off
+            time.sleep(min(0.2, 0.005 * 2 ** attempt))
+        pending = retry + rest
+    raise RuntimeError("transactional writes kept being cancelled")
 
 
 @lru_cache(maxsize=1)

@@ -277,11 +277,37 @@ def _mirrored(e: Entry) -> Entry:
     return replace(e, account_debit=e.account_credit, account_credit=e.account_debit, mirrored=True)
 
 
+def _with_fx_lines(built: tuple[Intent, list[Entry]], stamps: dict[int, tuple[str, Decimal]] | None
+                   ) -> tuple[Intent, list[Entry]]:
+    """Stamp lines (index → (currency, foreign amount)) of a booking without ``fx`` with their foreign
+    amounts: on their entries (the bank ledger's foreign side sums them) and on the intent's lines,
+    and the intent's ``fx`` names the currency, the sum and the mean rate (its lines' own rates differ)."""
+    intent, entries = built
+    if not stamps:
+        return built
+    if intent.fx is not None:
+        raise ValueError("fx_lines is for bookings without fx")
+    if any(e.line_index in stamps and e.role != "main" for e in entries):
+        raise ValueError("fx_lines cannot stamp a tax-coded line")
+    [currency] = {c for c, _a in stamps.values()}
+    out = [replace(e, fx_amount=format_amount(stamps[e.line_index][1]), fx_currency=currency)
+           if e.line_index in stamps else e for e in entries]
+    lines = [{**ln, "fx_amount": format_amount(stamps[ln["line_index"]][1])} if ln["line_index"] in stamps else ln
+             for ln in intent.lines]
+    foreign = sum((a for _c, a in stamps.values()), Decimal(0))
+    base = sum((Decimal(e.amount) for e in out if e.line_index in stamps), Decimal(0))
+    rate = (foreign / base).quantize(Decimal("0.0000000001"), rounding=ROUND_HALF_UP) if base else Decimal(0)
+    fx = {"currency": currency, "rate": str(rate.normalize()), "base_currency": intent.currency,
+          "total_foreign": format_amount(foreign)}
+    return replace(intent, lines=lines, fx=fx), out
+
+
 def post_bookings(ctx: Caller, requests: list[BookingRequest], source: str = "api",
                   appender: Appender | None = None, *, annotate: list[dict[str, Any]] | None = None,
                   check: Callable[[JournalState], None] | None = None,
                   mirror: list[bool] | None = None, lookup: _Accounts | None = None,
-                  intent_ids: list[str] | None = None) -> list[tuple[str, int]]:
+                  intent_ids: list[str] | None = None,
+                  fx_lines: list[dict[int, tuple[str, Decimal]] | None] | None = None) -> list[tuple[str, int]]:
     """Append one or more bookings as one block: all or none. Returns (intent_id, entry count) each.
 
     For bookings that record more than their entries (receivables: an invoice, a settlement):
@@ -291,11 +317,16 @@ def post_bookings(ctx: Caller, requests: list[BookingRequest], source: str = "ap
     books a request with debit and credit swapped in every entry, tax entries included, as a Storno
     does (a credit note), and marks its entries ``mirrored`` so that tax sums count them negative;
     ``lookup`` is a caller's account and tax-code cache of this request (read each item once);
-    ``intent_ids`` are the callers' derived intent ids (default: random)."""
+    ``intent_ids`` are the callers' derived intent ids (default: random); ``fx_lines`` (line index →
+    (currency, amount)) gives lines of a base-currency booking their own foreign amounts (a match group
+    on a USD bank account: each line valued at its open item's own rate, which one ``fx`` cannot say)."""
     lookup = lookup or _Accounts(ctx)
     built = [build_booking(ctx, r, "batch" if len(requests) > 1 or source == "batch" else source, i, lookup,
                            intent_ids[i] if intent_ids else None)
              for i, r in enumerate(requests)]
+    if fx_lines:
+        built = [_with_fx_lines(b, fx_lines[i]) if i < len(fx_lines) and fx_lines[i] else b
+                 for i, b in enumerate(built)]
     intents = [b[0] for b in built]
     entries = [[_mirrored(e) for e in b[1]] if mirror and mirror[i] else b[1] for i, b in enumerate(built)]
     intent_items = []

@@ -38,7 +38,10 @@ def reverse(ctx: Caller, req: ReverseRequest, today: dt.date | None = None,
                               e["currency"], f"Storno: {e['description']}"[:500], created_at, ctx.actor_id,
                               "api", e.get("document_id"), original_id, line_index=e.get("line_index"),
                               tax_code=e.get("tax_code"), role=e.get("role", "main"),
-                              mirrored=bool(e.get("mirrored"))))
+                              mirrored=bool(e.get("mirrored")),
+                              # a foreign-currency line's amount goes back too: else a Storno nets the
+                              # base but leaves the USD side of a USD bank ledger account where it was
+                              fx_amount=e.get("fx_amount"), fx_currency=e.get("fx_currency")))
     intent = Intent(
         intent_id=intent_id,
         kind="reversal",

@@ -139,8 +139,7 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
     from ledgerlou.domain.reconciliation import candidate_index
 
     candidate_index.apply_transitions(tenant_id, [(side, old, new) for side, old, new, _applied in transitions])
-    for side, _old, new, applied in transitions:
-        store.put_state(tenant_id, side, new, block.seq, applied)
+    store.put_states(tenant_id, [(side, new, block.seq, applied) for side, _old, new, applied in transitions])
 
 
 # ------------------------------------------------------------------------------------- reading

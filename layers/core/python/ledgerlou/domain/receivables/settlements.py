@@ -134,13 +134,15 @@ def settle(ctx: AuthContext, items: list[OpenItemAmount], booking: BookingReques
 
 
 def post(ctx: AuthContext, p: Prepared, source: str = "api", appender: ledger.Appender | None = None, *,
-         intent_id: str | None = None, annotate: dict[str, Any] | None = None) -> str:
+         intent_id: str | None = None, annotate: dict[str, Any] | None = None,
+         fx_lines: dict[int, tuple[str, Decimal]] | None = None) -> str:
     """Book a prepared settlement (``prepare``): the second half of ``settle``, for callers that must
     check everything before they write anything of their own (bank reconciliation claims the bank
-    transaction in between)."""
+    transaction in between). ``fx_lines``: the lines' own foreign amounts (journal post_bookings)."""
     [(booked, _count)] = journal_booking.post_bookings(
         ctx, [p.booking], source, appender, annotate=[{"settles": p.settles, **(annotate or {})}], check=p.check,
-        mirror=[p.mirror] if p.mirror else None, intent_ids=[intent_id] if intent_id else None)
+        mirror=[p.mirror] if p.mirror else None, intent_ids=[intent_id] if intent_id else None,
+        fx_lines=[fx_lines] if fx_lines else None)
     return booked
 
 

@@ -13,10 +13,16 @@ line against it, so the account nets exactly the transactions' sum (else 400 GRO
   currency). With ``tax_code`` the adjustment corrects the VAT of the settled items by its tax part
   (§17 UStG: a Skonto lowers the taxable amount): the whole intent is booked mirrored, as a credit
   note is, so a tax-coded line takes the tax back on the side the invoice booked it.
-- Supported currencies: the bank account must be in the base currency (422
-  UNSUPPORTED_SETTLEMENT_CURRENCY otherwise: one journal intent has one exchange rate, and a group on
-  a foreign-currency account would need the bank's rate of the day, which we do not have; reconcile
-  such transactions one by one). The items' currencies must agree (400 MIXED_SETTLEMENT_CURRENCY).
+- Currencies. The items' currencies must agree (400 MIXED_SETTLEMENT_CURRENCY). On a base-currency
+  bank account they may be in any one currency (as above). On a foreign-currency account (USD) they
+  must be in the account's currency (422 UNSUPPORTED_SETTLEMENT_CURRENCY otherwise: the base value of
+  the USD paid for a EUR item would need the bank's rate of the day, which the API does not carry);
+  every amount of the group — allocations, settled amounts, adjustments — is then in USD, and the
+  balance is checked in USD. Each allocation line is valued at its item's own booked rate, as a single
+  reconcile on a USD account is (so there is no FX difference), and carries its USD amount
+  (journal ``fx_lines``: one intent, each line its own rate); an adjustment is valued at the group's
+  mean rate (Σ base / Σ USD of its items). A tax-coded adjustment on a USD account is refused (400
+  INVALID_INPUT): the VAT correction is a base-currency booking.
 
 Claims and crash safety as for one transaction (matching.py): all transactions, the group record and
 the intent's link are claimed in one TransactWriteItems; the intent id is derived from the group id;
@@ -74,15 +80,19 @@ def _fx_account(ctx: Caller, which: str) -> str:
 def create(ctx: Caller, body: MatchGroupIn, appender: ledger.Appender | None = None) -> dict[str, Any]:
     txs = _transactions(ctx, body)
     bank = bank_accounts.get_account(ctx.tenant_id, txs[0].tx["bank_account_id"])
-    if bank.currency != ctx.base_currency:
-        raise UnsupportedSettlementCurrency(
-            f"Match groups settle from base-currency ({ctx.base_currency}) bank accounts; this one is in "
-            f"{bank.currency}. Reconcile its transactions one by one.",
-            details=[{"field": "bank_transaction_ids", "issue": f"bank account in {bank.currency}"}])
+    foreign = bank.currency != ctx.base_currency
     money_in = txs[0].amount > 0
     total = sum((t.amount for t in txs), ZERO)
-    items, lines, fx_diff = _allocations(ctx, body, bank, money_in, total)
-    lines.extend(_adjustments(ctx, body, bank))
+    items, lines, fx_diff, stamps = _allocations(ctx, body, bank, money_in, total)
+    if foreign:
+        # adjustments in the account's currency, valued at the items' mean booked rate
+        settled_fx = sum(stamps.values(), ZERO)
+        settled_base = sum((ln[2] for ln in lines), ZERO)
+        for line, amount in _adjustments(ctx, body, bank, (settled_base, settled_fx)):
+            stamps[len(lines)] = amount
+            lines.append(line)
+    else:
+        lines.extend(line for line, _amount in _adjustments(ctx, body, bank))
     if fx_diff:
         # money in: Σ settled (credit) above Σ received (debit) → the shortfall is a loss, else a gain;
         # money out the other way round
@@ -90,12 +100,16 @@ def create(ctx: Caller, body: MatchGroupIn, appender: ledger.Appender | None = N
         fx = _fx_account(ctx, "loss" if loss else "gain")
         lines.append((fx, bank.ledger_account, abs(fx_diff), None, "Kursdifferenz") if loss
                      else (bank.ledger_account, fx, abs(fx_diff), None, "Kursdifferenz"))
-    net = sum(((amount if debit == bank.ledger_account else -amount) for debit, credit, amount, _c, _d in lines), ZERO)
+    # the bank side in the account's currency: the lines' own amounts (base), or their stamped USD
+    net = sum((((stamps[k] if foreign else amount) * (1 if debit == bank.ledger_account else -1))
+               for k, (debit, _credit, amount, _c, _d) in enumerate(lines)), ZERO)
     if net != total:
+        cur = bank.currency
         raise GroupNotBalanced(
-            f"The group's booking posts {_signed(net)} on the bank account {bank.ledger_account}; the transactions "
-            f"sum to {_signed(total)}. Add adjustments for the difference of {_signed(total - net)}.",
-            details=[{"field": "adjustments", "issue": f"difference {_signed(total - net)}"}])
+            f"The group's booking posts {_signed(net)} {cur} on the bank account {bank.ledger_account}; the "
+            f"transactions sum to {_signed(total)} {cur}. Add adjustments for the difference of "
+            f"{_signed(total - net)} {cur}.",
+            details=[{"field": "adjustments", "issue": f"difference {_signed(total - net)} {cur}"}])
     mirror = any(tax for _d, _c, _a, tax, _t in lines)
     booking = BookingRequest.model_validate({
         "booking_date": max(t.tx["booking_date"] for t in txs), "skip_duplicate_check": True,
@@ -122,7 +136,8 @@ def create(ctx: Caller, body: MatchGroupIn, appender: ledger.Appender | None = N
         raise matching._lost(txs[0]) from None
     try:
         settlements.post(ctx, prepared, matching.SOURCE, appender, intent_id=intent_id,
-                         annotate={"bank_match": {"tx_ids": group.tx_ids, "group_id": group_id}})
+                         annotate={"bank_match": {"tx_ids": group.tx_ids, "group_id": group_id}},
+                         fx_lines={k: (bank.currency, a) for k, a in stamps.items()} if foreign else None)
     except DomainError:
         _release(ctx, group)
         raise
@@ -159,12 +174,18 @@ Line = tuple[str, str, Decimal, str | None, str | None]  # debit, credit, amount
 
 
 def _allocations(ctx: Caller, body: MatchGroupIn, bank: Any, money_in: bool, total: Decimal
-                 ) -> tuple[list[settlements.OpenItemAmount], list[Line], Decimal]:
+                 ) -> tuple[list[settlements.OpenItemAmount], list[Line], Decimal, dict[int, Decimal]]:
+    """The allocation lines, the FX difference (base-currency account), and on a foreign-currency
+    account each line's amount in its currency (line index → amount)."""
     allocated = sum((a.allocated_bank_amount for a in body.allocations), ZERO)
+    foreign = bank.currency != ctx.base_currency
     if allocated != abs(total):
-        raise GroupNotBalanced(f"The allocations give {allocated} of the transactions' {abs(total)}.",
+        raise GroupNotBalanced(f"The allocations give {_signed(allocated)} {bank.currency} of the transactions' "
+                               f"{_signed(abs(total))} {bank.currency}.",
                                details=[{"field": "allocations",
-                                         "issue": f"Σ allocated_bank_amount must be {abs(total)}"}])
+                                         "issue": f"Σ allocated_bank_amount must be {_signed(abs(total))} "
+                                                  f"{bank.currency}"}])
+    stamps: dict[int, Decimal] = {}
     items: list[settlements.OpenItemAmount] = []
     lines: list[Line] = []
     currencies: set[str] = set()
@@ -192,32 +213,49 @@ def _allocations(ctx: Caller, body: MatchGroupIn, bank: Any, money_in: bool, tot
             raise MixedSettlementCurrency(f"The open items are in {', '.join(sorted(currencies))}; a group "
                                           "settles one currency.",
                                           details=[{"field": f"{field}intent_id", "issue": f"in {currency}"}])
+        if foreign and currency != bank.currency:
+            raise UnsupportedSettlementCurrency(
+                f"{field}intent_id: invoice {state['invoice_number']} is in {currency}; a match group on the "
+                f"{bank.currency} bank account {bank.ledger_account} settles {bank.currency} open items only (the "
+                f"{ctx.base_currency} value of the {bank.currency} paid would need the bank's rate of the day).",
+                details=[{"field": f"{field}intent_id", "issue": f"open item in {currency}, "
+                                                                 f"bank account in {bank.currency}"}])
         if currency != bank.currency and a.settled_document_amount is None:
             raise SettledDocumentAmountRequired(
-                f"{field}settled_document_amount: required, invoice {state['invoice_number']} is in {currency}.",
+                f"{field}settled_document_amount: required, invoice {state['invoice_number']} is in {currency} and "
+                f"the bank account in {bank.currency}: give the {currency} amount the "
+                f"{_signed(a.allocated_bank_amount)} {bank.currency} settle.",
                 details=[{"field": f"{field}settled_document_amount", "issue": f"required for {currency}"}])
         settled = a.settled_document_amount if a.settled_document_amount is not None else a.allocated_bank_amount
         left = open_items.unsigned_remaining(state)
         if settled > left:
-            raise SettlementExceedsOpenAmount(f"{field}: invoice {state['invoice_number']} has {left} {currency} open; "
-                                              f"{settled} exceeds it.",
+            raise SettlementExceedsOpenAmount(f"{field}: invoice {state['invoice_number']} has {_signed(left)} "
+                                              f"{currency} open; {_signed(settled)} {currency} exceed it.",
                                               details=[{"field": f"{field}settled_document_amount",
-                                                        "issue": f"exceeds the open {left}"}])
+                                                        "issue": f"exceeds the open {_signed(left)} {currency}"}])
         base = settled if currency == ctx.base_currency else cents(
             settled * Decimal(state["base_total"]) / Decimal(state["total_gross"]))
-        if currency != ctx.base_currency:
+        if currency != ctx.base_currency and not foreign:
             fx_diff += base - a.allocated_bank_amount
         items.append(settlements.OpenItemAmount(side.code, state["id"], settled, base))
         text = f"Bankabgleich {state['invoice_number']}"
+        if foreign:
+            stamps[len(lines)] = settled
         lines.append((bank.ledger_account, a.open_item_account, base, None, text) if money_in
                      else (a.open_item_account, bank.ledger_account, base, None, text))
-    return items, lines, fx_diff
+    return items, lines, fx_diff, stamps
 
 
-def _adjustments(ctx: Caller, body: MatchGroupIn, bank: Any) -> list[Line]:
-    lines: list[Line] = []
+def _adjustments(ctx: Caller, body: MatchGroupIn, bank: Any, rate: tuple[Decimal, Decimal] | None = None
+                 ) -> list[tuple[Line, Decimal]]:
+    """(line, amount as given) of each adjustment. ``rate`` (Σ base, Σ foreign) on a foreign-currency
+    account: the amounts are in its currency, the lines in base at that mean rate."""
+    lines: list[tuple[Line, Decimal]] = []
     for k, adj in enumerate(body.adjustments):
         field = f"adjustments[{k}]."
+        if rate is not None and adj.tax_code is not None:
+            raise InvalidInput.field(f"{field}tax_code", f"a VAT correction is booked in {ctx.base_currency}; on the "
+                                     f"{bank.currency} bank account a group's adjustments carry no tax code")
         acc = chart_accounts.find(ctx.tenant_id, ctx.chart, adj.account_number)
         if acc is None or not acc.is_active:
             raise AdjustmentAccountNotFound(
@@ -231,10 +269,16 @@ def _adjustments(ctx: Caller, body: MatchGroupIn, bank: Any) -> list[Line]:
                 raise TaxCodeNotFound(f"{field}tax_code: tax code {adj.tax_code} does not exist or is inactive.",
                                       details=[{"field": f"{field}tax_code", "issue": "unknown or inactive tax code"}])
         text = adj.description or "Ausgleichsbuchung"
+        amount = adj.amount
+        if rate is not None:
+            amount = cents(adj.amount * rate[0] / rate[1]) if rate[1] else ZERO
+            if amount <= 0:
+                raise InvalidInput.field(f"{field}amount", f"{_signed(adj.amount)} {bank.currency} is zero in "
+                                         f"{ctx.base_currency} at the open items' rate")
         if adj.posting_side == "debit":
-            lines.append((acc.number, bank.ledger_account, adj.amount, adj.tax_code, text))
+            lines.append(((acc.number, bank.ledger_account, amount, adj.tax_code, text), adj.amount))
         else:
-            lines.append((bank.ledger_account, acc.number, adj.amount, adj.tax_code, text))
+            lines.append(((bank.ledger_account, acc.number, amount, adj.tax_code, text), adj.amount))
     return lines
 
 

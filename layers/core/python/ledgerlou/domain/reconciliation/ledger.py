@@ -74,6 +74,9 @@ def entry_of(intent: dict[str, Any], entries: list[dict[str, Any]], account: str
 
 
 def apply_block(tenant_id: str, block: journal_store.Block) -> None:
+    """One block's balances (one UpdateItem per bank account) and unmatched entries. Batched: a block
+    of a hundred bank bookings (a bookings batch, a statement booked at once) costs one BatchGetItem for
+    the links and a few BatchWriteItems, not a put and a read per booking."""
     if not block.entries:
         return
     touched = {e["account_debit"] for e in block.entries} | {e["account_credit"] for e in block.entries}
@@ -86,28 +89,32 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
     for account in sorted(banks):
         base, fx = postings(block.entries, account)
         store.add_balance(tenant_id, account, base, fx, block.seq)
+    puts: list[tuple[str, dict[str, Any]]] = []
+    deletes: list[tuple[str, str, str]] = []
     for intent in block.intents:
         mine = by_intent.get(intent["intent_id"], [])
         original = intent.get("reverses_intent_id")
         if original:
-            _drop_reversed(tenant_id, original, banks)
+            deletes.extend(_reversed_entries(tenant_id, original, banks))
             continue
         if intent.get("bank_match"):
             continue
         for account in sorted(banks):
             entry = entry_of(intent, mine, account)
-            if entry is None:
-                continue
-            store.put_entry(tenant_id, account, entry)
-            if matches.is_linked(tenant_id, intent["intent_id"]):  # linked meanwhile (see the module doc)
-                store.delete_entry(tenant_id, account, entry["booking_date"], entry["intent_id"])
+            if entry is not None:
+                puts.append((account, entry))
+    store.write_entries(tenant_id, puts, deletes)
+    # linked meanwhile (see the module doc): read the links only after the puts, then delete those
+    linked = matches.linked_among(tenant_id, [entry["intent_id"] for _a, entry in puts]) if puts else set()
+    if linked:
+        store.write_entries(tenant_id, [], [(account, entry["booking_date"], entry["intent_id"])
+                                            for account, entry in puts if entry["intent_id"].lower() in linked])
 
 
-def _drop_reversed(tenant_id: str, original_id: str, banks: set[str]) -> None:
+def _reversed_entries(tenant_id: str, original_id: str, banks: set[str]) -> list[tuple[str, str, str]]:
     from ledgerlou.domain.journal import reads as journal_reads  # it imports the projector
 
     found = journal_reads.find_intent(tenant_id, original_id)
     if found is None:
-        return
-    for account in sorted(banks):
-        store.delete_entry(tenant_id, account, found[1]["booking_date"], original_id)
+        return []
+    return [(account, found[1]["booking_date"], original_id) for account in sorted(banks)]

@@ -254,16 +254,22 @@ def _plan_settlement(ctx: Caller, t: Tx, bank: Any, side: Side, kind: str, inten
                                 f"{state['invoice_number']} ({state['type']}).",
                                 details=[{"field": "candidate_kind", "issue": "direction does not fit"}])
     if state["currency"] != bank.currency:
+        how = ("settle it with a match group (settled_document_amount: the " + state["currency"] + " amount it "
+               "settles; the difference is the FX gain or loss)") if bank.currency == ctx.base_currency else (
+            f"settle it from a {state['currency']} or {ctx.base_currency} bank account")
         raise UnsupportedSettlementCurrency(
             f"Invoice {state['invoice_number']} is in {state['currency']}, the bank account in {bank.currency}: "
-            "settle it with a match group (settled_document_amount).",
-            details=[{"field": "intent_id", "issue": f"open item in {state['currency']}"}])
+            f"{how}.",
+            details=[{"field": "intent_id", "issue": f"open item in {state['currency']}, "
+                                                     f"bank account in {bank.currency}"}])
     amount = abs(t.amount)
     left = open_items.unsigned_remaining(state)
     if amount > left:
-        raise SettlementExceedsOpenAmount(f"Invoice {state['invoice_number']} has {left} {state['currency']} open; "
-                                          f"the transaction's {amount} exceeds it.",
-                                          details=[{"field": "intent_id", "issue": f"exceeds the open {left}"}])
+        cur = state["currency"]
+        raise SettlementExceedsOpenAmount(f"Invoice {state['invoice_number']} has {left.quantize(CENT)} {cur} open; "
+                                          f"the transaction's {amount.quantize(CENT)} {cur} exceed it.",
+                                          details=[{"field": "intent_id",
+                                                    "issue": f"exceeds the open {left.quantize(CENT)} {cur}"}])
     rate = Decimal(state["exchange_rate"]) if state["currency"] != ctx.base_currency else None
     base = journal_booking._fx_to_base(amount, _Rate(rate)) if rate else amount
     debit, credit = (bank.ledger_account, account) if money_in else (account, bank.ledger_account)
@@ -299,17 +305,23 @@ def _plan_link(ctx: Caller, t: Tx, bank: Any, intent_id: str) -> Plan:
     mine = [e for e in block.entries if e["intent_id"] == intent_id]
     base, fx = bank_ledger.postings(mine, bank.ledger_account)
     posted = base if bank.currency == ctx.base_currency else fx.get(bank.currency, Decimal(0))
+    cur = bank.currency
     if posted == 0:
-        raise AmountMismatch(f"Intent {intent_id} posts nothing on the bank's ledger account {bank.ledger_account}.",
-                             details=[{"field": "intent_id", "issue": f"no posting on {bank.ledger_account}"}])
+        # a USD account's booking must carry its USD amount; one booked in EUR only names what it posts
+        also = (f" (the bank account is in {cur}; it posts {abs(base).quantize(CENT)} {ctx.base_currency} "
+                f"without a {cur} amount)") if cur != ctx.base_currency and base else ""
+        raise AmountMismatch(f"Intent {intent_id} posts no {cur} amount on the bank's ledger account "
+                             f"{bank.ledger_account}{also}.",
+                             details=[{"field": "intent_id", "issue": f"no {cur} posting on {bank.ledger_account}"}])
     if (posted > 0) != (t.amount > 0):
         raise DirectionMismatch(f"Intent {intent_id} {'debits' if posted > 0 else 'credits'} "
                                 f"{bank.ledger_account}; the transaction is money {'in' if t.amount > 0 else 'out'}.",
                                 details=[{"field": "intent_id", "issue": "other direction"}])
     if abs(posted) != abs(t.amount):
-        raise AmountMismatch(f"Intent {intent_id} posts {abs(posted).quantize(CENT)} on {bank.ledger_account}; the "
-                             f"transaction is {abs(t.amount).quantize(CENT)}.",
-                             details=[{"field": "intent_id", "issue": f"posts {abs(posted).quantize(CENT)}"}])
+        raise AmountMismatch(f"Intent {intent_id} posts {abs(posted).quantize(CENT)} {cur} on {bank.ledger_account}; "
+                             f"the transaction is {abs(t.amount).quantize(CENT)} {cur}.",
+                             details=[{"field": "intent_id", "issue": f"posts {abs(posted).quantize(CENT)} {cur}, "
+                                                                      f"not {abs(t.amount).quantize(CENT)} {cur}"}])
     return Plan(t, "link", "booking", intent_id, ledger_entry=(bank.ledger_account, intent["booking_date"]))
 
 

@@ -38,7 +38,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAtt
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from ledgerlou import config
-from ledgerlou.store.base import TableModel, ddb, tenant_pk
+from ledgerlou.store.base import TableModel, ddb, tenant_pk, transact_each
 from ledgerlou.store.chart import tax_codes as tax_code_store
 from ledgerlou.store.receivables import partners as partner_store
 
@@ -107,18 +107,25 @@ def get_state(tenant_id: str, side: str, invoice_id: str) -> tuple[dict[str, Any
     return json.loads(item.data), int(item.applied_seq)
 
 
-def put_state(tenant_id: str, side: str, state: dict[str, Any], seq: int, previous_seq: int | None) -> bool:
-    """Write the state as of block ``seq``; conditional on the state read (``previous_seq``) so that a
-    replayed or concurrently projected block is applied once. False if another projector was first."""
-    item = InvoiceItem(invoice_pk(tenant_id, side), state["id"], data=_dumps(state), applied_seq=seq)
-    cond = InvoiceItem.PK.does_not_exist() if previous_seq is None else (InvoiceItem.applied_seq == previous_seq)
-    try:
-        item.save(condition=cond)
-        return True
-    except PutError as ex:
-        if ex.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+def put_states(tenant_id: str, writes: list[tuple[str, dict[str, Any], int, int | None]]) -> None:
+    """Write each (side, state, seq, previous seq) of a block: the state as of block ``seq``,
+    conditional on the state read (``previous seq``) so that a replayed or concurrently projected block
+    is applied once. In transactions of 100 (one round trip for a block that settles a hundred
+    invoices); each write keeps its own condition — one a concurrent projector was first with is
+    dropped, the others are written (store.base.transact_each)."""
+    table = config.table_name()
+    ops: dict[str, dict[str, Any]] = {}
+    for side, state, seq, previous_seq in writes:
+        put: dict[str, Any] = {"TableName": table, "Item": {
+            "PK": {"S": invoice_pk(tenant_id, side)}, "SK": {"S": state["id"]}, "data": {"S": _dumps(state)},
+            "applied_seq": {"N": str(seq)}}}
+        if previous_seq is None:
+            put["ConditionExpression"] = "attribute_not_exists(PK)"
+        else:
+            put.update(ConditionExpression="applied_seq = :prev",
+                       ExpressionAttributeValues={":prev": {"N": str(previous_seq)}})
+        ops[f"{side}#{state['id']}"] = {"Put": put}
+    transact_each(ops, lambda key: None)
 
 
 def row_sk(state: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerlou import config
-from ledgerlou.store.base import ddb, tenant_pk
+from ledgerlou.store.base import ddb, tenant_pk, transact_each
 
 # Cards a key may hold before it stops being selective. A partner key (P#) finds a partial payment
 # without a reference among the partner's open items: useful while a partner has a few of them; beyond
@@ -43,33 +43,45 @@ def index_pk(tenant_id: str, side: str) -> str:
 
 def apply(tenant_id: str, side: str, adds: dict[str, set[str]], removes: dict[str, set[str]]) -> None:
     """Remove and add cards (key → cards). Removals first: a card that changed (a partial payment)
-    leaves its old string before the new one arrives, so a full key frees its room first."""
-    client = ddb()
-    table = config.table_name()
+    leaves its old string before the new one arrives, so a full key frees its room first.
+
+    Batched: the updates go in TransactWriteItems of up to 100 (one round trip for a block that moves
+    a hundred invoices' cards, where one UpdateItem per key cost ~4 per invoice). A transaction is
+    all or nothing, so an update whose condition fails (a removal from a key never filed, an add to a
+    key that is or becomes full) cancels its chunk: the cancellation reasons name those updates, they
+    get their fallback (nothing / mark the key full) and the rest of the chunk is sent again. Two
+    updates of one key never share a transaction (removals and adds go in separate rounds, and each
+    round has one update per key)."""
     pk = index_pk(tenant_id, side)
-    for key, cards in sorted(removes.items()):
-        if not cards:
-            continue
-        try:
-            client.update_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": key}},
-                               UpdateExpression="DELETE c :c", ConditionExpression="attribute_exists(PK)",
-                               ExpressionAttributeValues={":c": {"SS": sorted(cards)}})
-        except client.exceptions.ConditionalCheckFailedException:
-            pass  # never filed (a key that was full when the card arrived)
-    for key, cards in sorted(adds.items()):
-        if not cards:
-            continue
-        try:
-            client.update_item(
-                TableName=table, Key={"PK": {"S": pk}, "SK": {"S": key}}, UpdateExpression="ADD c :c",
-                ConditionExpression="attribute_not_exists(#f) AND (attribute_not_exists(c) OR size(c) < :cap)",
-                ExpressionAttributeNames={"#f": "full"},
-                ExpressionAttributeValues={":c": {"SS": sorted(cards)},
-                                           ":cap": {"N": str(saturated_at(key) - len(cards) + 1)}})
-        except client.exceptions.ConditionalCheckFailedException:
-            client.update_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": key}},
-                               UpdateExpression="SET #f = :t REMOVE c", ExpressionAttributeNames={"#f": "full"},
-                               ExpressionAttributeValues={":t": {"BOOL": True}})
+    removals = {key: _remove(pk, key, cards) for key, cards in sorted(removes.items()) if cards}
+    transact_each(removals, lambda key: None)
+    additions = {key: _add(pk, key, cards) for key, cards in sorted(adds.items()) if cards}
+    transact_each(additions, lambda key: _mark_full(pk, key))
+
+
+def _key(pk: str, key: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": key}}
+
+
+def _remove(pk: str, key: str, cards: set[str]) -> dict[str, Any]:
+    return {"Update": {"TableName": config.table_name(), "Key": _key(pk, key), "UpdateExpression": "DELETE c :c",
+                       "ConditionExpression": "attribute_exists(PK)",  # never filed: a key full when it came
+                       "ExpressionAttributeValues": {":c": {"SS": sorted(cards)}}}}
+
+
+def _add(pk: str, key: str, cards: set[str]) -> dict[str, Any]:
+    return {"Update": {
+        "TableName": config.table_name(), "Key": _key(pk, key), "UpdateExpression": "ADD c :c",
+        "ConditionExpression": "attribute_not_exists(#f) AND (attribute_not_exists(c) OR size(c) < :cap)",
+        "ExpressionAttributeNames": {"#f": "full"},
+        "ExpressionAttributeValues": {":c": {"SS": sorted(cards)},
+                                      ":cap": {"N": str(saturated_at(key) - len(cards) + 1)}}}}
+
+
+def _mark_full(pk: str, key: str) -> dict[str, Any]:
+    return {"Update": {"TableName": config.table_name(), "Key": _key(pk, key),
+                       "UpdateExpression": "SET #f = :t REMOVE c", "ExpressionAttributeNames": {"#f": "full"},
+                       "ExpressionAttributeValues": {":t": {"BOOL": True}}}}
 
 
 def get(tenant_id: str, side: str, keys: list[str]) -> dict[str, list[str] | None]:

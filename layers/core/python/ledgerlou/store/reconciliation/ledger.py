@@ -15,6 +15,7 @@ view reads what is open — never the account's history.
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -75,20 +76,33 @@ def entry_item(tenant_id: str, account: str, entry: dict[str, Any]) -> dict[str,
                                                                         ensure_ascii=False))}
 
 
-def put_entry(tenant_id: str, account: str, entry: dict[str, Any]) -> None:
-    ddb().put_item(TableName=config.table_name(), Item=entry_item(tenant_id, account, entry))
-
-
 def put_entry_op(tenant_id: str, account: str, entry: dict[str, Any]) -> dict[str, Any]:
     return {"Put": {"TableName": config.table_name(), "Item": entry_item(tenant_id, account, entry)}}
 
 
-def delete_entry(tenant_id: str, account: str, booking_date: str, intent_id: str) -> None:
-    ddb().delete_item(TableName=config.table_name(), Key=entry_key(tenant_id, account, booking_date, intent_id))
-
-
 def delete_entry_op(tenant_id: str, account: str, booking_date: str, intent_id: str) -> dict[str, Any]:
     return {"Delete": {"TableName": config.table_name(), "Key": entry_key(tenant_id, account, booking_date, intent_id)}}
+
+
+def write_entries(tenant_id: str, puts: list[tuple[str, dict[str, Any]]],
+                  deletes: list[tuple[str, str, str]]) -> None:
+    """The projector's writes of one block in BatchWriteItems of 25: ``puts`` (account, entry),
+    ``deletes`` (account, booking date, intent id). Both idempotent; a key in both is deleted (a
+    block never puts and deletes one entry, but a delete must win if it did)."""
+    table = config.table_name()
+    gone = {(a, d, i) for a, d, i in deletes}
+    requests = [{"PutRequest": {"Item": entry_item(tenant_id, account, entry)}} for account, entry in puts
+                if (account, entry["booking_date"], entry["intent_id"]) not in gone]
+    requests += [{"DeleteRequest": {"Key": entry_key(tenant_id, *key)}} for key in sorted(gone)]
+    for i in range(0, len(requests), 25):
+        pending: dict[str, Any] = {table: requests[i : i + 25]}
+        for attempt in range(20):
+            pending = ddb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(min(0.5, 0.01 * 2 ** attempt))  # throttled: back off before the rest
+        else:
+            raise RuntimeError("BatchWriteItem left bank ledger entries unprocessed twenty times")
 
 
 def entries(tenant_id: str, account: str) -> list[dict[str, Any]]:
