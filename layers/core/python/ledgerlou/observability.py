@@ -9,6 +9,7 @@ LEDGERLOU_XRAY_SDK=true turns it on where the extra detail is worth it.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,9 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ledgerlou")
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="LedgerLou", service=SERVICE)
+# Most invocations record no business metric; powertools then warns on every flush, a line of plain text
+# in the middle of the structured logs (locally in `make run`'s output). The cold-start metric still goes out.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 class _NoSdkTracer:
