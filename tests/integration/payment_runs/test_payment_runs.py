@@ -167,7 +167,8 @@ def test_given_two_runs_racing_for_the_same_invoices_then_exactly_one_wins(
 
     ctx = api_keys.authenticate(tenant.admin_key)
     assert ctx is not None
-    real_claim, barrier, first = run_store.claim, threading.Barrier(2, timeout=10), threading.local()
+    # The first claim write of each thread: the chunk's TransactWriteItems (a 2-invoice run is one chunk)
+    real_claim, barrier, first = run_store.claim_chunk, threading.Barrier(2, timeout=10), threading.local()
 
     def claim_then_wait(*args: Any) -> bool:
         if getattr(first, "done", False):
@@ -189,7 +190,7 @@ def test_given_two_runs_racing_for_the_same_invoices_then_exactly_one_wins(
             pass
         real_discard(*args)
 
-    monkeypatch.setattr(run_store, "claim", claim_then_wait)
+    monkeypatch.setattr(run_store, "claim_chunk", claim_then_wait)
     monkeypatch.setattr(payment_runs, "_discard", discard_together)
     ids = [setup["first"]["id"], setup["second"]["id"]]
     results: list[Any] = []
@@ -504,13 +505,13 @@ def test_given_the_booking_went_through_but_its_answer_was_lost_then_the_run_is_
 
     run = approved_run(client, approver, setup, [setup["first"]["id"]])
     client.post(f"/v1/payment-runs/{run['id']}/export")
-    real_settle = settlements.settle
+    real_post = settlements.post
 
     def settle_then_fail(*args: Any, **kwargs: Any) -> str:
-        real_settle(*args, **kwargs)
+        real_post(*args, **kwargs)
         raise TimeoutError("the answer of the append was lost")
 
-    monkeypatch.setattr(settlements, "settle", settle_then_fail)
+    monkeypatch.setattr(settlements, "post", settle_then_fail)
     done = client.post(f"/v1/payment-runs/{run['id']}/complete")
     assert done.status == 200 and done.json()["status"] == "completed", done.body
     inv = client.get(f"/v1/invoices/{setup['first']['id']}").json()
