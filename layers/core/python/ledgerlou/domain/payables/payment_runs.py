@@ -166,19 +166,20 @@ def _eligible_view(c: Candidate, execution_date: dt.date, day: dt.date) -> dict[
 def eligible(ctx: Caller, execution_date: dt.date | None, limit: int, offset: int) -> dict[str, Any]:
     """Eligible invoices, oldest due date first (then by id). Reads the open-item calendar of the
     payables (one GetItem) and then only the due days the page needs, with their invoices, vendors and
-    claims in batches: the cost follows the page, not the number of open invoices."""
+    claims in batches: the cost follows the page, not the number of open invoices. ``has_more`` is
+    exact: the read goes on for one eligible invoice past the page (a later due day may hold only
+    invoices that are not eligible — in a live run, a credit note — and then there is no more)."""
     now = dt.datetime.now(dt.UTC)
     if execution_date is not None:
         _check_ahead(execution_date, "execution_date")
     run_date = calendar.next_business_day(execution_date or now.date())
     days, _months, _seq = invoice_store.get_calendar(ctx.tenant_id, PAYABLES.code)
-    wanted = offset + limit
+    wanted = offset + limit + 1  # the page and one more: does another eligible invoice follow?
     found: list[Candidate] = []
     pending = sorted(days)
-    exhausted = True
-    while pending:
-        # Enough due days for the rest of the page (the calendar counts each day's open items), at
-        # least one; ineligible invoices make the loop read the next days
+    while pending and len(found) < wanted:
+        # Enough due days for the rest (the calendar counts each day's open items), at least one;
+        # ineligible invoices make the loop read the next days
         chunk: list[str] = []
         count = 0
         while pending and (count < wanted - len(found) or not chunk) and len(chunk) < 100:
@@ -190,12 +191,9 @@ def eligible(ctx: Caller, execution_date: dt.date | None, limit: int, offset: in
         ordered = [states[i][0] for i in ids if i in states]
         ordered.sort(key=lambda s: (s["due_date"], s["id"]))
         found.extend(c for c in _check(ctx.tenant_id, ordered, now) if c.reason is None)
-        if len(found) >= wanted:
-            exhausted = not pending
-            break
     page = found[offset:offset + limit]
     return {"execution_date": run_date.isoformat(), "items": [_eligible_view(c, run_date, now.date()) for c in page],
-            "has_more": len(found) > offset + limit or not exhausted}
+            "has_more": len(found) > offset + limit}
 
 
 # ------------------------------------------------------------------------------------- create
