@@ -114,7 +114,7 @@ def put_run(tenant_id: str, run: dict[str, Any]) -> None:
     put_new(RunItem(run_pk(tenant_id), run["id"], data=_record(run), version=1, created_at=run["created_at"]))
 
 
-def _with_items(tenant_id: str, run: dict[str, Any]) -> dict[str, Any]:
+def with_items(tenant_id: str, run: dict[str, Any]) -> dict[str, Any]:
     """The run with its items and all its problems (one Query of its chunks, in chunk order)."""
     if "item_chunks" not in run:
         return run  # the old, inline form
@@ -136,7 +136,7 @@ def get_run(tenant_id: str, run_id: str) -> tuple[dict[str, Any], int] | None:
         item = RunItem.get(run_pk(tenant_id), run_id, consistent_read=True)
     except DoesNotExist:
         return None
-    return _with_items(tenant_id, json.loads(item.data)), int(item.version)
+    return with_items(tenant_id, json.loads(item.data)), int(item.version)
 
 
 def get_runs(tenant_id: str, run_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -148,10 +148,6 @@ def get_runs(tenant_id: str, run_ids: list[str]) -> dict[str, dict[str, Any]]:
 def list_runs(tenant_id: str) -> list[dict[str, Any]]:
     """Every run record of the tenant, without items (``with_items`` for the page shown)."""
     return [json.loads(item.data) for item in RunItem.query(run_pk(tenant_id), consistent_read=True)]
-
-
-def with_items(tenant_id: str, run: dict[str, Any]) -> dict[str, Any]:
-    return _with_items(tenant_id, run)
 
 
 def update_run(tenant_id: str, run: dict[str, Any], expected_version: int) -> bool:
