@@ -7,6 +7,10 @@
   (ISO and GBIC_5; the tests validate, the export does not: it is written to pass)
 - GET /v1/payment-runs/eligible-invoices, first page (50), with 10,000 open incoming invoices vs 100,
   through the function's lambda_handler on moto in-process                              (≤ 1.5×)
+- a run of 1,000 invoices (the most a run holds, all with Skonto) through the lambda_handler: create
+  (checks, the item chunks, 10 claim transactions), approve, export, complete (one intent in one
+  journal block), cancel, and create again over the cancelled run's claims (take-overs); one pass
+  each, ms (no target: the figures say what a full run costs, and the journal block's size beside)
 """
 
 from __future__ import annotations
@@ -196,8 +200,115 @@ def eligible_figures(big: int, small: int) -> dict[str, Any]:
             f"eligible_{big}_vs_{small}": {"ratio": round(big_s / small_s, 2), "target": "<= 1.5"}}
 
 
+def large_run_figures(n: int = 1000) -> dict[str, Any]:
+    from moto import mock_aws
+
+    from local.moto_fidelity import make_conditional_writes_atomic, make_queries_partition_local
+
+    make_conditional_writes_atomic()
+    make_queries_partition_local()
+    with mock_aws():
+        from local import resources
+
+        resources.apply_environment(resources.create_all())
+        from ledgerlou.api.auth import AuthContext
+        from ledgerlou.domain.admin import api_keys, tenants
+        from ledgerlou.domain.bank import accounts
+        from ledgerlou.domain.journal import projector
+        from ledgerlou.store.base import warm_connections
+        from ledgerlou.store.journal import blocks
+
+        from functions.payment_runs.app import lambda_handler
+        from local.gateway import LambdaContext
+
+        warm_connections()
+        tenant = tenants.create_tenant("Bench run")
+        caller = api_keys.authenticate(tenant.admin_key)
+        assert caller is not None
+        ctx = AuthContext.of(caller)
+        _key, token = api_keys.create(caller, "Prokura", ["payables:read", "payables:write"])
+        approver_caller = api_keys.authenticate(token)
+        assert approver_caller is not None
+        approver = AuthContext.of(approver_caller)
+        account = accounts.create_account(ctx, name="Hausbank", iban="DE89370400440532013000", bic="COBADEFFXXX",
+                                          account_number=None, currency=None, ledger_account=None)
+        execution = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+        ids = _seed_run_invoices(ctx, n)
+        projector.project_through(ctx.tenant_id)
+        lc = LambdaContext("bench")
+        sizes: list[int] = []
+        real_encode = blocks.encode_payload
+
+        def measured(payload: dict[str, Any]) -> bytes:
+            encoded = real_encode(payload)
+            sizes.append(len(encoded))
+            return encoded
+
+        def call(who: Any, method: str, path: str, body: dict[str, Any] | None, status: int) -> tuple[Any, float]:
+            event = _event(who, method, path, body)
+            start = time.perf_counter()
+            out = lambda_handler(event, lc)
+            took = time.perf_counter() - start
+            assert out["statusCode"] == status, str(out)[:500]
+            return __import__("json").loads(out["body"]), took
+
+        body = {"bank_account_id": account.account_id, "execution_date": execution, "invoice_ids": ids,
+                "debtor_address": {"street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin",
+                                   "country": "DE"}}
+        first, create_s = call(ctx, "POST", "/v1/payment-runs", body, 201)
+        _out, get_s = call(ctx, "GET", f"/v1/payment-runs/{first['id']}", None, 200)
+        _out, cancel_s = call(ctx, "POST", f"/v1/payment-runs/{first['id']}/cancel", None, 200)
+        again, recreate_s = call(ctx, "POST", "/v1/payment-runs", body, 201)
+        rid = again["id"]
+        _out, approve_s = call(approver, "POST", f"/v1/payment-runs/{rid}/approve", None, 200)
+        _out, export_s = call(ctx, "POST", f"/v1/payment-runs/{rid}/export", None, 200)
+        blocks.encode_payload = measured  # type: ignore[assignment]
+        try:
+            done, complete_s = call(ctx, "POST", f"/v1/payment-runs/{rid}/complete", None, 200)
+        finally:
+            blocks.encode_payload = real_encode  # type: ignore[assignment]
+        assert done["status"] == "completed" and len(sizes) == 1
+        project_start = time.perf_counter()
+        projector.project_through(ctx.tenant_id)
+        project_s = time.perf_counter() - project_start
+    ms = lambda s: round(s * 1e3, 1)  # noqa: E731
+    return {"invoices": n, "create_ms": ms(create_s), "get_ms": ms(get_s), "cancel_ms": ms(cancel_s),
+            "create_over_cancelled_claims_ms": ms(recreate_s), "approve_ms": ms(approve_s),
+            "export_ms": ms(export_s), "complete_ms": ms(complete_s),
+            "completion_block_bytes": sizes[0], "max_block_bytes": blocks.MAX_BLOCK_BYTES,
+            "project_completion_block_ms": ms(project_s)}
+
+
+def _seed_run_invoices(ctx: Any, n: int) -> list[str]:
+    """``n`` open invoices of 100 vendors with street addresses, all in their Skonto period."""
+    from ledgerlou.domain.receivables import invoices, partners
+    from ledgerlou.domain.receivables.sides import PAYABLES
+    from ledgerlou.models.payables import IncomingInvoiceIn
+    from ledgerlou.models.receivables import PartnerIn
+
+    vendors = [partners.create(ctx, PAYABLES, PartnerIn.model_validate({
+        "name": f"Lieferant Müller & Söhne {i} GmbH", "default_account": "4930", "iban": "DE02120300000000202051",
+        "bic": "BYLADEM1001", "address": {"street": f"Domstraße {i}", "postal_code": "50667", "city": "Köln",
+                                          "country": "DE"}}))["id"] for i in range(100)]
+    today = dt.datetime.now(dt.UTC).date()
+    ids: list[str] = []
+    for first in range(0, n, 100):
+        batch = [invoices.prepare(ctx, PAYABLES, IncomingInvoiceIn.model_validate({
+            "vendor_id": vendors[i % 100], "invoice_number": f"ER-2026-{i:06d}",
+            "invoice_date": (today - dt.timedelta(days=2)).isoformat(),
+            "due_date": (today + dt.timedelta(days=20 + i // 100)).isoformat(), "total_net": "100.00",
+            "total_tax": "19.00", "total_gross": "119.00",
+            "payment_terms": {"skonto_percent": "2", "skonto_days": 10, "net_days": 30},
+            "lines": [{"net_amount": "100.00", "tax_code": "VSt19"}]}), vendors[i % 100])
+            for i in range(first, min(n, first + 100))]
+        invoices.post(ctx, batch)
+        ids.extend(p.record["id"] for p in batch)
+    return ids
+
+
 def run(big: int = 10_000, small: int = 100) -> dict[str, Any]:
-    return {"name": "payment_runs", "export": export_figures(1000), "eligible": eligible_figures(big, small)}
+    return {"name": "payment_runs", "export": export_figures(1000), "eligible": eligible_figures(big, small),
+            "run_of_1000": large_run_figures(1000)}
 
 
 if __name__ == "__main__":

@@ -56,6 +56,19 @@ def test_given_the_template_then_delete_item_is_only_allowed_on_idempotency_reco
                 assert cond and all(k.startswith("T#*#") for k in cond), f"{lid}: unrestricted DeleteItem"
 
 
+def test_given_the_payment_runs_function_then_its_policy_allows_the_writes_of_the_claim_transactions() -> None:
+    # Nothing local enforces IAM (moto runs without it), so this is the check: the claims'
+    # TransactWriteItems holds Puts and Updates, which IAM authorises as PutItem and UpdateItem (there
+    # is no dynamodb:TransactWriteItems action); a ConditionCheck would need ConditionCheckItem, which
+    # the store does not use. The item chunks are PutItem, the run's reads GetItem/Query/BatchGetItem.
+    fn = template.resources("AWS::Serverless::Function")["PaymentRunsFunction"]
+    allowed = {a for st in _statements(fn) if st["Effect"] == "Allow" and "Condition" not in st
+               for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query",
+            "dynamodb:BatchGetItem"} <= allowed
+    assert "dynamodb:ConditionCheckItem" not in allowed  # least privilege: unused
+
+
 def test_given_the_template_then_each_function_has_a_log_group_with_retention() -> None:
     groups = template.resources("AWS::Logs::LogGroup")
     named = {g["Properties"]["LogGroupName"]["Fn::Sub"] for g in groups.values()}

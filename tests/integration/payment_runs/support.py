@@ -64,4 +64,42 @@ def create_run(client: Any, account_id: str, invoice_ids: list[str], execution_d
                                             "debtor_address": DEBTOR_ADDRESS, **fields})
 
 
-__all__ = ["IBAN", "bank", "create_run", "day", "invoice", "next_weekday", "second_actor", "vendor"]
+__all__ = ["IBAN", "bank", "create_run", "day", "domain_caller", "invoice", "next_weekday", "second_actor",
+           "seed_invoices", "vendor"]
+
+
+def seed_invoices(ctx: Any, n: int, vendors: int = 10, skonto: bool = True, due: int = 20) -> list[str]:
+    """``n`` open incoming invoices (119.00, 19 %, with 2 % Skonto for 10 days unless ``skonto`` is
+    False) of ``vendors`` new vendors, booked through the domain's batch path as the bench seeds them:
+    100 invoices a journal block, not projected (a run reads the current states, the journal's tail
+    folded in). Their ids, in booking order."""
+    from ledgerlou.domain.receivables import invoices, partners
+    from ledgerlou.domain.receivables.sides import PAYABLES
+    from ledgerlou.models.payables import IncomingInvoiceIn
+    from ledgerlou.models.receivables import PartnerIn
+
+    vendor_ids = [partners.create(ctx, PAYABLES, PartnerIn.model_validate({
+        "name": f"Lieferant Müller & Söhne {i} GmbH", "default_account": "4930", "iban": VENDOR_IBAN,
+        "bic": "BYLADEM1001", "address": {"street": f"Domstraße {i}", "postal_code": "50667", "city": "Köln",
+                                          "country": "DE"}}))["id"] for i in range(vendors)]
+    terms = {"payment_terms": {"skonto_percent": "2", "skonto_days": 10, "net_days": 30}} if skonto else {}
+    ids: list[str] = []
+    for first in range(0, n, 100):
+        batch = [invoices.prepare(ctx, PAYABLES, IncomingInvoiceIn.model_validate({
+            "vendor_id": vendor_ids[i % vendors], "invoice_number": f"ER-{i:06d}", "invoice_date": day(-3),
+            "due_date": day(due + i // 100), "total_net": "100.00", "total_tax": "19.00", "total_gross": "119.00",
+            "lines": [{"net_amount": "100.00", "tax_code": "VSt19"}], **terms}), vendor_ids[i % vendors])
+            for i in range(first, min(n, first + 100))]
+        invoices.post(ctx, batch)
+        ids.extend(p.record["id"] for p in batch)
+    return ids
+
+
+def domain_caller(token: str) -> Any:
+    """The caller a token names, as the domain gets it (for the fast paths that skip HTTP)."""
+    from ledgerlou.api.auth import AuthContext
+    from ledgerlou.domain.admin import api_keys
+
+    caller = api_keys.authenticate(token)
+    assert caller is not None
+    return AuthContext.of(caller)

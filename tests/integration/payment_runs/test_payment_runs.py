@@ -78,6 +78,54 @@ def test_given_open_invoices_then_eligible_lists_them_by_due_date_with_skonto_an
     assert first["has_more"] is True
 
 
+def test_given_later_due_days_with_nothing_eligible_then_has_more_is_false_at_exactly_the_limit(
+        client: Any, setup: dict[str, Any]) -> None:
+    # Given the two eligible invoices (due in 5 and 20 days) and, due later, only invoices that are not
+    # eligible: one in a live run, a credit note, one of an inactive vendor
+    held = invoice(client, setup["vendor"]["id"], "H-1", due=30)
+    assert create_run(client, setup["account"]["id"], [held["id"]]).status == 201
+    invoice(client, setup["vendor"]["id"], "GS-1", type="credit_note", due=31)
+    gone = vendor(client, "Alt GmbH")
+    invoice(client, gone["id"], "X-1", due=32)
+    client.delete(f"/v1/vendors/{gone['id']}")
+    # When a page is exactly as long as what is eligible, or one shorter, or a page starts at the end
+    exact = client.get("/v1/payment-runs/eligible-invoices?limit=2").json()
+    shorter = client.get("/v1/payment-runs/eligible-invoices?limit=1").json()
+    last = client.get("/v1/payment-runs/eligible-invoices?limit=1&offset=1").json()
+    beyond = client.get("/v1/payment-runs/eligible-invoices?limit=5&offset=2").json()
+    # Then has_more says whether another eligible invoice follows, not whether more due days do
+    assert [i["invoice_number"] for i in exact["items"]] == ["A-2", "A-1"] and exact["has_more"] is False
+    assert [i["invoice_number"] for i in shorter["items"]] == ["A-2"] and shorter["has_more"] is True
+    assert [i["invoice_number"] for i in last["items"]] == ["A-1"] and last["has_more"] is False
+    assert beyond["items"] == [] and beyond["has_more"] is False
+
+
+def test_given_runs_in_several_states_then_the_list_pages_them_newest_first_with_an_exact_total(
+        client: Any, setup: dict[str, Any]) -> None:
+    # Given three runs (the oldest cancelled) and a run discarded by a lost race, never shown
+    from ledgerlou.store.payables import payment_runs as run_store
+
+    from tests.integration.payment_runs.support import domain_caller
+
+    third = invoice(client, setup["vendor"]["id"], "A-3")
+    runs = [create_run(client, setup["account"]["id"], [inv["id"]]).json()
+            for inv in (setup["first"], setup["second"], third)]
+    client.post(f"/v1/payment-runs/{runs[0]['id']}/cancel")
+    lost = {"id": "00000000-0000-4000-8000-0000000000dd", "status": "cancelled", "discarded": True,
+            "claimed": True, "created_at": "2099-01-01T00:00:00.000Z", "items": [], "problems": [],
+            "invoice_count": 0}
+    run_store.put_run(domain_caller(client.token).tenant_id, lost)
+    # When the list is paged, and filtered
+    first = client.get("/v1/payment-runs?limit=2")
+    second = client.get("/v1/payment-runs?limit=2&offset=2")
+    cancelled = client.get("/v1/payment-runs?status=cancelled")
+    # Then the total counts the runs shown, on every page, and the pages follow each other
+    newest_first = [r["id"] for r in runs[::-1]]
+    assert first.headers["x-total-count"] == second.headers["x-total-count"] == "3"
+    assert [r["id"] for r in first.json()] + [r["id"] for r in second.json()] == newest_first
+    assert cancelled.headers["x-total-count"] == "1" and [r["id"] for r in cancelled.json()] == [runs[0]["id"]]
+
+
 def test_given_a_live_run_then_its_invoices_are_not_eligible_until_it_is_cancelled(
         client: Any, setup: dict[str, Any]) -> None:
     run = create_run(client, setup["account"]["id"], [setup["first"]["id"]]).json()
@@ -167,7 +215,8 @@ def test_given_two_runs_racing_for_the_same_invoices_then_exactly_one_wins(
 
     ctx = api_keys.authenticate(tenant.admin_key)
     assert ctx is not None
-    real_claim, barrier, first = run_store.claim, threading.Barrier(2, timeout=10), threading.local()
+    # The first claim write of each thread: the chunk's TransactWriteItems (a 2-invoice run is one chunk)
+    real_claim, barrier, first = run_store.claim_chunk, threading.Barrier(2, timeout=10), threading.local()
 
     def claim_then_wait(*args: Any) -> bool:
         if getattr(first, "done", False):
@@ -189,7 +238,7 @@ def test_given_two_runs_racing_for_the_same_invoices_then_exactly_one_wins(
             pass
         real_discard(*args)
 
-    monkeypatch.setattr(run_store, "claim", claim_then_wait)
+    monkeypatch.setattr(run_store, "claim_chunk", claim_then_wait)
     monkeypatch.setattr(payment_runs, "_discard", discard_together)
     ids = [setup["first"]["id"], setup["second"]["id"]]
     results: list[Any] = []
@@ -504,13 +553,13 @@ def test_given_the_booking_went_through_but_its_answer_was_lost_then_the_run_is_
 
     run = approved_run(client, approver, setup, [setup["first"]["id"]])
     client.post(f"/v1/payment-runs/{run['id']}/export")
-    real_settle = settlements.settle
+    real_post = settlements.post
 
     def settle_then_fail(*args: Any, **kwargs: Any) -> str:
-        real_settle(*args, **kwargs)
+        real_post(*args, **kwargs)
         raise TimeoutError("the answer of the append was lost")
 
-    monkeypatch.setattr(settlements, "settle", settle_then_fail)
+    monkeypatch.setattr(settlements, "post", settle_then_fail)
     done = client.post(f"/v1/payment-runs/{run['id']}/complete")
     assert done.status == 200 and done.json()["status"] == "completed", done.body
     inv = client.get(f"/v1/invoices/{setup['first']['id']}").json()

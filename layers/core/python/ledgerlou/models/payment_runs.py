@@ -7,8 +7,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from ledgerlou.models.common import IsoDate, JsonNumber, StrictModel, Text, examples
+from ledgerlou.models.journal import BookingLine, BookingRequest
 from ledgerlou.models.out import ExactOut
 from ledgerlou.models.receivables import Address, Uuid
+
+MAX_RUN_INVOICES = 1000
+# A completion books a payment line per invoice and, with Skonto, a line per tax rate of the invoice
+MAX_COMPLETION_LINES = 4 * MAX_RUN_INVOICES
 
 RunStatus = Literal["draft", "approved", "exported", "completing", "completed", "cancelled"]
 
@@ -24,7 +29,7 @@ class PaymentRunIn(StrictModel):
     execution_date: IsoDate = Field(description="Requested execution date (not in the past: 400 "
                                                 "EXECUTION_DATE_IN_PAST); a weekend or TARGET holiday moves to "
                                                 "the next TARGET business day (execution_date_moved)")
-    invoice_ids: list[Uuid] = Field(min_length=1, max_length=1000,
+    invoice_ids: list[Uuid] = Field(min_length=1, max_length=MAX_RUN_INVOICES,
                                     description="Incoming invoices to pay (409 INVOICE_NOT_ELIGIBLE names one that "
                                                 "is not eligible)")
     label: Annotated[str, Text(140)] | None = Field(default=None)
@@ -116,3 +121,11 @@ class PaymentRunExportOut(ExactOut):
     control_sum: JsonNumber
     document_id: str
     sha256: str
+
+
+class CompletionBooking(BookingRequest):
+    """The completion booking of a run (built by the domain, never read from a request): one intent
+    for up to 1,000 payments with their Skonto lines, so more lines than a booking request's 500. The
+    journal's own limit still holds: the block must fit MAX_BLOCK_BYTES (docs/payment-runs.md)."""
+
+    lines: list[BookingLine] = Field(min_length=1, max_length=MAX_COMPLETION_LINES)
