@@ -21,6 +21,7 @@ from ledgerlou.models.payment_runs import (
     PaymentRunExportOut,
     PaymentRunIn,
     PaymentRunOut,
+    PaymentRunSummaryOut,
     RunStatus,
 )
 from ledgerlou.observability import metrics
@@ -43,12 +44,12 @@ def _run(payload: dict[str, object], status: int = 200) -> Response[str]:
 
 @app.get("/v1/payment-runs", summary="List payment runs (newest first)", tags=RUNS,
          description="The header X-Total-Count gives the number of matches.",
-         responses=with_total_count(responses(list[PaymentRunOut], 200, "Success", 400, 401, 403)))
+         responses=with_total_count(responses(list[PaymentRunSummaryOut], 200, "Success", 400, 401, 403)))
 @requires(READ)
 def list_payment_runs(status: Annotated[RunStatus | None, Query()] = None, limit: Limit = DEFAULT_LIMIT,
                       offset: Offset = 0) -> Response[str]:
     rows, total = payment_runs.list_runs(caller(app), status, limit, offset)
-    return counted_page([PaymentRunOut.model_validate(r) for r in rows], total)
+    return counted_page([PaymentRunSummaryOut.model_validate(r) for r in rows], total)
 
 
 @app.get("/v1/payment-runs/eligible-invoices", summary="Incoming invoices a payment run can pay, oldest due "

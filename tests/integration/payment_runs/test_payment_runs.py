@@ -160,7 +160,9 @@ def test_given_eligible_invoices_then_a_draft_run_names_each_payment_with_unique
     assert first["remittance_information"].startswith("Rechnung A-1 vom ")
     assert client.get(f"/v1/payment-runs/{run['id']}").json() == run
     listed = client.get("/v1/payment-runs")
-    assert listed.headers["x-total-count"] == "1" and listed.json()[0]["id"] == run["id"]
+    assert listed.headers["x-total-count"] == "1"
+    assert listed.json() == [{k: v for k, v in run.items() if k not in ("items", "problems")} | {"problem_count": 0}]
+    assert listed.json()[0]["skonto_amount"] == Decimal("4.76")
     assert client.get("/v1/payment-runs?status=approved").json() == []
 
 

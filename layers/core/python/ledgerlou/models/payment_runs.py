@@ -113,6 +113,37 @@ class PaymentRunOut(ExactOut):
     cancelled_at: str | None
 
 
+class PaymentRunSummaryOut(ExactOut):
+    """A run in the list: without its items and problems (``GET /v1/payment-runs/{id}`` has them)."""
+    id: str
+    status: RunStatus
+    label: str | None
+    bank_account_id: str
+    debtor_name: str
+    debtor_iban: str
+    debtor_address: dict[str, Any] | None
+    requested_execution_date: str
+    execution_date: str
+    execution_date_moved: bool
+    total_amount: JsonNumber
+    invoice_count: int
+    skonto_amount: JsonNumber
+    batch_booking: bool
+    message_id: str
+    problem_count: int = Field(description="How many problems keep the run from being exported")
+    exportable: bool
+    document_id: str | None
+    sha256: str | None
+    intent_id: str | None
+    created_by: str
+    created_at: str
+    approved_by: str | None
+    approved_at: str | None
+    exported_at: str | None
+    completed_at: str | None
+    cancelled_at: str | None
+
+
 class PaymentRunExportOut(ExactOut):
     run: PaymentRunOut
     sepa_xml: str = Field(description="pain.001.001.09, UTF-8 (ISO XSD and DK GBIC_5)")

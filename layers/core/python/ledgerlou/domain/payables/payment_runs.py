@@ -278,6 +278,9 @@ def create(ctx: Caller, body: Any) -> dict[str, Any]:
         "requested_execution_date": body.execution_date.isoformat(), "execution_date": execution.isoformat(),
         "message_id": f"LL-{compact}", "payment_info_id": f"PI-{compact}",
         "items": items, "total_amount": str(total), "invoice_count": len(items), "problems": problems,
+        # kept on the run record (the items live in their own records): what the list shows without them
+        "skonto_amount": str(sum((Decimal(i["skonto_amount"]) for i in items), ZERO)),
+        "problem_count": len(problems),
         "created_by": ctx.actor_id, "created_at": now_iso(), "claimed": False,
         "history": [{"status": "draft", "actor_id": ctx.actor_id, "at": now_iso()}],
     }
@@ -375,8 +378,23 @@ def list_runs(ctx: Caller, status: str | None, limit: int, offset: int) -> tuple
     runs = [r for r in store.list_runs(ctx.tenant_id) if r.get("claimed") and not r.get("discarded")
             and (status is None or r["status"] == status)]
     runs.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
-    # The records carry no items: only the runs of the page read theirs (one Query each)
-    return [view(store.with_items(ctx.tenant_id, r)) for r in runs[offset:offset + limit]], len(runs)
+    return [summary(ctx.tenant_id, r) for r in runs[offset:offset + limit]], len(runs)
+
+
+def summary(tenant_id: str, run: dict[str, Any]) -> dict[str, Any]:
+    """A run as the list shows it: everything but its items and problems (GET /v1/payment-runs/{id}
+    has them). A run holds up to 1,000 items, ~0.5 MB of JSON: a page of such runs with their items
+    would pass Lambda's 6 MB response limit. A record written before it kept ``skonto_amount`` and
+    ``problem_count`` reads its items once for them."""
+    if "skonto_amount" not in run or "problem_count" not in run:
+        run = store.with_items(tenant_id, run)
+        run = {**run, "skonto_amount": str(sum((Decimal(i["skonto_amount"]) for i in run["items"]), ZERO)),
+               "problem_count": len(run["problems"])}
+    out = view({**run, "items": [], "problems": []})
+    del out["items"], out["problems"]
+    out.update(skonto_amount=Decimal(run["skonto_amount"]), problem_count=run["problem_count"],
+               exportable=run["problem_count"] == 0)
+    return out
 
 
 def view(run: dict[str, Any]) -> dict[str, Any]:
