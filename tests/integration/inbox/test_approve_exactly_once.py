@@ -168,14 +168,16 @@ def test_given_a_reject_first_then_a_racing_approve_books_nothing(
     case_id = _open_case(client, aws, ocr_worker)
     ctx = _ctx(client)
     # Given the approve read the case open, and a reject ran to its end before approve wrote anything
-    body, done = review.invoice_body, []
+    read, done = review.require, []
 
     def rejected_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        case = read(*args, **kwargs)
         if not done:
-            done.append(review.reject(ctx, case_id, "Werbung"))
-        return body(*args, **kwargs)
+            done.append(None)
+            done[0] = review.reject(ctx, case_id, "Werbung")
+        return case
 
-    monkeypatch.setattr(review, "invoice_body", rejected_meanwhile)
+    monkeypatch.setattr(review, "require", rejected_meanwhile)
     with pytest.raises(InvalidState):
         review.approve(ctx, case_id)
     assert done and done[0]["queue_state"] == "rejected"
@@ -227,3 +229,31 @@ def test_given_an_approver_killed_before_booking_when_its_claim_ended_then_appro
     ok = client.post(f"/v1/invoice-review-cases/{case_id}/approve")
     assert ok.status == 200, ok.body
     assert [i["id"] for i in _invoices(client)] == [ok.json()["invoiceId"]]
+
+
+def test_given_an_invoice_booked_under_a_derived_intent_id_then_the_journal_refuses_that_id_again(
+        client: Any) -> None:
+    from ledgerlou.domain.receivables import invoices
+    from ledgerlou.domain.receivables.sides import PAYABLES
+    from ledgerlou.errors import DuplicateBooking
+    from ledgerlou.models.payables import IncomingInvoiceIn
+
+    ctx = _ctx(client)
+    vendor_id = _vendor(client)
+
+    def body(number: str) -> IncomingInvoiceIn:
+        return IncomingInvoiceIn.model_validate({
+            "vendor_id": vendor_id, "invoice_number": number, "invoice_date": "2026-01-15", "total_net": "100.00",
+            "total_tax": "19.00", "total_gross": "119.00",
+            "lines": [{"net_amount": "100.00", "tax_code": "VSt19", "account": "4930"}]})
+
+    intent_id = "7f0c2b1e-3d4a-5b6c-8d9e-0a1b2c3d4e5f"
+    first = invoices.create(ctx, PAYABLES, body("A-1"), vendor_id, intent_id=intent_id)
+    assert first["intent_id"] == intent_id
+    # When the same derived id reaches the append again (another number: the number check does not catch it)
+    with pytest.raises(DuplicateBooking):
+        invoices.create(ctx, PAYABLES, body("A-2"), vendor_id, intent_id=intent_id)
+    # Then nothing more is booked, also once the first is projected (the check reads the projection too)
+    assert [i["invoice_number"] for i in _invoices(client)] == ["A-1"]
+    with pytest.raises(DuplicateBooking):
+        invoices.create(ctx, PAYABLES, body("A-3"), vendor_id, intent_id=intent_id)
