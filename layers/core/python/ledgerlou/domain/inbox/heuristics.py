@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from ledgerlou.domain.inbox.facts import InvoiceFacts, Item, Party, TaxLine
-from ledgerlou.models.inbox import ExtractedPaymentTerms, Extraction, LineItem, VendorAddress
+from ledgerlou.models.inbox import Extraction, LineItem, VendorAddress
 
 CENT = Decimal("0.01")
 T = TypeVar("T")
@@ -40,6 +40,8 @@ _INVOICE_DATE_LABEL = re.compile(r"Rechnungsdatum|Belegdatum|Ausstellungsdatum|I
 _DELIVERY_LABEL = re.compile(r"Leistungsdatum|Lieferdatum|Liefertag|Leistungstag|Date\s+of\s+delivery|"
                              r"Delivery\s+date|Leistung\s+erbracht\s+am|geliefert\s+am", re.IGNORECASE)
 _PERIOD_LABEL = re.compile(r"Leistungszeitraum|Abrechnungszeitraum|Lieferzeitraum|Service\s+period", re.IGNORECASE)
+_TERMS = re.compile(r"Skonto|zahlbar|Zahlungsziel|netto\s+Kasse|Tage\S*\s+netto|ohne\s+Abzug|Zahlungsbedingung",
+                    re.IGNORECASE)
 _DUE_LABEL = re.compile(r"Fällig(?:keit|keitsdatum)?|zahlbar\s+bis|Zahlungsziel|Due\s+date|remit\s+until|"
                         r"payable\s+until|spätestens\s+(?:am|bis)", re.IGNORECASE)
 _VAT_ID = re.compile(r"\b([A-Z]{2}\s?(?:[0-9A-Z]\s?){8,12})\b")
@@ -347,11 +349,11 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
     buyer = _buyer(lines, seller)
     items = _items(lines)
     currency = "EUR" if ("€" in text or "EUR" in text) else None
-    terms_line = next((line.strip() for line in flat if re.search(r"Skonto|zahlbar|Zahlungsziel|netto\s+Kasse", line,
-                                                                    re.IGNORECASE)), None)
-    from ledgerlou.domain.inbox.einvoice import skonto
-
-    percent, days = skonto(terms_line)
+    # The terms may take several lines ("Zahlbar innerhalb 30 Tagen netto." / "2 % Skonto bei Zahlung …"):
+    # the first few lines that speak of them, read as one text
+    terms_lines = [line.strip() for line in flat if _TERMS.search(line)][:4]
+    terms_text = " ".join(terms_lines) or None
+    from ledgerlou.domain.inbox.einvoice import payment_terms
     facts = InvoiceFacts(
         seller=seller, buyer=buyer, invoice_number=invoice_number, invoice_date=invoice_date,
         type_code="381" if _CREDIT_TITLE.search(text) else "380", delivery_date=delivery_date,
@@ -365,9 +367,7 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
         total_tax=total_tax, total_gross=total_gross, currency=currency,
         line_items=[LineItem(description=i.description, quantity=i.quantity, unit_price=i.unit_price,
                              net_amount=i.net) for i in items],
-        payment_terms=ExtractedPaymentTerms(due_date=due_date, skonto_percent=percent, skonto_days=days,
-                                            text=terms_line)
-        if (due_date or terms_line) else None,
+        payment_terms=payment_terms(terms_text, due_date),
         reference_text=invoice_number, raw_markdown=text)
     return extraction, facts
 

@@ -138,6 +138,9 @@ def _merge(current: dict[str, Any], patch: NormalizedInvoiceIn) -> dict[str, Any
         value = getattr(patch, name)
         if name == "line_items":
             out[name] = [ln.model_dump() for ln in value or []]
+        elif name == "payment_terms":
+            # replaced as a whole; the due date the extraction read stays the invoice's due_date field
+            out[name] = value.model_dump() if value is not None else None
         elif hasattr(value, "isoformat"):
             out[name] = value.isoformat()
         else:
@@ -164,6 +167,15 @@ def _d(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _terms(read: dict[str, Any]) -> dict[str, Any] | None:
+    """The case's payment terms as an invoice's (models/receivables.PaymentTerms): Skonto and net days, so
+    that a payment run offers the Skonto; None when the invoice states none."""
+    terms = {k: read.get(k) for k in ("skonto_percent", "skonto_days", "net_days")}
+    if read.get("text"):
+        terms["text"] = str(read["text"])[:500]
+    return terms if any(v is not None for v in terms.values()) else None
+
+
 def invoice_body(ctx: Caller, case: store.ReviewCase) -> IncomingInvoiceIn:
     """The POST /v1/invoices body the case books (400 with the field named when something is missing)."""
     if not case.vendor_id:
@@ -186,13 +198,19 @@ def invoice_body(ctx: Caller, case: store.ReviewCase) -> IncomingInvoiceIn:
                       "net_amount": nets[-1],
                       "tax_code": ln.get("tax_code") or (INPUT_TAX_CODES.get(rate) if rate is not None else None),
                       "account": ln.get("account") or account})
+    # The invoice's one rate, from its totals (a text-layer or OCR read names a rate per line rarely)
+    rate = (tax * 100 / net).quantize(Decimal(1), ROUND_HALF_UP) if tax is not None and net else Decimal(0)
+    if lines and not any(ln["tax_code"] for ln in lines) and tax:
+        # lines read without their rate, on an invoice with VAT: each at the invoice's rate; the totals check
+        # of the booking decides whether that carries it (an invoice of several rates does not)
+        lines = [{**ln, "tax_code": INPUT_TAX_CODES.get(rate)} for ln in lines]
     if net is not None and (not lines or sum(nets, Decimal(0)) != net):
         # The lines as read do not carry the invoice (a text-layer or OCR read of a table is rarely complete):
         # one line of the net at the invoice's rate; the totals check of the booking then decides.
-        rate = (tax * 100 / net).quantize(Decimal(1), ROUND_HALF_UP) if tax is not None and net else Decimal(0)
         lines = [{"description": f"Rechnung {inv.get('invoice_number') or ''}".strip(), "net_amount": net,
                   "tax_code": INPUT_TAX_CODES.get(rate), "account": account}]
-    due = inv.get("due_date") or ((inv.get("payment_terms") or {}).get("due_date"))
+    read_terms = inv.get("payment_terms") or {}
+    due = inv.get("due_date") or read_terms.get("due_date")
     if due and inv.get("invoice_date") and str(due) < str(inv["invoice_date"]):
         due = None  # a due date before the invoice date is a misread, not a term
     body = {"vendor_id": case.vendor_id, "invoice_number": inv.get("invoice_number"),
@@ -200,6 +218,7 @@ def invoice_body(ctx: Caller, case: store.ReviewCase) -> IncomingInvoiceIn:
             "total_gross": _d(inv.get("total_gross")), "currency": inv.get("currency"),
             "document_id": case.einvoice_document_id or case.document_id,
             "notes": f"Aus dem Posteingang (Prüffall {case.case_id})", "lines": lines,
+            "payment_terms": _terms(read_terms),
             # A credit note (BT-3 381) is booked the other way round, as POST /v1/invoices books type credit_note
             "type": "credit_note" if case.document_type == "credit_note" else "invoice"}
     try:
