@@ -127,9 +127,11 @@ def patch_review_case(case_id: IdPath, body: ReviewCasePatch) -> Response[str]:
 
 @app.post("/v1/invoice-review-cases/<case_id>/approve", summary="Book the case as an incoming invoice",
           tags=CASES,
-          description="Books it as POST /v1/invoices does (needs payables:write as well). A refused booking "
-                      "(PERIOD_LOCKED, no vendor, TOTALS_MISMATCH, DUPLICATE_INVOICE …) answers its error and the "
-                      "case stays open with booking_errors. 409 INVALID_STATE unless the case is open.",
+          description="Books it as POST /v1/invoices does (needs payables:write as well), exactly once: approving an "
+                      "approved case answers its booking again (200, a retry); a rejected case, or one another "
+                      "approve is booking right now, answers 409 INVALID_STATE. A refused booking (PERIOD_LOCKED, "
+                      "no vendor, TOTALS_MISMATCH, DUPLICATE_INVOICE …) answers its error and the case stays open "
+                      "with booking_errors.",
           responses=responses(ReviewApproved, 200, "Booked", 400, 401, 403, 404, 409))
 @requires(WRITE)
 @idempotent("review-approve")

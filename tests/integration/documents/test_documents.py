@@ -6,6 +6,8 @@ import hashlib
 import uuid
 from typing import Any
 
+import pytest
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -69,3 +71,42 @@ def test_given_another_tenants_document_then_404(client: Any, make_client: Any) 
     other = make_client(tenants.create_tenant("Fremd GmbH").admin_key)
     assert other.get(f"/v1/documents/{doc['id']}/file").status == 404
     assert client.get(f"/v1/documents/{uuid.uuid4()}/file").status == 404
+
+
+def test_given_a_derived_document_id_then_a_second_upload_is_the_first_document_and_other_bytes_are_refused(
+        client: Any, monkeypatch: Any) -> None:
+    import boto3
+    from ledgerlou import config
+    from ledgerlou.domain.admin import api_keys
+    from ledgerlou.domain.documents import archive
+    from ledgerlou.errors import DocumentIntegrity
+    from ledgerlou.store import blobs
+    from ledgerlou.store.documents import objects
+
+    ctx = api_keys.authenticate(client.token)
+    assert ctx is not None
+    doc_id = "5b0e9c3a-1f2d-5e4b-8a7c-6d5e4f3a2b1c"
+    # Given an attempt that wrote the original to S3 and died before its metadata item
+    monkeypatch.setattr(objects, "put_if_absent", lambda *_a: (_ for _ in ()).throw(TimeoutError("killed")))
+    with pytest.raises(TimeoutError):
+        archive.upload(ctx.tenant_id, PDF, "a.pdf", "test", doc_id=doc_id)
+    monkeypatch.undo()
+    # When the retry uploads the same bytes under the same id
+    again = archive.upload(ctx.tenant_id, PDF, "a.pdf", "test", doc_id=doc_id)
+    # Then it is that document, stored once (one S3 version), and downloadable
+    assert again.id == doc_id and client.get(f"/v1/documents/{doc_id}/file").body == PDF
+    assert archive.upload(ctx.tenant_id, PDF, "a.pdf", "test", doc_id=doc_id).created_at == again.created_at
+    versions = boto3.client("s3").list_object_versions(Bucket=config.documents_bucket(),
+                                                       Prefix=blobs.document_key(ctx.tenant_id, doc_id))
+    assert len(versions.get("Versions", [])) == 1
+    # and other bytes under that id are refused, the original untouched
+    with pytest.raises(DocumentIntegrity):
+        archive.upload(ctx.tenant_id, PDF + b"%x", "a.pdf", "test", doc_id=doc_id)
+    other = "6c1f0d4b-2e3a-5f5c-9b8d-7e6f5a4b3c2d"
+    with pytest.raises(TimeoutError):
+        monkeypatch.setattr(objects, "put_if_absent", lambda *_a: (_ for _ in ()).throw(TimeoutError("killed")))
+        archive.upload(ctx.tenant_id, PDF, "b.pdf", "test", doc_id=other)
+    monkeypatch.undo()
+    with pytest.raises(DocumentIntegrity):
+        archive.upload(ctx.tenant_id, PDF + b"%y", "b.pdf", "test", doc_id=other)  # S3 holds other bytes
+    assert client.get(f"/v1/documents/{doc_id}/file").body == PDF

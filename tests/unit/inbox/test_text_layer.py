@@ -132,3 +132,41 @@ def test_given_the_documents_title_then_a_credit_note_is_told_from_an_invoice(ti
     lines = [(x, y, title if t == "Rechnung" else t) for x, y, t in HANDWERK]
     result = extract(handwerk_pdf(lines), filename=None, content_type=None)
     assert result.ocr_raw["document_type"] == document_type
+
+
+def test_given_the_french_factur_x_sample_then_its_text_layer_reads_the_number_and_dates_of_its_xml() -> None:
+    from ledgerlou.domain.inbox import documents
+
+    # Given the FNFE Factur-X MINIMUM sample: its XML says FA-2017-0010 of 2017-11-13, due 2017-12-13;
+    # its text layer prints them French-style ("Facture FA-2017-0010", "Date de facture 13/11/2017")
+    pdf = samples_dir("zugferd", "facturx_FNFE_Facture_FR_MINIMUM.pdf").read_bytes()
+    xml = extract(pdf, filename="f.pdf", content_type="application/pdf").extraction
+    assert (xml.invoice_number, xml.invoice_date) == ("FA-2017-0010", "2017-11-13")
+    text = documents.text_layer(documents.open_pdf(pdf)).text
+    # When the text layer is read with the heuristics (as for a PDF without its XML)
+    got, _facts = heuristics.read(text)
+    # Then it finds what the XML says
+    assert (got.invoice_number, got.invoice_date, got.due_date) == ("FA-2017-0010", "2017-11-13", "2017-12-13")
+    assert (got.vendor_vat_id, got.total_net, got.total_tax, got.total_gross) == (
+        xml.vendor_vat_id, xml.total_net, xml.total_tax, xml.total_gross)
+
+
+def test_given_a_text_layer_with_broken_emoji_then_it_is_valid_unicode_that_can_be_stored() -> None:
+    from ledgerlou.domain.inbox import documents
+    from ledgerlou.money import dumps
+
+    # Given the French sample, whose phone and e-mail icons pypdf reads as lone UTF-16 surrogates
+    pdf = samples_dir("zugferd", "facturx_FNFE_Facture_FR_MINIMUM.pdf").read_bytes()
+    text = documents.text_layer(documents.open_pdf(pdf)).text
+    # Then the text encodes as UTF-8 (DynamoDB and JSON answers need it): each broken icon is U+FFFD
+    dumps({"raw_markdown": text}).encode("utf-8")
+    assert "\ufffd" in text and "+33 4 50 44 68 99" in text
+
+
+@pytest.mark.parametrize(("line", "number"), [
+    ("Facture FA-2017-0010", "FA-2017-0010"), ("Rechnung RE-2026-0042", "RE-2026-0042"),
+    ("INVOICE INV-77/2026", "INV-77/2026"), ("Rechnung", None), ("Rechnung vom 15.01.2026", None),
+])
+def test_given_a_title_line_with_the_number_then_it_is_the_invoice_number(line: str, number: str | None) -> None:
+    got, _facts = heuristics.read(f"Muster GmbH\n{line}\nNettobetrag 100,00 €\nUSt 19 % 19,00 €\nGesamtbetrag 119,00 €")
+    assert got.invoice_number == number

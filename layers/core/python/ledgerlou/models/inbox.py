@@ -14,6 +14,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from ledgerlou.models.common import AccountNumber, IsoDate, JsonNumber, StrictModel, Text, examples
 from ledgerlou.models.out import ExactOut
+from ledgerlou.models.receivables import PaymentTerms
 from ledgerlou.money import Money
 
 # Which path produced an extraction (``ocr_raw.path``), in the order they are tried: an e-invoice's XML
@@ -37,9 +38,13 @@ class LineItem(ExactOut):
 
 
 class ExtractedPaymentTerms(ExactOut):
+    """The invoice's terms as read: the names of an invoice's payment_terms (models/receivables.PaymentTerms),
+    which approving a review case books them as, and the due date."""
+
     due_date: str | None = None
     skonto_percent: JsonNumber | None = None
     skonto_days: int | None = None
+    net_days: int | None = Field(default=None, description="Days after the invoice date until payment is due")
     text: str | None = Field(default=None, description="The terms as written on the invoice")
 
 
@@ -202,6 +207,9 @@ class NormalizedInvoiceIn(StrictModel):
     total_gross: Money | None = None
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
     line_items: list[ReviewLineIn] | None = Field(default=None, max_length=500)
+    payment_terms: PaymentTerms | None = Field(
+        default=None, description="Skonto and net days as the invoice is booked with them (replace the extracted "
+                                  "terms as a whole)")
     reference_text: Annotated[str, Text(500)] | None = None
 
 

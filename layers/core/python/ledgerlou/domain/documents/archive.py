@@ -152,7 +152,11 @@ def safe_name(name: str | None, mime: str) -> str:
 
 
 def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str,
-           statement_format: str | None = None) -> StoredDocument:
+           statement_format: str | None = None, doc_id: str | None = None) -> StoredDocument:
+    """Store an original. ``doc_id``: a caller's id derived from where the file came from (an SES message's
+    part, an inbox item's e-invoice XML), so that a retried or concurrent second attempt finds the document
+    the first stored instead of storing it again: the same id with the same bytes is that document; with
+    other bytes it is refused (DOCUMENT_INTEGRITY), never overwritten. Without it, a new random id."""
     if not data:
         raise InvalidInput.field("file", "is empty")
     if len(data) > MAX_BYTES:
@@ -160,18 +164,52 @@ def upload(tenant_id: str, data: bytes, original_name: str | None, actor: str,
     mime = sniff(data, statement_format)
     if mime is None:
         raise UnsupportedFileType.field("file", "type not allowed: PDF, PNG, JPEG, TIFF or XML")
-    doc_id = str(uuid.uuid4())
+    derived = doc_id is not None
+    doc_id = doc_id or str(uuid.uuid4())
     digest = hashlib.sha256(data).hexdigest()
     key = blobs.document_key(tenant_id, doc_id)
+    if derived:
+        stored = store.get(tenant_id, doc_id, consistent=True)
+        if stored is not None:  # stored by an attempt before this one
+            return _same(stored, digest)
     # A new key per document and IfNoneMatch: an original is never overwritten (GoBD); the bucket's
     # versioning and Object Lock keep it so even against a bug elsewhere.
-    blobs.s3().put_object(Bucket=config.documents_bucket(), Key=key, Body=data, ContentType=mime,
-                     ChecksumAlgorithm="SHA256", IfNoneMatch="*", Metadata={"sha256": digest})
+    try:
+        blobs.s3().put_object(Bucket=config.documents_bucket(), Key=key, Body=data, ContentType=mime,
+                              ChecksumAlgorithm="SHA256", IfNoneMatch="*", Metadata={"sha256": digest})
+    except Exception as ex:
+        if not (derived and _precondition_failed(ex)):
+            raise
+        # a derived id's object written by an attempt that died before its metadata item, or by one running
+        # beside this one: the same original if its SHA-256 is this file's
+        head = blobs.s3().head_object(Bucket=config.documents_bucket(), Key=key)
+        if (head.get("Metadata") or {}).get("sha256") != digest:
+            raise DocumentIntegrity(f"Document {doc_id} exists with other content.") from None
     name = safe_name(original_name, mime)
     item = store.DocumentItem(doc_id=doc_id, mime_type=mime, original_name=name, sha256=digest, size=len(data),
                               s3_key=key, created_at=now_iso(), created_by=actor)
-    store.put_new(tenant_id, item)
+    if derived:
+        if not store.put_if_absent(tenant_id, item):
+            stored = store.get(tenant_id, doc_id, consistent=True)
+            if stored is None:
+                raise DocumentIntegrity(f"Document {doc_id} could neither be written nor read.")
+            return _same(stored, digest)
+    else:
+        store.put_new(tenant_id, item)
     return StoredDocument(doc_id, mime, name, digest, len(data), item.created_at)
+
+
+def _same(stored: store.DocumentItem, digest: str) -> StoredDocument:
+    if stored.sha256 != digest:
+        raise DocumentIntegrity(f"Document {stored.doc_id} exists with other content.")
+    return StoredDocument(stored.doc_id, stored.mime_type, stored.original_name, stored.sha256, int(stored.size),
+                          stored.created_at)
+
+
+def _precondition_failed(ex: Exception) -> bool:
+    from ledgerlou.store.aws_errors import aws_error_code
+
+    return aws_error_code(ex) in ("PreconditionFailed", "412", "ConditionalRequestConflict")
 
 
 def exists(tenant_id: str, doc_id: str) -> bool:

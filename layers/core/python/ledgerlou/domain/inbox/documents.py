@@ -93,7 +93,17 @@ def text_layer(reader: Any) -> PdfText:
     return PdfText(text="\n\n".join(_tidy(p) for p in parts).strip(), pages=len(reader.pages))
 
 
+def valid_unicode(text: str) -> str:
+    """``text`` with UTF-16 surrogates made whole: a pair becomes its character, a lone one U+FFFD. pypdf
+    maps a glyph whose ToUnicode is a surrogate pair (an icon font's emoji) to lone halves, which neither
+    UTF-8 nor DynamoDB accepts: the item could not be stored, and its message would fail into the DLQ."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _tidy(page: str) -> str:
+    page = valid_unicode(page)
     lines = [line.rstrip() for line in page.splitlines()]
     out: list[str] = []
     for line in lines:

@@ -310,28 +310,67 @@ def compact_id(value: Any) -> str | None:
 
 
 _SKONTO_XR = re.compile(r"#SKONTO#TAGE=(\d+)#PROZENT=(\d+(?:[.,]\d+)?)#", re.IGNORECASE)
+_PERCENT, _DAYS = r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%", r"(\d{1,3})\s*(?:Kalender)?Tage?n?"
+_WITHIN = r"(?:bei\s+Zahlung\s+)?(?:innerhalb|binnen)\s*(?:von\s*)?"
+# (pattern, group of the percent, group of the days), tried in order
 _SKONTO_TEXT = [
-    re.compile(r"(\d+(?:[.,]\d+)?)\s*%\s*Skonto\s*(?:innerhalb|binnen|bei\s+Zahlung\s+(?:innerhalb|binnen))\s*"
-               r"(?:von\s*)?(\d{1,3})\s*Tage", re.IGNORECASE),
-    re.compile(r"(\d{1,3})\s*Tagen?\s*(\d+(?:[.,]\d+)?)\s*%\s*Skonto", re.IGNORECASE),
+    # 2 % Skonto bei Zahlung innerhalb 10 Tagen
+    (re.compile(_PERCENT + r"\s*Skonto\W{0,3}" + _WITHIN + _DAYS, re.IGNORECASE), 1, 2),
+    # Skonto: 2 % innerhalb 10 Tagen
+    (re.compile(r"Skonto\W{0,3}" + _PERCENT + r"\s*" + _WITHIN + _DAYS, re.IGNORECASE), 1, 2),
+    (re.compile(_WITHIN + _DAYS + r"\s*(?:abzüglich\s*|abzgl\.?\s*|mit\s*)?" + _PERCENT + r"\s*Skonto",
+                re.IGNORECASE), 2, 1),  # innerhalb 10 Tagen abzüglich 2 % Skonto
+    (re.compile(_DAYS + r"\s*" + _PERCENT + r"\s*Skonto", re.IGNORECASE), 2, 1),  # 10 Tage 3% Skonto
+]
+_NET_DAYS = [
+    re.compile(_DAYS + r"\s*(?:rein\s*)?netto", re.IGNORECASE),  # 30 Tage netto; innerhalb von 30 Tagen netto
+    re.compile(r"(?:netto|ohne\s+Abzug)\s*(?:Kasse\s*)?" + _WITHIN + _DAYS, re.IGNORECASE),  # netto innerhalb 30 Tagen
+    re.compile(_WITHIN + _DAYS + r"\s*(?:nach\s+Rechnungs(?:datum|eingang|erhalt)\s*)?ohne\s+Abzug", re.IGNORECASE),
+    re.compile(r"Zahlungsziel\W{0,3}" + _DAYS, re.IGNORECASE),  # Zahlungsziel: 30 Tage
+    re.compile(r"\bnet\s+(\d{1,3})\b|(\d{1,3})\s*days\s+net\b", re.IGNORECASE),
 ]
 
 
 def skonto(text: str | None) -> tuple[Decimal | None, int | None]:
     """(percent, days) of the first cash discount in payment terms: XRechnung's coded
-    ``#SKONTO#TAGE=14#PROZENT=2.00#`` or German prose ("3% Skonto innerhalb 10 Tagen", "10 Tage 3% Skonto")."""
+    ``#SKONTO#TAGE=14#PROZENT=2.00#`` or German prose ("3% Skonto innerhalb 10 Tagen", "10 Tage 3% Skonto",
+    "2 % Skonto bei Zahlung innerhalb 10 Tagen", "innerhalb 14 Tagen abzüglich 2 % Skonto")."""
     if not text:
         return None, None
     coded = _SKONTO_XR.search(text)
     if coded:
         return dec(coded.group(2).replace(",", ".")), int(coded.group(1))
-    first = _SKONTO_TEXT[0].search(text)
-    if first:
-        return dec(first.group(1).replace(",", ".")), int(first.group(2))
-    second = _SKONTO_TEXT[1].search(text)
-    if second:
-        return dec(second.group(2).replace(",", ".")), int(second.group(1))
+    for pattern, percent, days in _SKONTO_TEXT:
+        found = pattern.search(text)
+        if found:
+            return dec(found.group(percent).replace(",", ".")), int(found.group(days))
     return None, None
+
+
+def net_days(text: str | None) -> int | None:
+    """The days until payment is due without discount ("30 Tage netto", "zahlbar innerhalb 30 Tagen ohne
+    Abzug", "Zahlungsziel 30 Tage"), None when the terms name none."""
+    if not text:
+        return None
+    for pattern in _NET_DAYS:
+        found = pattern.search(text)
+        if found:
+            return int(next(g for g in found.groups() if g))
+    return None
+
+
+def payment_terms(text: str | None, due: str | None) -> ExtractedPaymentTerms | None:
+    """The terms of an invoice from its terms text (BT-20, or the text layer's terms lines) and due date.
+    Read Skonto days beyond the net days are a misread (the terms would not pass an invoice's checks):
+    the net days are dropped then, the reviewer corrects them."""
+    if not (text or due):
+        return None
+    percent, days = skonto(text)
+    net = net_days(text)
+    if net is not None and days is not None and days > net:
+        net = None
+    return ExtractedPaymentTerms(due_date=due, skonto_percent=percent, skonto_days=days, net_days=net,
+                                 text=text[:500] if text else None)
 
 
 def _party(bg: Any) -> Party:
@@ -387,7 +426,6 @@ def to_facts(terms: dict[str, Any]) -> InvoiceFacts:
 def to_extraction(invoice: EInvoice, facts: InvoiceFacts) -> Extraction:
     terms = invoice.terms
     seller = facts.seller
-    percent, days = skonto(_str(terms.get("BT-20")))
     due = _str(terms.get("BT-9"))
     iban = compact_id(terms.get("BT-84"))
     lines = [LineItem(description=_str(line.get("BT-153")) or _str(line.get("BT-154")),
@@ -401,8 +439,7 @@ def to_extraction(invoice: EInvoice, facts: InvoiceFacts) -> Extraction:
         invoice_number=facts.invoice_number, invoice_date=facts.invoice_date, due_date=due,
         total_net=facts.total_net, total_tax=facts.total_tax, total_gross=facts.total_gross,
         currency=facts.currency, line_items=lines,
-        payment_terms=ExtractedPaymentTerms(due_date=due, skonto_percent=percent, skonto_days=days,
-                                   text=_str(terms.get("BT-20"))) if (due or terms.get("BT-20")) else None,
+        payment_terms=payment_terms(_str(terms.get("BT-20")), due),
         reference_text=_str(terms.get("BT-83")), raw_markdown=markdown(invoice, facts))
 
 

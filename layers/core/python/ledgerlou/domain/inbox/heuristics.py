@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from ledgerlou.domain.inbox.facts import InvoiceFacts, Item, Party, TaxLine
-from ledgerlou.models.inbox import ExtractedPaymentTerms, Extraction, LineItem, VendorAddress
+from ledgerlou.models.inbox import Extraction, LineItem, VendorAddress
 
 CENT = Decimal("0.01")
 T = TypeVar("T")
@@ -26,21 +26,32 @@ T = TypeVar("T")
 # an amount: German 1.234,56 / 1234,56, or English 1,234.56 / 1234.56; optional minus and currency
 _AMOUNT = re.compile(r"(?<![\d.,])(-?\s?(?:\d{1,3}(?:\.\d{3})+|\d+),\d{2}|-?\s?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2})"
                      r"(?!\d|[.,]\d)")  # not the "15.03" of a date 15.03.2018
-_DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
+# 15.01.2026 / 15.01.26, 2026-01-15, and the French and British 15/01/2026 (a four-digit year only: 12/345/67890
+# is a Steuernummer)
+_DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\b|\b(\d{4})-(\d{2})-(\d{2})\b|"
+                   r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
 
 _NUMBER_LABEL = re.compile(
     r"(?:Rechnungs?[\s-]*(?:nummer|nr\.?|no\.?)|Rechnung\s+(?:Nr\.?|Nummer)|Beleg[\s-]*(?:nummer|nr\.?)|"
     r"Invoice\s*(?:No\.?|Number|#)|Facture\s*(?:N°|No\.?))\s*[:#.]?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]{1,34})",
     re.IGNORECASE)
+# A title line that is the document's name and its number: "Rechnung RE-2026-0042", "Facture FA-2017-0010"
+_TITLE_NUMBER = re.compile(r"^\s*(?:Rechnung|Gutschrift|Facture|Avoir|Invoice|Credit\s+note)\s+"
+                           r"(?:N[°ºo]\.?|Nr\.?|#)?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]{2,34})\s*$", re.IGNORECASE)
 # "Handelsrechnung (380) … Nr. 471102": a bare "Nr." counts on a line that says Rechnung
 _BARE_NUMBER = re.compile(r"(?:^|\s)Nr\.?\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]{2,34})")
 _INVOICE_DATE_LABEL = re.compile(r"Rechnungsdatum|Belegdatum|Ausstellungsdatum|Invoice\s+date|issued\s+at|"
-                                 r"(?<![A-Za-zäöü])Datum(?![A-Za-zäöü])|(?<![A-Za-z])Date(?![A-Za-z ]*(?:of|de)\s)",
-                                 re.IGNORECASE)
+                                 r"Date\s+de\s+(?:la\s+)?factur(?:e|ation)|Date\s+d['’]émission|"
+                                 r"(?<![A-Za-zäöü])Datum(?![A-Za-zäöü])|"
+                                 r"(?<![A-Za-z])Date(?![A-Za-z ]*(?:of|de)\s)(?!\s+d['’])", re.IGNORECASE)
 _DELIVERY_LABEL = re.compile(r"Leistungsdatum|Lieferdatum|Liefertag|Leistungstag|Date\s+of\s+delivery|"
+                             r"Date\s+de\s+livraison|"
                              r"Delivery\s+date|Leistung\s+erbracht\s+am|geliefert\s+am", re.IGNORECASE)
 _PERIOD_LABEL = re.compile(r"Leistungszeitraum|Abrechnungszeitraum|Lieferzeitraum|Service\s+period", re.IGNORECASE)
+_TERMS = re.compile(r"Skonto|zahlbar|Zahlungsziel|netto\s+Kasse|Tage\S*\s+netto|ohne\s+Abzug|Zahlungsbedingung",
+                    re.IGNORECASE)
 _DUE_LABEL = re.compile(r"Fällig(?:keit|keitsdatum)?|zahlbar\s+bis|Zahlungsziel|Due\s+date|remit\s+until|"
+                        r"Date\s+d['’]échéance|(?<![A-Za-z])[ÉE]ch[ée]ance|"
                         r"payable\s+until|spätestens\s+(?:am|bis)", re.IGNORECASE)
 _VAT_ID = re.compile(r"\b([A-Z]{2}\s?(?:[0-9A-Z]\s?){8,12})\b")
 _VAT_LABEL = re.compile(r"USt\.?[\s-]*Id(?:ent)?\.?[\s-]*(?:Nr\.?|Nummer)?|UID|VAT[\s-]*(?:ID|No\.?|Reg)|"
@@ -87,6 +98,8 @@ def parse_date(match: re.Match[str]) -> str | None:
     try:
         if match.group(4):
             return date(int(match.group(4)), int(match.group(5)), int(match.group(6))).isoformat()
+        if match.group(7):
+            return date(int(match.group(9)), int(match.group(8)), int(match.group(7))).isoformat()
         year = int(match.group(3))
         year = year + 2000 if year < 100 else year
         return date(year, int(match.group(2)), int(match.group(1))).isoformat()
@@ -300,6 +313,9 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
     if not any(re.search(r"\d", n) for _, n in numbers):
         numbers = [(i, m.group(1)) for i, line in enumerate(flat) if re.search(r"rechnung|invoice", line, re.IGNORECASE)
                    for m in [_BARE_NUMBER.search(line)] if m]
+    if not any(re.search(r"\d", n) for _, n in numbers):
+        numbers = [(i, m.group(1)) for i, line in enumerate(flat) for m in [_TITLE_NUMBER.match(line)]
+                   if m and not _DATE.fullmatch(m.group(1))]
     invoice_number = next((n.rstrip(".:") for _, n in numbers if re.search(r"\d", n)), None)
 
     invoice_dates = _after_label(flat, _INVOICE_DATE_LABEL, _dates)
@@ -347,11 +363,11 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
     buyer = _buyer(lines, seller)
     items = _items(lines)
     currency = "EUR" if ("€" in text or "EUR" in text) else None
-    terms_line = next((line.strip() for line in flat if re.search(r"Skonto|zahlbar|Zahlungsziel|netto\s+Kasse", line,
-                                                                    re.IGNORECASE)), None)
-    from ledgerlou.domain.inbox.einvoice import skonto
-
-    percent, days = skonto(terms_line)
+    # The terms may take several lines ("Zahlbar innerhalb 30 Tagen netto." / "2 % Skonto bei Zahlung …"):
+    # the first few lines that speak of them, read as one text
+    terms_lines = [line.strip() for line in flat if _TERMS.search(line)][:4]
+    terms_text = " ".join(terms_lines) or None
+    from ledgerlou.domain.inbox.einvoice import payment_terms
     facts = InvoiceFacts(
         seller=seller, buyer=buyer, invoice_number=invoice_number, invoice_date=invoice_date,
         type_code="381" if _CREDIT_TITLE.search(text) else "380", delivery_date=delivery_date,
@@ -365,9 +381,7 @@ def read(text: str) -> tuple[Extraction, InvoiceFacts]:
         total_tax=total_tax, total_gross=total_gross, currency=currency,
         line_items=[LineItem(description=i.description, quantity=i.quantity, unit_price=i.unit_price,
                              net_amount=i.net) for i in items],
-        payment_terms=ExtractedPaymentTerms(due_date=due_date, skonto_percent=percent, skonto_days=days,
-                                            text=terms_line)
-        if (due_date or terms_line) else None,
+        payment_terms=payment_terms(terms_text, due_date),
         reference_text=invoice_number, raw_markdown=text)
     return extraction, facts
 

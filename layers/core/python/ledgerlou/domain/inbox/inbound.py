@@ -7,9 +7,12 @@ document (original bytes, SHA-256: domain/documents/archive.py) and an inbox ite
 an ``accepted`` log entry; each refused file gets a ``rejected`` entry and stores nothing; a mail without
 any file gets one ``skipped`` entry. Then the items are queued for the OCR worker.
 
-Redelivery (SES retries a failed asynchronous invocation): the ids of items and log entries derive from
-the message id and the part's position, so a second run finds them and stores nothing twice; items still
-``received`` are queued again (the worker is idempotent).
+Redelivery (Lambda retries a failed or timed-out asynchronous invocation twice; SES may invoke more than
+once): the ids of documents, items and log entries derive from (tenant, SES message id, the part's
+position), and each is written only if absent (a conditional PutItem; S3 ``IfNoneMatch``). A second run,
+after the first died anywhere or while it still runs, writes what the first did not and nothing twice:
+one document, one item and one ``accepted`` entry per attachment. Items still ``received`` are queued
+again (the worker is idempotent); a redelivery is in the function's log, not a second log entry.
 
 A recipient that is no tenant's address has no tenant to log under: it is logged to the function's log
 (CloudWatch, with the SES message id) and counted (metric InboundUnknownRecipient); the raw MIME expires
@@ -19,6 +22,7 @@ with the inbound bucket's lifecycle rule. Nothing is written to the table for it
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +97,11 @@ def handle_record(record: dict[str, Any]) -> Outcome:
     return out
 
 
+def part_document_id(tenant: str, message_id: str, part: int) -> str:
+    """The document id of a mail's part: the same on every delivery of the message."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ledgerlou:inbound:{tenant}:{message_id}:part-{part}"))
+
+
 def _ms(timestamp: str) -> int:
     try:
         return int(dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000)
@@ -123,28 +132,35 @@ def _ingest(tenant: str, parsed: mail.Mail, message_id: str, ms: int, sender: st
     queued: list[dict[str, str]] = []
     for n, part in enumerate(parsed.parts):
         inbox_id = ids.derived(ms, message_id, tenant, f"part-{n}", "item")
-        existing = item_store.get(tenant, inbox_id)
-        if existing is not None:  # a redelivered receipt: stored already
-            if existing.status == "received":
-                queued.append({"tenant_id": tenant, "inbox_id": inbox_id})
-            out.accepted.append((tenant, inbox_id))
-            continue
-        try:
-            doc = archive.upload(tenant, part.data, part.name, ACTOR)
-        except DomainError as ex:  # the document store's own checks (size, type): refused, nothing stored
-            _log(tenant, ms, message_id, f"part-{n}", sender, subject, part.name, "rejected", ex.message)
-            out.rejected.append((tenant, part.name, ex.message))
-            continue
-        now = now_iso()
         entry_id = ids.derived(ms, message_id, tenant, f"part-{n}", "log")
-        item_store.put(item_store.new_item(
-            tenant, inbox_id=inbox_id, document_id=doc.id, status="received", original_name=doc.original_name,
-            mime_type=doc.mime_type, source="email", source_email=sender, source_subject=subject,
-            message_id=message_id, log_id=entry_id, created_at=now, updated_at=now))
-        _log(tenant, ms, message_id, f"part-{n}", sender, subject, doc.original_name, "accepted",
-             f"stored as document {doc.id} ({doc.mime_type}, sha256 {doc.sha256[:12]}…), queued for extraction",
-             document_id=doc.id, inbox_id=inbox_id)
-        queued.append({"tenant_id": tenant, "inbox_id": inbox_id})
+        item = item_store.get(tenant, inbox_id)
+        if item is None:
+            try:
+                doc = archive.upload(tenant, part.data, part.name, ACTOR,
+                                     doc_id=part_document_id(tenant, message_id, n))
+            except DomainError as ex:  # the document store's own checks (size, type): refused, nothing stored
+                _log(tenant, ms, message_id, f"part-{n}", sender, subject, part.name, "rejected", ex.message)
+                out.rejected.append((tenant, part.name, ex.message))
+                continue
+            now = now_iso()
+            new = item_store.new_item(
+                tenant, inbox_id=inbox_id, document_id=doc.id, status="received", original_name=doc.original_name,
+                mime_type=doc.mime_type, source="email", source_email=sender, source_subject=subject,
+                message_id=message_id, log_id=entry_id, created_at=now, updated_at=now)
+            item = new if item_store.put(new) else item_store.get(tenant, inbox_id)  # else: a run beside this one
+            if item is None:
+                raise RuntimeError(f"inbox item {inbox_id} was neither written nor found")  # retried by Lambda
+            digest = f", sha256 {doc.sha256[:12]}…"
+        else:
+            digest = ""
+            logger.info("redelivered mail part stored already", extra={
+                "ses_message_id": message_id, "inbox_id": inbox_id, "status": item.status})
+        # written only if absent: the entry of an item whose first run died before it
+        _log(tenant, ms, message_id, f"part-{n}", sender, subject, item.original_name, "accepted",
+             f"stored as document {item.document_id} ({item.mime_type}{digest}), queued for extraction",
+             document_id=item.document_id, inbox_id=inbox_id)
+        if item.status == "received":
+            queued.append({"tenant_id": tenant, "inbox_id": inbox_id})
         out.accepted.append((tenant, inbox_id))
     if queued:
         queue.enqueue_ocr(queued)

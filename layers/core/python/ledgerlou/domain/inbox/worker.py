@@ -1,7 +1,10 @@
 """The OCR worker's work: one queued inbox item → its extraction, vendor match and §14 checks.
 
 ``received`` → ``processing`` → ``extracted`` (or ``failed``; or ``rejected`` as a duplicate). Idempotent
-per message and item: an item past ``processing`` is done, and a redelivered message finds it so.
+per message and item: an item past ``processing`` is done, and a redelivered message finds it so; a copy
+delivered while the first still runs (or after it died) extracts again and writes the same: the XML
+document under an id derived from the item, the item's result by a conditional update from
+``processing``, the duplicate claim by the item's own id.
 Deterministic failures (the extraction's typed 4xx errors: unreadable or unsafe input) end the item as
 ``failed`` at once; anything else (a throttle, a crash) raises so that SQS retries the message, and the
 last attempt (``MAX_RECEIVES``, the queue's maxReceiveCount) marks the item failed before the message
@@ -12,6 +15,7 @@ and so reaches the DLQ alone: the other records of its batch succeed (partial ba
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from ledgerlou.domain.documents import archive
@@ -44,6 +48,12 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def einvoice_document_id(tenant: str, inbox_id: str) -> str:
+    """The id of an item's e-invoice XML document: the same for every delivery of its message, so that a
+    second worker (SQS delivers at least once; a copy may run beside the first) stores no second XML."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ledgerlou:inbox:{tenant}:{inbox_id}:einvoice"))
 
 
 def duplicate_key(vendor: dict[str, Any] | None, extraction: dict[str, Any]) -> str | None:
@@ -115,7 +125,8 @@ def _extract(tenant: str, item: item_store.InboxItem) -> str:
         # The XML of a ZUGFeRD/Factur-X PDF is the invoice (the XML prevails over the picture): kept as its own
         # document, the original the booking links (review.approve).
         stem = item.original_name.rsplit(".", 1)[0]
-        einvoice_doc = archive.upload(tenant, result.einvoice_xml, f"{stem}.xml", ACTOR).id
+        einvoice_doc = archive.upload(tenant, result.einvoice_xml, f"{stem}.xml", ACTOR,
+                                      doc_id=einvoice_document_id(tenant, item.inbox_id)).id
     now = now_iso()
     changes: dict[str, Any] = {
         "ocr_extraction": dumps(extracted), "ocr_raw": dumps(plain(result.ocr_raw) or {}),

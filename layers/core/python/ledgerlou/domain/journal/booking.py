@@ -271,6 +271,19 @@ def _check_duplicates(ctx: Caller, state: JournalState, intents: list[Intent]) -
                                    details=[{"field": "skip_duplicate_check", "issue": f"duplicate of intent {owner}"}])
 
 
+def _check_derived_ids(ctx: Caller, state: JournalState, intent_ids: list[str]) -> None:
+    """409 DUPLICATE_BOOKING if a caller's derived intent id is in the journal already: a derived id names
+    one booking (a payment run's completion, a review case's incoming invoice), so a retry that reaches
+    the append a second time is refused here, against the state the block builds on, whatever the
+    caller checked before. The tail holds the blocks after the watermark, the projection those up to it."""
+    from ledgerlou.store.journal import projections
+
+    for intent_id in intent_ids:
+        if intent_id in state.tail.intents or projections.get_intent(ctx.tenant_id, intent_id) is not None:
+            raise DuplicateBooking(f"Intent {intent_id} is booked already.",
+                                   details=[{"field": "intent_id", "issue": "booked already"}])
+
+
 # ------------------------------------------------------------------------------------------ writing
 def _mirrored(e: Entry) -> Entry:
     """The entry with debit and credit swapped, marked ``mirrored`` (a credit note books as a Storno does)."""
@@ -342,6 +355,8 @@ def post_bookings(ctx: Caller, requests: list[BookingRequest], source: str = "ap
     def build(state: JournalState) -> Draft:
         _check_locks(state, [i.booking_date for i in intents])
         _check_duplicates(ctx, state, intents)
+        if intent_ids:
+            _check_derived_ids(ctx, state, [i for i in intent_ids if i])
         if check is not None:
             check(state)
         return Draft("bookings", intent_items, [[e.to_item() for e in es] for es in entries])

@@ -274,16 +274,22 @@ class Prepared:
 
 
 def create(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
-           appender: ledger.Appender | None = None) -> dict[str, Any]:
-    prepared = prepare(ctx, side, body, partner_id)
+           appender: ledger.Appender | None = None, *, invoice_id: str | None = None,
+           intent_id: str | None = None) -> dict[str, Any]:
+    """``invoice_id`` and ``intent_id``: a caller's derived ids (an inbox review case books its invoice
+    under ids derived from the case, so that a retry finds it and the journal refuses a second one);
+    default random."""
+    prepared = prepare(ctx, side, body, partner_id, invoice_id)
     if prepared.booking is None:
         return _create_linked(ctx, side, body, prepared.record, prepared.credit_note, appender)
-    [intent_id] = post(ctx, [prepared], appender)
-    return {"id": prepared.record["id"], "intent_id": intent_id, "status": "open"}
+    [booked] = post(ctx, [prepared], appender, [intent_id] if intent_id else None)
+    return {"id": prepared.record["id"], "intent_id": booked, "status": "open"}
 
 
-def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender | None = None) -> list[str]:
-    """Book prepared invoices as one journal block (one intent each; all or none)."""
+def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender | None = None,
+         intent_ids: list[str] | None = None) -> list[str]:
+    """Book prepared invoices as one journal block (one intent each; all or none); ``intent_ids``: the
+    callers' derived intent ids (refused by the append when booked already)."""
     records = [p.record for p in prepared]
 
     keys = [(r["side"], r["number_scope"], r["invoice_number"]) for r in records]
@@ -304,11 +310,13 @@ def post(ctx: AuthContext, prepared: list[Prepared], appender: ledger.Appender |
     bookings = [p.booking for p in prepared if p.booking is not None]
     posted = journal_booking.post_bookings(ctx, bookings, "api" if len(bookings) == 1 else "batch", appender,
                                    annotate=[{"invoice": r} for r in records], check=check,
-                                   mirror=[p.credit_note for p in prepared], lookup=prepared[0].lookup)
+                                   mirror=[p.credit_note for p in prepared], lookup=prepared[0].lookup,
+                                   intent_ids=intent_ids)
     return [intent_id for intent_id, _count in posted]
 
 
-def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) -> Prepared:
+def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str,
+            invoice_id: str | None = None) -> Prepared:
     """Every check that needs no journal state: partner, currency, lines, accounts, tax codes, totals.
     The partner and the lines' tax codes are read in one BatchGetItem."""
     scope = partner_id.lower() if side.numbers_per_partner else None
@@ -331,7 +339,7 @@ def prepare(ctx: AuthContext, side: Side, body: InvoiceBase, partner_id: str) ->
     rate = body.exchange_rate if currency != ctx.base_currency else None
     credit_note = body.type == "credit_note"
     record: dict[str, Any] = {
-        "id": str(uuid.uuid4()), "side": side.code, "type": body.type, "partner_id": partner.partner_id,
+        "id": invoice_id or str(uuid.uuid4()), "side": side.code, "type": body.type, "partner_id": partner.partner_id,
         "partner_name": partner.name, "partner_number": str(int(partner.number)),
         "number_scope": scope,
         "invoice_number": body.invoice_number, "invoice_date": body.invoice_date.isoformat(),

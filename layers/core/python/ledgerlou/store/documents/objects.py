@@ -30,8 +30,14 @@ def put_new(tenant_id: str, item: DocumentItem) -> None:
     put_unique(item, InternalError("Document id collision."))  # a fresh UUID: never a caller's conflict
 
 
-def get(tenant_id: str, doc_id: str) -> DocumentItem | None:
+def put_if_absent(tenant_id: str, item: DocumentItem) -> bool:
+    """Write a document whose id the caller derived; False when that id exists already (a retry's)."""
+    item.PK, item.SK = _pk(tenant_id), item.doc_id
+    return put_unique(item)
+
+
+def get(tenant_id: str, doc_id: str, consistent: bool = False) -> DocumentItem | None:
     try:
-        return DocumentItem.get(_pk(tenant_id), doc_id)
+        return DocumentItem.get(_pk(tenant_id), doc_id, consistent_read=consistent)
     except DoesNotExist:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from ledgerlou.store.base import TableModel, tenant_pk, update_if
@@ -29,6 +29,9 @@ class ReviewCase(TableModel):
     invoice_id = UnicodeAttribute(null=True)
     intent_id = UnicodeAttribute(null=True)
     rejected_reason = UnicodeAttribute(null=True)
+    # An approve in progress (domain/inbox/review.py): its token, and until when (epoch seconds) it may run
+    approving_token = UnicodeAttribute(null=True)
+    approving_until = NumberAttribute(null=True)
 
 
 def pk(tenant_id: str) -> str:
@@ -58,8 +61,25 @@ def query(tenant_id: str, queue_state: str | None, limit: int, offset: int) -> l
     return out
 
 
+def _actions(changes: dict[str, Any]) -> list[Any]:
+    return [getattr(ReviewCase, k).set(v) if v is not None else getattr(ReviewCase, k).remove()
+            for k, v in changes.items()]
+
+
 def update_open(case: ReviewCase, **changes: Any) -> bool:
-    """Change an open case (False when it is no longer open: approved or rejected meanwhile)."""
-    actions = [getattr(ReviewCase, k).set(v) if v is not None else getattr(ReviewCase, k).remove()
-               for k, v in changes.items()]
-    return update_if(case, actions, ReviewCase.queue_state == "open")
+    """Change an open case that no approve holds (False when it is approved, rejected or being approved
+    meanwhile)."""
+    return update_if(case, _actions(changes),
+                     (ReviewCase.queue_state == "open") & ReviewCase.approving_token.does_not_exist())
+
+
+def claim(case: ReviewCase, token: str, until: int) -> bool:
+    """Take an open case for one approve (False when it is not open or another approve holds it)."""
+    return update_if(case, _actions({"approving_token": token, "approving_until": until}),
+                     (ReviewCase.queue_state == "open") & ReviewCase.approving_token.does_not_exist())
+
+
+def update_claimed(case: ReviewCase, token: str, **changes: Any) -> bool:
+    """Change an open case that the approve of ``token`` holds (False when it does not hold it any more)."""
+    return update_if(case, _actions(changes),
+                     (ReviewCase.queue_state == "open") & (ReviewCase.approving_token == token))
