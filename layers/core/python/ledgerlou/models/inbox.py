@@ -219,6 +219,8 @@ class ReviewCasePatch(StrictModel):
                                  "vendor_name": "Lieferant GmbH", "invoice_number": "RE-2026-0042",
                                  "invoice_date": "2026-01-15", "total_net": "100.00", "total_tax": "19.00",
                                  "total_gross": "119.00", "reference_text": "Bestellung 4711",
+                                 "payment_terms": {"skonto_percent": "2.00", "skonto_days": 10, "net_days": 30,
+                                                   "text": "2 % Skonto innerhalb 10 Tagen, 30 Tage netto"},
                                  "line_items": [{"description": "Büromaterial", "net_amount": "100.00",
                                                  "tax_rate": "19", "tax_code": "VSt19", "account": "4930"}]}})
 
