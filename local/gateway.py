@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ledgerlou import errors
 
-from local import template
+from local import iam, template
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -64,6 +64,9 @@ class Gateway:
         self.authorizer_id = template.authorizer_function()
         self._handlers: dict[str, Handler] = {}
         self._locks: dict[str, threading.Lock] = {lid: threading.Lock() for lid in self.functions}
+        # Every function's AWS calls are checked against its policy in template.yaml (local.iam;
+        # LEDGERLOU_LOCAL_IAM=0 turns that off): a missing permission fails here, not first on AWS.
+        iam.install()
 
     def handler(self, logical_id: str) -> Handler:
         if logical_id not in self._handlers:
@@ -75,7 +78,8 @@ class Gateway:
         return self._handlers[logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        with self._locks[logical_id]:
+        # the init (the module's import) runs under the function's role too, as on AWS
+        with self._locks[logical_id], iam.running(logical_id):
             # the function's own Timeout from template.yaml: the import worker has 120 s, the API 29 s
             return self.handler(logical_id)(event, LambdaContext(logical_id, self.functions[logical_id].timeout_s))
 

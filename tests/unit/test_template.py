@@ -153,3 +153,34 @@ def test_given_the_template_then_the_http_api_has_no_cors_and_no_function_answer
     from ledgerlou.api.resolver import make_resolver
 
     assert make_resolver()._cors is None
+
+
+# A journal block's partition (store/journal/blocks.py): what is booked is never deleted (GoBD).
+JOURNAL_PK = "T#0f8fad5b-d9cb-469f-a165-70867728950e#JOURNAL"
+# The actions that can delete an item: DeleteItem, and BatchWriteItem, whose DeleteRequests IAM authorises as
+# dynamodb:BatchWriteItem like its puts — only a LeadingKeys condition keeps either off the journal.
+DELETING_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+def test_given_the_template_then_no_function_may_delete_or_batch_write_without_a_leading_keys_condition() -> None:
+    from local import iam
+
+    for lid in template.functions():
+        for st in iam.policy(lid):
+            if st.effect != "Allow" or not any(st.matches_action(a) for a in DELETING_ACTIONS):
+                continue
+            assert st.leading_keys is not None, f"{lid}: {st.actions} without a dynamodb:LeadingKeys condition"
+            qualifier, operator, patterns = st.leading_keys
+            # ForAnyValue would allow a batch as soon as one of its keys matched
+            assert (qualifier, operator) == ("ForAllValues", "StringLike"), f"{lid}: {qualifier}:{operator}"
+            assert all(p.startswith("T#*#") and p != "T#*" for p in patterns), f"{lid}: untenanted {patterns}"
+
+
+def test_given_the_template_then_no_function_may_delete_or_batch_write_a_journal_block() -> None:
+    from local import iam
+
+    table = iam.arn("LedgerTable")
+    for lid in template.functions():
+        for action in DELETING_ACTIONS:
+            request = iam.Request(action, table, (JOURNAL_PK,))
+            assert not iam.allowed(iam.policy(lid), request), f"{lid} may {action} on the journal"
