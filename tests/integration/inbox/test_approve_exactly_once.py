@@ -257,3 +257,40 @@ def test_given_an_invoice_booked_under_a_derived_intent_id_then_the_journal_refu
     assert [i["invoice_number"] for i in _invoices(client)] == ["A-1"]
     with pytest.raises(DuplicateBooking):
         invoices.create(ctx, PAYABLES, body("A-3"), vendor_id, intent_id=intent_id)
+
+
+def test_given_an_approve_booking_the_case_then_get_shows_it_approving_and_not_after(
+        client: Any, aws: dict[str, str], ocr_worker: Any, monkeypatch: Any) -> None:
+    from ledgerlou.domain.inbox import review
+    from ledgerlou.domain.receivables import invoices
+
+    case_id = _open_case(client, aws, ocr_worker)
+    assert client.get(f"/v1/invoice-review-cases/{case_id}").json()["approving"] is False
+    ctx = _ctx(client)
+    create, seen = invoices.create, []
+
+    def looking(*args: Any, **kwargs: Any) -> Any:
+        # a reader asks while the approve books
+        seen.append(review.view(review.require(ctx, case_id)))
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(invoices, "create", looking)
+    review.approve(ctx, case_id)
+    # Then during the booking the case said so; afterwards it is approved and no longer approving
+    assert seen[0]["queue_state"] == "open" and seen[0]["approving"] is True
+    after = client.get(f"/v1/invoice-review-cases/{case_id}").json()
+    assert after["queue_state"] == "approved" and after["approving"] is False
+
+
+def test_given_an_approver_that_died_then_its_ended_claim_does_not_show_as_approving(
+        client: Any, aws: dict[str, str], ocr_worker: Any, monkeypatch: Any) -> None:
+    from ledgerlou.domain.inbox import review
+    from ledgerlou.store.inbox import cases as case_store
+
+    case_id = _open_case(client, aws, ocr_worker)
+    _die_on_approved(monkeypatch, case_store)
+    with pytest.raises(TimeoutError):
+        review.approve(_ctx(client), case_id)
+    assert client.get(f"/v1/invoice-review-cases/{case_id}").json()["approving"] is True
+    _claims_ended(monkeypatch, review)
+    assert client.get(f"/v1/invoice-review-cases/{case_id}").json()["approving"] is False

@@ -183,6 +183,8 @@ class ReviewCaseOut(ExactOut):
     rejected_reason: str | None = None
     document_type: str | None = Field(default=None, description="The extraction's document type (invoice, "
                                                                 "credit_note …): a credit note is booked as one")
+    approving: bool = Field(default=False, description="An approve is booking the case right now: PATCH, reject "
+                                                       "and another approve answer 409 INVALID_STATE until it ends")
 
 
 class ReviewLineIn(StrictModel):

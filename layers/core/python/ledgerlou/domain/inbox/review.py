@@ -75,6 +75,10 @@ def view(case: store.ReviewCase) -> dict[str, Any]:
         "created_at": case.created_at, "updated_at": case.updated_at, "invoice_id": case.invoice_id,
         "intent_id": case.intent_id, "rejected_reason": case.rejected_reason,
         "document_type": case.document_type,
+        # an approve holds the case (its claim is live): PATCH, reject and another approve answer 409 until
+        # it ends; a claim past its deadline is a dead request's, settled by the next call
+        "approving": bool(case.approving_token) and case.queue_state == "open"
+        and float(case.approving_until or 0) > _now(),
     }
 
 
