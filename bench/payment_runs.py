@@ -226,7 +226,10 @@ def large_run_figures(n: int = 1000) -> dict[str, Any]:
         caller = api_keys.authenticate(tenant.admin_key)
         assert caller is not None
         ctx = AuthContext.of(caller)
-        _key, token = api_keys.create(caller, "Prokura", ["payables:read", "payables:write"])
+        # Another person's key (four-eyes compares persons: a key the admin key made would be the
+        # admin key's own); its approval resolves one key record to its user
+        _key, token = api_keys.issue(tenant.tenant_id, "Prokura", ["payables:read", "payables:write"],
+                                     created_by="user:bench-prokuristin")
         approver_caller = api_keys.authenticate(token)
         assert approver_caller is not None
         approver = AuthContext.of(approver_caller)

@@ -1,7 +1,8 @@
 """e2e: a payment run over HTTP against `python -m local` (what `make run` starts): vendor and incoming
-invoice with Skonto, create, four-eyes approval by a second key, export (the SEPA file valid against
-both XSDs), completion (the invoice paid), and the statement's batch debit, imported from a camt.053 the
-test writes, reconciled to the completion booking with candidate_kind booking."""
+invoice with Skonto, create, four-eyes approval (refused to a key the creating key made, given by an
+invited user), export (the SEPA file valid against both XSDs), completion (the invoice paid), and the
+statement's batch debit, imported from a camt.053 the test writes, reconciled to the completion
+booking with candidate_kind booking."""
 
 from __future__ import annotations
 
@@ -17,6 +18,25 @@ from tests.e2e.conftest import KEY, Server
 from tests.e2e.test_receivables_http import eventually
 
 pytestmark = pytest.mark.e2e
+
+
+def _mailed_token(to: str) -> str:
+    """The setup token of the invitation the runtime wrote: into the outbox the server inherited from
+    the test session (tests/conftest.py sets LEDGERLOU_OUTBOX_DIR; tests/e2e/test_people_http.py reads
+    the runtime's own default instead)."""
+    import os
+    import re
+    from email import policy
+    from email.parser import BytesParser
+    from pathlib import Path
+
+    parser = BytesParser(policy=policy.default)
+    outbox = Path(os.environ["LEDGERLOU_OUTBOX_DIR"])
+    mails = [m for m in (parser.parsebytes(p.read_bytes()) for p in sorted(outbox.glob("*.eml")))
+             if m["To"] == to]
+    match = re.search(r"token=([A-Za-z0-9_-]+)", mails[-1].get_content())
+    assert match
+    return match.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +79,24 @@ def test_given_the_local_runtime_then_a_payment_run_goes_from_draft_to_completed
     assert status == 201 and run["status"] == "draft" and run["total_amount"] == 1166.2, run
     status, refused = server.call("POST", f"/v1/payment-runs/{run['id']}/approve")
     assert status == 403 and refused["error"]["code"] == "FOUR_EYES_REQUIRED"
+    # a key the demo key makes is the demo key's own (four-eyes compares persons): refused as well
     status, key = server.call("POST", "/v1/api-keys", {"label": "Freigabe", "scopes": ["payables:write",
                                                                                        "payables:read"]})
     assert status == 201, key
-    status, approved = server.call("POST", f"/v1/payment-runs/{run['id']}/approve", token=key["key"])
+    status, refused = server.call("POST", f"/v1/payment-runs/{run['id']}/approve", token=key["key"])
+    assert status == 403 and "through an API key they created" in refused["error"]["message"], refused
+    # another person: a user the demo key invites, logged in
+    email = f"prokura-{uuid.uuid4().hex[:8]}@muster.de"  # the outbox is the test session's: one mail to it
+    status, user = server.call("POST", "/v1/users", {"email": email, "name": "Paula",
+                                                     "scopes": ["payables:write", "payables:read"]})
+    assert status == 201, user
+    status, body = server.call("POST", "/v1/auth/setup-password", {"token": _mailed_token(email),
+                                                                   "password": "ein langes Passwort"}, token=None)
+    assert status == 200, body
+    status, session = server.call("POST", "/v1/auth/login", {"email": email,
+                                                             "password": "ein langes Passwort"}, token=None)
+    assert status == 200, session
+    status, approved = server.call("POST", f"/v1/payment-runs/{run['id']}/approve", token=session["token"])
     assert status == 200 and approved["status"] == "approved", approved
     status, exported = server.call("POST", f"/v1/payment-runs/{run['id']}/export")
     assert status == 200, exported

@@ -50,10 +50,46 @@ def invoice(client: Any, vendor_id: str, number: str, gross: str = "119.00", due
     return resp.json()  # type: ignore[no-any-return]
 
 
+PASSWORD = "korrekt Pferd Batterie"
+
+
+def person(client: Any, make_client: Any, scopes: list[str], name: str = "Paula Prokuristin") -> tuple[Any, str]:
+    """Another person of the tenant: a user invited by ``client``, password set from the mailed token,
+    logged in. Their session's client and their actor id (``user:<id>``)."""
+    import os
+    import re
+    import uuid
+    from email import policy
+    from email.parser import BytesParser
+    from pathlib import Path
+
+    email = f"{uuid.uuid4().hex[:10]}@muster.de"  # the outbox outlives the test: one mail to this address
+    user = client.post("/v1/users", {"email": email, "name": name, "scopes": scopes})
+    assert user.status == 201, user.body
+    parser = BytesParser(policy=policy.default)
+    [mail] = [m for m in (parser.parsebytes(p.read_bytes())
+                          for p in Path(os.environ["LEDGERLOU_OUTBOX_DIR"]).glob("*.eml")) if m["To"] == email]
+    match = re.search(r"token=([A-Za-z0-9_-]+)", mail.get_content())
+    assert match, mail.get_content()
+    setup = client.post("/v1/auth/setup-password", {"token": match.group(1), "password": PASSWORD}, token=None)
+    assert setup.status == 200, setup.body
+    login = client.post("/v1/auth/login", {"email": email, "password": PASSWORD}, token=None)
+    assert login.status == 200, login.body
+    return make_client(login.json()["token"]), f"user:{user.json()['id']}"
+
+
 def second_actor(client: Any, make_client: Any) -> Any:
-    key = client.post("/v1/api-keys", {"label": "Prokuristin", "scopes": ["payables:read", "payables:write"]})
+    """The approver of the four-eyes rule: another person (a user's session). A key ``client`` creates
+    would not do: it is ``client``'s own key, the same person (domain/admin/api_keys.py principal_of)."""
+    session, _actor = person(client, make_client, ["payables:read", "payables:write"])
+    return session
+
+
+def key_of(actor: Any, make_client: Any, scopes: list[str], label: str = "Zahlungen") -> tuple[Any, str]:
+    """An API key ``actor`` creates: its client and its actor id (``apikey:<id>``)."""
+    key = actor.post("/v1/api-keys", {"label": label, "scopes": scopes})
     assert key.status == 201, key.body
-    return make_client(key.json()["key"])
+    return make_client(key.json()["key"]), f"apikey:{key.json()['id']}"
 
 
 def create_run(client: Any, account_id: str, invoice_ids: list[str], execution_date: str | None = None,
@@ -64,8 +100,8 @@ def create_run(client: Any, account_id: str, invoice_ids: list[str], execution_d
                                             "debtor_address": DEBTOR_ADDRESS, **fields})
 
 
-__all__ = ["IBAN", "bank", "create_run", "day", "domain_caller", "invoice", "next_weekday", "second_actor",
-           "seed_invoices", "vendor"]
+__all__ = ["IBAN", "bank", "create_run", "day", "domain_caller", "invoice", "key_of", "next_weekday", "person",
+           "second_actor", "seed_invoices", "vendor"]
 
 
 def seed_invoices(ctx: Any, n: int, vendors: int = 10, skonto: bool = True, due: int = 20) -> list[str]:

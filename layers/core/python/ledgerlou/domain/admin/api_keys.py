@@ -27,6 +27,12 @@ KEY_PREFIX = "ll_"
 KEY_RANDOM_LENGTH = 40
 _ALPHABET = string.ascii_letters + string.digits
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# How actors are named (domain/caller.py): a key's ``apikey:<key id>`` (``authenticate`` below), a
+# session's ``user:<user id>`` (domain/people/sessions.py)
+KEY_ACTOR = "apikey:"
+USER_ACTOR = "user:"
+# Keys created by keys created by keys...: how many key records ``principal_of`` reads at most
+MAX_PRINCIPAL_HOPS = 10
 
 
 def generate_key() -> str:
@@ -100,6 +106,39 @@ def create(ctx: Caller, label: str, scopes: list[str]) -> tuple[store.ApiKeyItem
         if excess:
             raise Forbidden(f"Cannot grant scopes the caller does not hold: {', '.join(excess)}.")
     return issue(ctx.tenant_id, label, requested, created_by=ctx.actor_id)
+
+
+def principal_of(tenant_id: str, actor_id: str) -> str:
+    """The person behind an actor: a user is themself; an API key is whoever created it, followed
+    through keys that created keys (one consistent GetItem per key) until a user, or a key with no
+    creator of its own — the tenant's bootstrap admin key (``created_by="system"``) is its own
+    principal. Four-eyes rules compare these, not actor ids: a key is its creator's second pair of
+    hands, not a second pair of eyes.
+
+    Bounded: after MAX_PRINCIPAL_HOPS key records, or at a key whose record is missing (another
+    tenant's, or never written), the chain stops at the furthest key it has reached — the furthest,
+    not the first, so two keys made by one missing key still count as one person. A cycle (which
+    ``create`` cannot produce: a key's creator exists before it) stops at the smallest key id in the
+    cycle, so every key in it answers the same principal.
+
+    The reads are consistent: a key created a moment ago must not pass for a person of its own."""
+    if not actor_id.startswith(KEY_ACTOR):
+        return actor_id
+    chain = [actor_id]
+    for _hop in range(MAX_PRINCIPAL_HOPS):
+        current = chain[-1]
+        item = store.get(tenant_id, current[len(KEY_ACTOR):], consistent=True)
+        if item is None:
+            return current
+        creator = item.created_by or ""
+        if creator.startswith(USER_ACTOR):
+            return creator
+        if not creator.startswith(KEY_ACTOR):
+            return current  # no creator ("system", or none recorded): the key is its own principal
+        if creator in chain:
+            return min(chain[chain.index(creator):])
+        chain.append(creator)
+    return chain[-1]
 
 
 def to_dict(item: store.ApiKeyItem) -> dict[str, object]:

@@ -1,6 +1,7 @@
 """Payment runs (Zahlungsläufe): pay due incoming invoices by one SEPA credit transfer file.
 
-States: ``draft`` → ``approved`` (four-eyes: another actor than the creator) → ``exported`` (the
+States: ``draft`` → ``approved`` (four-eyes: another person than the creator — an API key counts as
+the person who created it, see ``approve``) → ``exported`` (the
 pain.001.001.09 file is built and stored as a document of the run) → ``completed`` (one intent books
 every payment and settles every invoice of the run through ``settlements.settle``); ``cancelled`` from
 any state but ``completed``. Each change is a conditional write on the run's version, so two
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ledgerlou.domain.admin import api_keys
 from ledgerlou.domain.caller import Caller
 from ledgerlou.domain.journal import booking as journal_booking
 from ledgerlou.domain.payables import calendar, sepa
@@ -281,7 +283,10 @@ def create(ctx: Caller, body: Any) -> dict[str, Any]:
         # kept on the run record (the items live in their own records): what the list shows without them
         "skonto_amount": str(sum((Decimal(i["skonto_amount"]) for i in items), ZERO)),
         "problem_count": len(problems),
-        "created_by": ctx.actor_id, "created_at": now_iso(), "claimed": False,
+        # the person behind the creating actor, fixed now: four-eyes compares it at approval even if
+        # the key chain is later unreadable
+        "created_by": ctx.actor_id, "created_by_principal": api_keys.principal_of(ctx.tenant_id, ctx.actor_id),
+        "created_at": now_iso(), "claimed": False,
         "history": [{"status": "draft", "actor_id": ctx.actor_id, "at": now_iso()}],
     }
     store.put_run(ctx.tenant_id, run)
@@ -441,10 +446,21 @@ def _save(ctx: Caller, run: dict[str, Any], version: int, status: str, **fields:
 
 
 def approve(ctx: Caller, run_id: str) -> dict[str, Any]:
+    """Four-eyes: the approver must be another person than the creator. Actors are compared by their
+    principal (``api_keys.principal_of``): a key one made, or a key made by that key, is the same
+    person as its maker — otherwise one person would create with a key and approve with their session.
+    A run stored before principals were recorded resolves its ``created_by`` now."""
     run, version = _transition(ctx, run_id, "approve")
-    if run["created_by"] == ctx.actor_id:
-        raise FourEyesRequired("A payment run is approved by another person than the one who created it.")
-    return view(_save(ctx, run, version, "approved", approved_by=ctx.actor_id, approved_at=now_iso()))
+    creator = run.get("created_by_principal") or api_keys.principal_of(ctx.tenant_id, run["created_by"])
+    approver = api_keys.principal_of(ctx.tenant_id, ctx.actor_id)
+    if creator == approver:
+        text = "A payment run is approved by another person than the one who created it"
+        if run["created_by"] != ctx.actor_id:
+            text += (f": {run['created_by']} created it and {ctx.actor_id} approves, the same person ({creator}) "
+                     "through an API key they created")
+        raise FourEyesRequired(text + ".")
+    return view(_save(ctx, run, version, "approved", approved_by=ctx.actor_id, approved_by_principal=approver,
+                      approved_at=now_iso()))
 
 
 def cancel(ctx: Caller, run_id: str) -> dict[str, Any]:

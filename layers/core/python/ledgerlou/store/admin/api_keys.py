@@ -57,9 +57,9 @@ def put_new(item: ApiKeyItem) -> None:
     put_unique(item, collision)
 
 
-def get(tenant_id: str, key_id: str) -> ApiKeyItem | None:
+def get(tenant_id: str, key_id: str, consistent: bool = False) -> ApiKeyItem | None:
     try:
-        return ApiKeyItem.get(_pk(tenant_id), key_id)
+        return ApiKeyItem.get(_pk(tenant_id), key_id, consistent_read=consistent)
     except DoesNotExist:
         return None
 
