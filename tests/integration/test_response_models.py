@@ -24,6 +24,7 @@ from ledgerlou.models.reports import BalanceSheetRow, MonthlyRow, ProfitAndLossR
 from pydantic import BaseModel, TypeAdapter
 
 from tests.integration.bank.support import create_account, row
+from tests.integration.persons import person
 
 # Every key whose value is money, wherever it occurs in a JSON answer (FX and tax rates are not money).
 MONEY_KEYS = ("amount", "opening_balance", "closing_balance", "debit", "credit", "balance", "running_balance",
@@ -50,8 +51,8 @@ def validate(model: Any, resp: Any) -> Any:
 
 @pytest.fixture
 def approver(client: Any, make_client: Any) -> Any:
-    key = client.post("/v1/api-keys", {"label": "Steuerberaterin", "scopes": ["periods:approve", "periods:read"]})
-    return make_client(ok(key, 201).json()["key"])
+    session, _actor = person(client, make_client, ["periods:approve", "periods:read"], name="Steuerberaterin")
+    return session
 
 
 @pytest.fixture

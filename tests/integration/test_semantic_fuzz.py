@@ -25,6 +25,7 @@ import pytest
 from tests.conftest import samples_dir
 from tests.integration.documents.test_documents import multipart
 from tests.integration.journal.test_journal_malformed import ODD_VALUES, _assert_client_error, _mutate
+from tests.integration.persons import person
 
 IBAN = "DE89370400440532013000"
 SEED = os.environ.get("FUZZ_SEED", "")
@@ -130,8 +131,7 @@ PERIODS = ["2026-01", "0000-01", "0001-01", "9999-12", "2026-00", "2026-13", "20
 
 def test_given_odd_periods_when_locking_reopening_or_asking_then_never_a_server_error(
         client: Any, make_client: Any) -> None:
-    approver = make_client(client.post("/v1/api-keys", {"label": "Steuerberaterin", "scopes": [
-        "periods:approve", "periods:read"]}).json()["key"])
+    approver, _actor = person(client, make_client, ["periods:approve", "periods:read"], name="Steuerberaterin")
     for period in PERIODS:
         quoted = urllib.parse.quote(period, safe="-%")
         for action in ("soft-lock", "reopen", "lock/status", "lock"):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import samples_dir
+from tests.integration.persons import person
 
 
 def book(client: Any, date: str, debit: str, credit: str, amount: str, tax_code: str | None = None,
@@ -22,9 +23,10 @@ def book(client: Any, date: str, debit: str, credit: str, amount: str, tax_code:
 
 @pytest.fixture
 def approver(client: Any, make_client: Any) -> Any:
-    key = client.post("/v1/api-keys", {"label": "Steuerberaterin", "scopes": ["periods:approve", "periods:read",
-                                                                               "reports:read"]}).json()["key"]
-    return make_client(key)
+    # another person: a key the requester creates is the requester's own (four-eyes counts persons)
+    session, _actor = person(client, make_client, ["periods:approve", "periods:read", "reports:read"],
+                             name="Steuerberaterin")
+    return session
 
 
 def lock(client: Any, approver: Any, period: str) -> dict[str, Any]:
@@ -63,6 +65,26 @@ def test_given_a_lock_request_then_the_requester_cannot_approve_it(client: Any, 
     assert cancelled.json() == {"ok": True, "request_id": req["request_id"], "status": "cancelled"}
     assert client.get("/v1/periods/2026-01/lock/status").json()["has_pending_request"] is False
     assert approver.post(f"/v1/periods/2026-01/lock/{req['request_id']}/approve").status == 409
+
+
+def test_given_a_lock_requested_in_person_then_a_key_of_that_person_cannot_approve_it(
+        client: Any, make_client: Any, approver: Any) -> None:
+    # Given a user who requests the Festschreibung and holds an approving key they created (and one made by it)
+    user, actor = person(client, make_client, ["journal:write", "periods:read", "periods:write", "periods:approve",
+                                               "admin"], name="Buchhalterin")
+    key = user.post("/v1/api-keys", {"label": "meine", "scopes": ["periods:approve", "periods:read", "admin"]}).json()
+    own_key = make_client(key["key"])
+    nested = make_client(own_key.post("/v1/api-keys", {"label": "noch eine", "scopes": ["periods:approve"]}
+                                      ).json()["key"])
+    book(user, "2026-01-10", "4930", "1200", "10.00")
+    req = user.post("/v1/periods/2026-01/lock").json()
+    # When the user's own keys approve it, then 403 naming the person; another person's approval locks it
+    for hands in (own_key, nested):
+        refused = hands.post(f"/v1/periods/2026-01/lock/{req['request_id']}/approve")
+        assert refused.status == 403 and refused.json()["error"]["code"] == "FOUR_EYES_REQUIRED"
+        assert f"the same person ({actor})" in refused.json()["error"]["message"]
+    assert client.get("/v1/periods/2026-01/lock/status").json()["has_pending_request"] is True
+    assert approver.post(f"/v1/periods/2026-01/lock/{req['request_id']}/approve").status == 200
 
 
 def test_given_a_key_without_approve_scope_then_403(client: Any, make_client: Any) -> None:

@@ -121,7 +121,7 @@ class Forbidden(DomainError):
 
 
 class FourEyesRequired(Forbidden):
-    """A Festschreibung must be approved by another actor than its requester, a payment run by
+    """A Festschreibung must be approved by another person than its requester, a payment run by
     another person than its creator (an API key is the person who made it: api_keys.principal_of)."""
 
     code = "FOUR_EYES_REQUIRED"

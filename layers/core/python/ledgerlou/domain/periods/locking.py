@@ -205,13 +205,27 @@ def _period_hashes(tenant_id: str, period: str, state: JournalState) -> list[tup
     return sorted((n, h) for n, h in hashes.items() if n <= state.head.last_journal_number)
 
 
+def _four_eyes(ctx: Caller, requested_by: str) -> None:
+    """The approver is another person than the requester: an API key counts as the user who created it
+    (api_keys.principal_of), so nobody approves with a key the Festschreibung they requested in person,
+    or the other way round."""
+    from ledgerlou.domain.admin import api_keys
+
+    if requested_by == ctx.actor_id:
+        raise FourEyesRequired("Four-eyes principle: the requester cannot approve their own Festschreibung.")
+    person = api_keys.principal_of(ctx.tenant_id, requested_by)
+    if person == api_keys.principal_of(ctx.tenant_id, ctx.actor_id):
+        raise FourEyesRequired(f"Four-eyes principle: {requested_by} requested the Festschreibung and "
+                               f"{ctx.actor_id} approves it, the same person ({person}) through an API key "
+                               "they created.")
+
+
 def approve_lock(ctx: Caller, period: str, request_id: str,
                  appender: Appender | None = None) -> Locked:
     req = _request(ctx, period, request_id)
     if req.status != "pending":
         raise LockRequestNotPending(f"The request is {req.status}.")
-    if req.requested_by == ctx.actor_id:
-        raise FourEyesRequired("Four-eyes principle: the requester cannot approve their own Festschreibung.")
+    _four_eyes(ctx, req.requested_by)
     now = now_iso()
     result: dict[str, Any] = {}
     previous = _previous_closing(ctx.tenant_id, period)
