@@ -173,3 +173,36 @@ def test_given_the_projector_runs_a_block_twice_then_nothing_is_counted_twice(
     items = client.get("/v1/outgoing-invoices/open-items")
     assert items.headers["x-total-count"] == "1" and items.json()[0]["remaining_amount"] == Decimal("100.00")
     assert len(client.get(f"/v1/outgoing-invoices/{invoice['id']}").json()["settlements"]) == 1
+
+
+def test_given_a_crash_after_one_partners_sum_when_the_block_is_projected_again_then_each_partner_counts_it_once(
+        client: Any, ctx: Any) -> None:
+    """The partners' sums of a block go in one transaction (store/receivables/partners.apply_open_deltas):
+    a partner that took the block before a crash refuses it again, and that refusal must not cost the
+    other partners of the same transaction their share."""
+    from ledgerlou.domain.journal import projector
+    from ledgerlou.domain.receivables import settlements
+    from ledgerlou.store.journal import blocks as journal_store
+    from ledgerlou.store.receivables import partners as partner_store
+
+    # Given two customers with an open invoice each, one payment settling both, not yet projected
+    first, second = customer(client, default_account="8400"), customer(client, name="Zweite Handel GmbH")
+    one = create(client, invoice_body(first["id"]))
+    two = create(client, invoice_body(second["id"], number="RE-2026-002"))
+    settlements.settle(ctx, [settlements.OpenItemAmount("AR", one["id"], Decimal("19.00")),
+                             settlements.OpenItemAmount("AR", two["id"], Decimal("19.00"))],
+                       payment("38.00"), source="bank_reconciliation")
+    seq = journal_store.get_watermark(ctx.tenant_id) + 1
+    assert journal_store.get_block(ctx.tenant_id, seq) is not None
+    # and a projector that crashed after the first customer's sum had taken the block
+    partner_store.apply_open_deltas(ctx.tenant_id, {("AR", first["id"]): Decimal("-19.00")}, seq)
+
+    # When the block is projected (the retry)
+    projector.project_through(ctx.tenant_id)
+
+    # Then each customer has the payment taken off once
+    assert client.get(f"/v1/customers/{first['id']}").json()["open_amount"] == Decimal("100.00")
+    assert client.get(f"/v1/customers/{second['id']}").json()["open_amount"] == Decimal("100.00")
+    items = client.get("/v1/outgoing-invoices/open-items")
+    assert items.headers["x-total-count"] == "2"
+    assert {i["remaining_amount"] for i in items.json()} == {Decimal("100.00")}

@@ -128,13 +128,12 @@ def apply_block(tenant_id: str, block: journal_store.Block) -> None:
     store.put_derived(tenant_id, rows, claims, links)
     for month, by_intent in numbers.items():
         store.add_linked_numbers(tenant_id, month, by_intent)
-    for (side, day), (add, remove) in day_sets.items():
-        store.change_open(tenant_id, side, day, add - remove, remove - add)
+    # One write per due day and per partner, whatever the number of invoices behind it (the block's
+    # changes are summed above), and those writes batched: a payment run's block settles 1,000 invoices.
+    store.change_open(tenant_id, {key: (add - remove, remove - add) for key, (add, remove) in day_sets.items()})
     for side in set(day_deltas) | set(month_deltas):
         store.apply_calendar(tenant_id, side, dict(day_deltas[side]), dict(month_deltas[side]), block.seq)
-    for (side, partner_id), delta in partner_deltas.items():
-        if delta != 0:
-            partner_store.apply_open_delta(tenant_id, side, partner_id, delta, block.seq)
+    partner_store.apply_open_deltas(tenant_id, dict(partner_deltas), block.seq)
     # the match suggestions' candidate index (idempotent set ADD / DELETE, before the states like the rest)
     from ledgerlou.domain.reconciliation import candidate_index
 

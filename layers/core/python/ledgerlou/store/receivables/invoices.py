@@ -11,7 +11,8 @@ Access patterns (README "Access patterns"):
 * invoices of a month     PK=T#<t>#INVMONTH#<side>#<YYYY-MM>      SK=<date>#<id>      Query (list by month)
 * invoices of a partner   PK=T#<t>#INVPARTNER#<side>#<partner>    SK=<date>#<id>      Query (list by partner)
 * open items of a due day PK=T#<t>#OPENDAY#<side>                 SK=<YYYY-MM-DD>     BatchGetItem; UpdateItem
-                          ADD / DELETE of the string set ``ids`` (idempotent, no read)
+                          ADD / DELETE of the string set ``ids`` (idempotent, no read; a block's
+                          days in TransactWriteItems of 100)
 * calendar                PK=T#<t>#INVCAL                         SK=<side>           GetItem: open items per
                           due day, invoices per month (read, merge, conditional Put per block)
 * invoice number taken    PK=T#<t>#INVNO#<side>[#<vendor>]        SK=<number>         GetItem (the booking's
@@ -154,14 +155,24 @@ def query_rows(pk: str, newest_first: bool = True) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------- open items
-def change_open(tenant_id: str, side: str, due_date: str, add: set[str], remove: set[str]) -> None:
-    """The invoice ids open on ``due_date``: UpdateItem ADD / DELETE of the set (both idempotent; two
-    calls when both, as one update expression may not touch an attribute twice)."""
-    item = OpenDayItem(open_pk(tenant_id, side), due_date)
-    if add:
-        item.update(actions=[OpenDayItem.ids.add(add)])
-    if remove:
-        item.update(actions=[OpenDayItem.ids.delete(remove)])
+def change_open(tenant_id: str, changes: dict[tuple[str, str], tuple[set[str], set[str]]]) -> None:
+    """The invoice ids open on each due day: (side, day) → (ids to add, ids to remove), the block's
+    changes grouped per day. Set DELETE / ADD (both idempotent, no condition) in TransactWriteItems of
+    100 days (store.base.transact_each): one round trip for a block whose invoices fall due on up to a
+    hundred days, where one UpdateItem per day (two when both) was one each. Removals and additions go
+    in two rounds, as one update expression may not touch an attribute twice and a transaction may not
+    touch an item twice."""
+    table = config.table_name()
+
+    def op(side: str, day: str, action: str, ids: set[str]) -> dict[str, Any]:
+        return {"Update": {"TableName": table, "Key": {"PK": {"S": open_pk(tenant_id, side)}, "SK": {"S": day}},
+                           "UpdateExpression": f"{action} ids :i",
+                           "ExpressionAttributeValues": {":i": {"SS": sorted(ids)}}}}
+
+    for action, which in (("DELETE", 1), ("ADD", 0)):
+        ops = {f"{side}#{day}": op(side, day, action, sets[which])
+               for (side, day), sets in sorted(changes.items()) if sets[which]}
+        transact_each(ops, lambda key: None)  # no condition: nothing to fall back from
 
 
 def open_ids(tenant_id: str, side: str, days: list[str]) -> dict[str, list[str]]:

@@ -15,9 +15,10 @@ The lookup keys are hints, written before the partner (a new key first, the stal
 partner's update): a crash between the writes leaves at most a key too many, which the reader drops
 because the partner it names no longer has that value — never a partner without its key.
 
-``open_amount`` and ``applied_seq`` are written by the receivables projector only (a guarded
-UpdateItem per journal block, domain/receivables/projection.py); the editable fields by the API only
-(UpdateItem SET of those attributes), so the two writers never overwrite each other.
+``open_amount`` and ``applied_seq`` are written by the receivables projector only (one update per
+partner and journal block, guarded by applied_seq, sent in TransactWriteItems of 100:
+domain/receivables/projection.py); the editable fields by the API only (UpdateItem SET of those
+attributes), so the two writers never overwrite each other.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk
+from ledgerlou import config
+from ledgerlou.store.base import DecimalAttribute, TableModel, tenant_pk, transact_each
 
 SIDES = ("AR", "AP")
 
@@ -146,16 +148,25 @@ def deactivate(item: PartnerItem, updated_at: str) -> None:
                 condition=PartnerItem.PK.exists())
 
 
-def apply_open_delta(tenant_id: str, side: str, partner_id: str, delta: Decimal, seq: int) -> bool:
-    """Add ``delta`` to the partner's open amount once for journal block ``seq`` (the projector applies
-    blocks in order, so ``applied_seq < seq`` makes a replayed block a no-op). False if already applied."""
-    item = PartnerItem(partner_pk(tenant_id, side), partner_id)
-    try:
-        item.update(actions=[PartnerItem.open_amount.add(delta), PartnerItem.applied_seq.set(seq)],
-                    condition=PartnerItem.PK.exists() & (PartnerItem.applied_seq.does_not_exist()
-                                                         | (PartnerItem.applied_seq < seq)))
-        return True
-    except UpdateError as ex:
-        if ex.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+def apply_open_deltas(tenant_id: str, deltas: dict[tuple[str, str], Decimal], seq: int) -> None:
+    """Add each (side, partner id) → ``delta`` of journal block ``seq`` to that partner's open amount,
+    once (the projector applies blocks in order, so ``applied_seq < seq`` makes a replayed block a
+    no-op for a partner that has it already; a partner that does not exist is skipped, as before).
+
+    The block's sums per partner arrive summed in memory (one update per partner, however many of its
+    invoices the block moves), and the updates go in TransactWriteItems of 100 (store.base.transact_each):
+    a payment run settling invoices of 100 vendors is one round trip, where one UpdateItem per
+    partner was a hundred. Each update keeps its own condition: a partner that has the block already
+    cancels its chunk, is dropped, and the rest are sent again."""
+    table = config.table_name()
+    ops: dict[str, dict[str, Any]] = {}
+    for (side, partner_id), delta in sorted(deltas.items()):
+        if delta == 0:
+            continue
+        ops[f"{side}#{partner_id}"] = {"Update": {
+            "TableName": table,
+            "Key": {"PK": {"S": partner_pk(tenant_id, side)}, "SK": {"S": partner_id}},
+            "UpdateExpression": "ADD open_amount :d SET applied_seq = :s",
+            "ConditionExpression": "attribute_exists(PK) AND (attribute_not_exists(applied_seq) OR applied_seq < :s)",
+            "ExpressionAttributeValues": {":d": {"N": str(delta)}, ":s": {"N": str(seq)}}}}
+    transact_each(ops, lambda key: None)
