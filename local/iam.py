@@ -185,7 +185,7 @@ def policy(logical_id: str) -> tuple[Statement, ...]:
     for p in props.get("Policies") or []:
         if not (isinstance(p, dict) and "Statement" in p):
             # a managed policy or a SAM policy template: its statements are not in the template
-            raise NotImplementedError(f"{logical_id}: only inline policy statements are evaluated, not {p!r}")
+            raise ValueError(f"{logical_id}: only inline policy statements are evaluated, not {p!r}")
         statements = p["Statement"] if isinstance(p["Statement"], list) else [p["Statement"]]
         out.extend(parse_statement(s) for s in statements)
     return tuple(out)

@@ -165,7 +165,7 @@ def test_given_a_cycle_or_a_chain_too_long_then_principal_of_stops_and_reads_at_
 
     t = tenant.tenant_id
     # Given two keys that name each other as creator (create cannot do this; a hand-edited record could)
-    a, _ = api_keys.issue(t, "a", ["payables:read"], created_by="user:placeholder")
+    a, _ = api_keys.issue(t, "a", ["payables:read"], created_by="user:u-1")
     b, _ = api_keys.issue(t, "b", ["payables:read"], created_by=f"apikey:{a.key_id}")
     a.update(actions=[key_store.ApiKeyItem.created_by.set(f"apikey:{b.key_id}")])
     # Then both answer the same principal: the smaller key id of the cycle

@@ -162,6 +162,7 @@ def _worst_item(n: int, rng: random.Random) -> dict[str, Any]:
 
     return {"invoice_id": f"{n:08d}-0000-4000-8000-{rng.getrandbits(48):012x}", "invoice_number": text(36),
             "vendor_id": f"{rng.getrandbits(32):08x}-0000-4000-8000-000000000000", "vendor_name": text(200),
+            # an IBAN of the longest length (34) and an over-long BIC: only the record's size matters here
             "iban": "DE02120300000000202051" + "0" * 12, "bic": "BYLADEM1001XXXX",
             "address": {"street": text(140), "postal_code": text(16), "city": text(70), "country": "DE"},
             "open_item_account": "1600", "due_date": "2026-12-31", "open_amount": "99999999.99",
