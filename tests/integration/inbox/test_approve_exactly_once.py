@@ -55,6 +55,20 @@ def _claims_ended(monkeypatch: Any, review: Any) -> None:
     monkeypatch.setattr(review, "_now", lambda: time.time() + 3600, raising=False)
 
 
+def _case_with_a_dead_approver(client: Any, aws: dict[str, str], ocr_worker: Any, monkeypatch: Any) -> str:
+    """An open case whose approve booked and then died before it marked the case approved (a Lambda
+    timeout): the booking is in the journal, the approve's claim on the case still runs."""
+    from ledgerlou.domain.inbox import review
+    from ledgerlou.store.inbox import cases as case_store
+
+    case_id = _open_case(client, aws, ocr_worker)
+    _die_on_approved(monkeypatch, case_store)
+    with pytest.raises(TimeoutError):
+        review.approve(_ctx(client), case_id)
+    monkeypatch.undo()
+    return case_id
+
+
 def _invoices(client: Any) -> list[dict[str, Any]]:
     """The incoming invoices, after the projector has read the stream (the domain calls here bypass the
     client, which feeds it after each of its requests)."""
@@ -82,15 +96,9 @@ def test_given_an_approved_case_when_the_client_retries_approve_then_it_answers_
 def test_given_a_crash_between_booking_and_the_case_update_when_approved_again_then_no_second_invoice(
         client: Any, aws: dict[str, str], ocr_worker: Any, monkeypatch: Any) -> None:
     from ledgerlou.domain.inbox import review
-    from ledgerlou.store.inbox import cases as case_store
 
-    case_id = _open_case(client, aws, ocr_worker)
-    ctx = _ctx(client)
     # Given the first approve books, then dies before it marks the case approved (a Lambda timeout)
-    _die_on_approved(monkeypatch, case_store)
-    with pytest.raises(TimeoutError):
-        review.approve(ctx, case_id)
-    monkeypatch.undo()
+    case_id = _case_with_a_dead_approver(client, aws, ocr_worker, monkeypatch)
     [booked] = _invoices(client)
     # and its claim on the case has ended (the request can no longer be running)
     _claims_ended(monkeypatch, review)
@@ -188,14 +196,8 @@ def test_given_a_reject_first_then_a_racing_approve_books_nothing(
 def test_given_an_approver_killed_after_booking_when_its_claim_ended_then_reject_finishes_the_approval(
         client: Any, aws: dict[str, str], ocr_worker: Any, monkeypatch: Any) -> None:
     from ledgerlou.domain.inbox import review
-    from ledgerlou.store.inbox import cases as case_store
 
-    case_id = _open_case(client, aws, ocr_worker)
-    ctx = _ctx(client)
-    _die_on_approved(monkeypatch, case_store)
-    with pytest.raises(TimeoutError):
-        review.approve(ctx, case_id)
-    monkeypatch.undo()
+    case_id = _case_with_a_dead_approver(client, aws, ocr_worker, monkeypatch)
     # While the approver may still run, reject and PATCH wait for it (409)
     assert client.post(f"/v1/invoice-review-cases/{case_id}/reject", {"reason": "x"}).status == 409
     assert client.patch(f"/v1/invoice-review-cases/{case_id}", {"normalized_invoice": {
@@ -285,12 +287,8 @@ def test_given_an_approve_booking_the_case_then_get_shows_it_approving_and_not_a
 def test_given_an_approver_that_died_then_its_ended_claim_does_not_show_as_approving(
         client: Any, aws: dict[str, str], ocr_worker: Any, monkeypatch: Any) -> None:
     from ledgerlou.domain.inbox import review
-    from ledgerlou.store.inbox import cases as case_store
 
-    case_id = _open_case(client, aws, ocr_worker)
-    _die_on_approved(monkeypatch, case_store)
-    with pytest.raises(TimeoutError):
-        review.approve(_ctx(client), case_id)
+    case_id = _case_with_a_dead_approver(client, aws, ocr_worker, monkeypatch)
     assert client.get(f"/v1/invoice-review-cases/{case_id}").json()["approving"] is True
     _claims_ended(monkeypatch, review)
     assert client.get(f"/v1/invoice-review-cases/{case_id}").json()["approving"] is False

@@ -82,7 +82,8 @@ class RunProblemOut(ExactOut):
     issue: str
 
 
-class PaymentRunOut(ExactOut):
+class _PaymentRunFields(ExactOut):
+    """What a run says of itself, in the list and by id alike."""
     id: str
     status: RunStatus = Field(description="completing: the completion booking is being written")
     label: str | None
@@ -98,8 +99,6 @@ class PaymentRunOut(ExactOut):
     skonto_amount: JsonNumber
     batch_booking: bool = Field(description="BtchBookg: the bank books the run as one debit")
     message_id: str
-    items: list[RunItemOut]
-    problems: list[RunProblemOut] = Field(description="What keeps the run from being exported (missing addresses)")
     exportable: bool
     document_id: str | None = Field(description="The stored SEPA file (after export)")
     sha256: str | None
@@ -113,35 +112,14 @@ class PaymentRunOut(ExactOut):
     cancelled_at: str | None
 
 
-class PaymentRunSummaryOut(ExactOut):
+class PaymentRunOut(_PaymentRunFields):
+    items: list[RunItemOut]
+    problems: list[RunProblemOut] = Field(description="What keeps the run from being exported (missing addresses)")
+
+
+class PaymentRunSummaryOut(_PaymentRunFields):
     """A run in the list: without its items and problems (``GET /v1/payment-runs/{id}`` has them)."""
-    id: str
-    status: RunStatus
-    label: str | None
-    bank_account_id: str
-    debtor_name: str
-    debtor_iban: str
-    debtor_address: dict[str, Any] | None
-    requested_execution_date: str
-    execution_date: str
-    execution_date_moved: bool
-    total_amount: JsonNumber
-    invoice_count: int
-    skonto_amount: JsonNumber
-    batch_booking: bool
-    message_id: str
     problem_count: int = Field(description="How many problems keep the run from being exported")
-    exportable: bool
-    document_id: str | None
-    sha256: str | None
-    intent_id: str | None
-    created_by: str
-    created_at: str
-    approved_by: str | None
-    approved_at: str | None
-    exported_at: str | None
-    completed_at: str | None
-    cancelled_at: str | None
 
 
 class PaymentRunExportOut(ExactOut):
